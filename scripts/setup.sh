@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# One-step setup on Debian/Ubuntu: Graphviz (if missing), a virtual environment in .venv,
+# the package with everything the course and its tests need, and the python3 kernel.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! command -v dot >/dev/null 2>&1; then
+    if command -v apt-get >/dev/null 2>&1; then
+        echo "setup: installing Graphviz with apt-get"
+        as_root apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq graphviz >/dev/null
+    else
+        echo "setup: the Graphviz 'dot' program is missing; install Graphviz (see README.md) and run again" >&2
+        exit 1
+    fi
+fi
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    echo "setup: creating .venv with $($PYTHON --version)"
+    "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[dev]"
+# jupyter-events pulls in rfc3987-syntax, which costs 1.3 s on every `import nbformat`
+# (so on every pytest start with nbval installed); jsonschema treats it as optional.
+.venv/bin/python -m pip uninstall -y -q rfc3987-syntax >/dev/null 2>&1 || true
+.venv/bin/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3" >/dev/null
+echo "setup: done. Run the tests with: scripts/test.sh"

@@ -1,0 +1,94 @@
+"""How a client binds: protocol sequence, security provider, authentication level and QOS.
+
+>>> Binding.of(protseq="ncacn_ip_tcp", provider="kerberos", level="delegate", mutual_auth=True).qos.level
+<ImpLevel.DELEGATE: 4>
+>>> Binding.of(level="impersonation")
+Traceback (most recent call last):
+...
+rpc_impersonation.errors.InvalidValueError: unknown level 'impersonation'; expected one of default, anonymous, identify, impersonate, delegate
+
+Taught in notebooks/03_qos.ipynb.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+from .constants import (ApiFamily, AuthnLevel, ImpLevel, Protseq, Provider, QosCapability, SpnChoice, TargetName,
+                        Tracking, parse)
+from .errors import InvalidValueError
+
+__all__ = ["Qos", "Binding"]
+
+@dataclass(frozen=True)
+class Qos:
+    """The client's security quality of service: the level it grants and its capabilities."""
+
+    level: ImpLevel = ImpLevel.DEFAULT
+    mutual_auth: bool = False
+    ignore_delegation_failure: bool = False
+    tracking: Tracking = Tracking.STATIC
+
+    @property
+    def capabilities(self) -> QosCapability:
+        caps = QosCapability.DEFAULT
+        if self.mutual_auth:
+            caps |= QosCapability.MUTUAL_AUTH
+        if self.ignore_delegation_failure:
+            caps |= QosCapability.IGNORE_DELEGATE_FAILURE
+        return caps
+
+@dataclass(frozen=True)
+class Binding:
+    """Everything the client chooses when it binds to a server."""
+
+    protseq: Protseq = Protseq.NCACN_IP_TCP
+    provider: Provider = Provider.DEFAULT
+    authn_level: AuthnLevel = AuthnLevel.PKT_PRIVACY
+    qos: Qos = field(default_factory=Qos)
+    api: ApiFamily = ApiFamily.RPC
+    spn: SpnChoice = SpnChoice.CORRECT
+    target_name: TargetName = TargetName.NAME
+
+    @classmethod
+    def of(cls, *, protseq: object = "ncacn_ip_tcp", provider: object = "default", authn_level: object = "pkt_privacy",
+           level: object = "default", mutual_auth: bool = False, ignore_delegation_failure: bool = False,
+           tracking: object = "static", api: object = "rpc", spn: object = "correct",
+           target_name: object = "name") -> "Binding":
+        """Build a binding from plain names, checking every value."""
+        for name, value in (("mutual_auth", mutual_auth), ("ignore_delegation_failure", ignore_delegation_failure)):
+            if not isinstance(value, bool):
+                raise InvalidValueError(name, value, ["true", "false"], what="invalid")
+        qos = Qos(parse(ImpLevel, level, "level"), mutual_auth, ignore_delegation_failure,
+                  parse(Tracking, tracking, "tracking"))
+        return cls(parse(Protseq, protseq, "protseq"), parse(Provider, provider, "provider"),
+                   parse(AuthnLevel, authn_level, "authn_level"), qos, parse(ApiFamily, api, "api"),
+                   parse(SpnChoice, spn, "spn"), parse(TargetName, target_name, "target_name"))
+
+    def with_(self, **changes: object) -> "Binding":
+        """A copy with some values changed; QOS fields may be given directly (level=, mutual_auth=, ...)."""
+        qos_names = {f.name for f in fields(Qos)}
+        plain = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "qos"}
+        merged = {**{k: getattr(self.qos, k) for k in qos_names}, **plain, **changes}
+        unknown = set(changes) - qos_names - set(plain)
+        if unknown:
+            raise InvalidValueError("binding field", sorted(unknown)[0], sorted(qos_names | set(plain)))
+        return Binding.of(**{k: v for k, v in merged.items()})
+
+    def describe(self) -> str:
+        """A one-line summary, e.g. 'ncacn_ip_tcp, Kerberos, level delegate, mutual auth'."""
+        parts = [self.protseq.value, self.provider.label, f"level {self.qos.level.key}"]
+        if self.api is not ApiFamily.RPC:
+            parts.insert(0, self.api.label)
+        if self.qos.mutual_auth:
+            parts.append("mutual auth")
+        if self.qos.ignore_delegation_failure:
+            parts.append("ignore delegation failure")
+        if self.qos.tracking is Tracking.DYNAMIC:
+            parts.append("dynamic tracking")
+        if self.spn is not SpnChoice.CORRECT:
+            parts.append(f"{self.spn.value} SPN")
+        if self.target_name is TargetName.IP:
+            parts.append("server named by IP")
+        return ", ".join(parts)
+

@@ -1,0 +1,163 @@
+"""Decision objects: every outcome with its code, the rules that decided it and a plain sentence.
+
+The boolean is a thin wrapper (:attr:`Decision.ok`); the reason is always there.
+
+>>> d = Decision(action="open", code=ErrorCode.ERROR_BAD_IMPERSONATION_LEVEL, rules=("R15",),
+...              sentence="The thread holds an Identify-level token, so it cannot open files.")
+>>> d.ok, d.code_name
+(False, 'ERROR_BAD_IMPERSONATION_LEVEL (1346)')
+>>> print(d.explain())
+open: ERROR_BAD_IMPERSONATION_LEVEL (1346) [R15]
+  The thread holds an Identify-level token, so it cannot open files.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .constants import ErrorCode, ImpLevel, Provider, TokenLevel
+from .rules import RULES
+
+if TYPE_CHECKING:
+    from .tokens import Token
+
+__all__ = ["Decision", "Reason", "CallDecision", "ImpersonationResult", "AccessDecision"]
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One step of reasoning: a rule and the sentence it produced in this situation."""
+
+    rule: str
+    sentence: str
+    decisive: bool = True
+
+    @property
+    def title(self) -> str:
+        return RULES[self.rule].title
+
+    def to_dict(self) -> dict[str, str]:
+        return {"rule": self.rule, "title": self.title, "sentence": self.sentence}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Decision:
+    """The result of one action, with why."""
+
+    action: str
+    code: ErrorCode
+    rules: tuple[str, ...]
+    sentence: str
+    reasons: tuple[Reason, ...] = ()
+    rpc_api: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when the action succeeded (code 0). A thin wrapper: the reason is in ``rules``/``sentence``."""
+        return self.code is ErrorCode.ERROR_SUCCESS
+
+    @property
+    def code_name(self) -> str:
+        return self.code.display(self.rpc_api)
+
+    def explain(self) -> str:
+        """The headline, the sentence, and the supporting reasons, one per line."""
+        lines = [f"{self.action}: {self.code_name} [{', '.join(self.rules)}]", f"  {self.sentence}"]
+        seen = {self.sentence}
+        for r in self.reasons:
+            if r.sentence not in seen:
+                lines.append(f"    - {r.sentence} ({r.rule})")
+                seen.add(r.sentence)
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "action": self.action, "ok": self.ok, "code": int(self.code), "code_name": self.code_name,
+            "rules": list(self.rules), "sentence": self.sentence, "reasons": [r.to_dict() for r in self.reasons],
+            **self._extra(),
+        }
+
+    def _extra(self) -> dict[str, Any]:
+        return {}
+
+    def __str__(self) -> str:
+        return f"{self.action}: {self.code_name} [{', '.join(self.rules)}] {self.sentence}"
+
+
+def _token_dict(token: Token | None) -> dict[str, Any] | None:
+    if token is None:
+        return None
+    return {
+        "user": token.user, "visible_identity": token.visible_identity,
+        "level": None if token.level is None else token.level.label,
+        "logon": token.session.kind, "logon_machine": token.session.machine,
+        "credentials": token.session.credentials.value, "network_credentials": token.network_credentials,
+        "credential_scope": None if token.session.scope is None else list(token.session.scope),
+    }
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallDecision(Decision):
+    """An RPC/COM call from a caller to a server: what the server receives (its client context)."""
+
+    caller: str
+    server: str
+    caller_machine: str
+    server_machine: str
+    presented: str
+    requested: ImpLevel | None = None
+    provider: Provider | None = None
+    delegated: bool = False
+    context: Token | None = None
+    authenticated: bool = False
+
+    @property
+    def remote(self) -> bool:
+        return self.caller_machine.lower() != self.server_machine.lower()
+
+    @property
+    def identity_seen(self) -> str:
+        """Who the server sees as its caller ('nobody' for an unauthenticated call)."""
+        if self.context is None:
+            return "(unauthenticated)" if self.ok else "(call refused)"
+        return self.context.visible_identity
+
+    def _extra(self) -> dict[str, Any]:
+        return {
+            "caller": self.caller, "server": self.server, "caller_machine": self.caller_machine,
+            "server_machine": self.server_machine, "presented": self.presented,
+            "requested_level": None if self.requested is None else self.requested.key,
+            "provider": None if self.provider is None else self.provider.label, "delegated": self.delegated,
+            "identity_seen": self.identity_seen, "client_context": _token_dict(self.context),
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImpersonationResult(Decision):
+    """What an impersonation or revert did to the thread (R40)."""
+
+    token: Token | None  # the thread token afterwards; None means the thread uses the process token
+    acting_as: str
+
+    @property
+    def level(self) -> TokenLevel | None:
+        return None if self.token is None else self.token.level
+
+    def _extra(self) -> dict[str, Any]:
+        return {"acting_as": self.acting_as, "thread_token": _token_dict(self.token)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccessDecision(Decision):
+    """Opening a resource, or an AccessCheck: as whom, from where, and the result."""
+
+    resource: str
+    machine: str
+    right: str
+    identity: str  # the identity the resource's ACL was evaluated against ("" when no ACL was reached)
+
+    def _extra(self) -> dict[str, Any]:
+        return {"resource": self.resource, "machine": self.machine, "right": self.right, "identity": self.identity}

@@ -1,0 +1,36 @@
+"""Named scenarios shipped with the package, and the JSON scenario format.
+
+>>> sorted(names())[:3]
+['com-machine-default', 'delegation-limited', 'double-hop']
+>>> load_named("seed-ncalrpc").evaluate("lb-delegate").reached_as("C")
+'CORP\\\\userA'
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from ..errors import InvalidValueError
+from ..world import World
+from .loader import Expectation, Scenario, load, loads
+
+__all__ = ["Scenario", "Expectation", "load", "loads", "load_named", "names", "seed_delegation_world"]
+
+_DATA = resources.files(__package__) / "data"
+
+
+def names() -> list[str]:
+    """The names of the scenarios shipped with the package."""
+    return sorted(p.name[:-5] for p in _DATA.iterdir() if p.name.endswith(".json"))
+
+
+def load_named(name: str) -> Scenario:
+    """Load a shipped scenario by name (see :func:`names`)."""
+    if name not in names():
+        raise InvalidValueError("scenario", name, names())
+    return loads((_DATA / f"{name}.json").read_text(encoding="utf-8"), source=f"{name}.json")
+
+
+def seed_delegation_world() -> World:
+    """The world of the first seed's client -> Server A -> Server B story."""
+    return load_named("seed-delegation").world

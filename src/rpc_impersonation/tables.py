@@ -1,0 +1,264 @@
+"""The engine's decision tables: every decision point of the core, as data.
+
+Each table is compiled and checked when this module is imported (see :mod:`.rules`). The
+engine only gathers facts, looks the row up and fills the row's sentence from the situation.
+
+>>> CREDENTIALS.decide(protseq=Protseq.NCALRPC, local=True, level=ImpLevel.IMPERSONATE, delegation="none",
+...                    like_ncalrpc=False).name
+'ncalrpc exception'
+"""
+
+from __future__ import annotations
+
+from .constants import ApiFamily, ErrorCode, ImpLevel, Protseq, Provider, SpnChoice
+from .rules import DecisionTable, Row
+
+__all__ = ["LEVEL_DEFAULT", "PROVIDER", "MUTUAL_AUTH", "ARRIVAL_LEVEL", "DELEGATION", "DELEGATION_REFUSED",
+           "CREDENTIALS", "OUTBOUND", "SERVER_GATE", "IMPERSONATE", "REVERT", "ACCESS_CHECK", "NTLM_ALLOWED", "ALL_TABLES",
+           "CONTEXT_FIELDS"]
+
+#: The names a row's sentence may use; the engine fills them from the situation.
+CONTEXT_FIELDS = (
+    "caller", "server", "client", "server_account", "machine", "caller_machine", "level", "requested",
+    "provider", "requested_provider", "protseq", "api", "default_level", "target", "resource", "right", "handle",
+)
+
+B = (True, False)
+LEVELS = (ImpLevel.ANONYMOUS, ImpLevel.IDENTIFY, ImpLevel.IMPERSONATE, ImpLevel.DELEGATE)
+LOW = {ImpLevel.ANONYMOUS, ImpLevel.IDENTIFY}
+HIGH = {ImpLevel.IMPERSONATE, ImpLevel.DELEGATE}
+REMOTE_PROTSEQS = {Protseq.NCACN_IP_TCP, Protseq.NCACN_NP}
+AUTH_PROVIDERS = (Provider.NONE, Provider.NTLM, Provider.KERBEROS)
+COMISH = {ApiFamily.COM, ApiFamily.COMPLUS}
+
+
+def _table(name: str, facts: dict, rows: list[Row], ordered: bool = False) -> DecisionTable:
+    return DecisionTable(name, facts, rows, ordered=ordered, context=CONTEXT_FIELDS)
+
+
+# R4, R6 (A1): what DEFAULT means depends on the API family.
+LEVEL_DEFAULT = _table("level default", {"api": tuple(ApiFamily), "requested": tuple(ImpLevel)}, [
+    Row("R4", ImpLevel.IMPERSONATE, {"api": ApiFamily.RPC, "requested": ImpLevel.DEFAULT},
+        "{caller} asked for the default level; in plain RPC that means Impersonate."),
+    Row("R6", "machine", {"api": ApiFamily.COM, "requested": ImpLevel.DEFAULT},
+        "{caller} is a COM client that set no level, so the machine-wide default of {caller_machine} applies: "
+        "{default_level}."),
+    Row("R6", "complus", {"api": ApiFamily.COMPLUS, "requested": ImpLevel.DEFAULT},
+        "{caller} is a COM+ server application that set no level, so its own setting applies: {default_level}."),
+    Row("R2", "as asked", {"requested": set(LEVELS)}, "{caller} asked for {requested}.", decisive=False),
+])
+
+# R4, R22, R30, M5: which security package actually runs.
+PROVIDER = _table("provider", {
+    "requested": (Provider.NONE, Provider.DEFAULT, Provider.NTLM, Provider.KERBEROS, Provider.NEGOTIATE),
+    "api": tuple(ApiFamily), "protseq": tuple(Protseq), "local": B, "kerberos_ok": B, "named": B,
+}, [
+    Row("R30", ErrorCode.RPC_S_UNKNOWN_AUTHN_SERVICE,
+        {"protseq": Protseq.NCALRPC, "requested": {Provider.KERBEROS, Provider.NEGOTIATE}},
+        "ncalrpc accepts only NTLM (RPC_C_AUTHN_WINNT); {requested_provider} was refused."),
+    Row("R4", Provider.NONE, {"requested": Provider.NONE},
+        "{caller} set no authentication, so the call carries no security-provider context."),
+    Row("R4", Provider.NTLM, {"requested": Provider.DEFAULT, "api": ApiFamily.RPC},
+        "RPC_C_AUTHN_DEFAULT means NTLM in plain RPC."),
+    Row("R22", Provider.NTLM, {"requested": {Provider.DEFAULT, Provider.NEGOTIATE}, "local": True},
+        "Negotiate (and COM's default) picks NTLM for a call to the same machine."),
+    Row("R22", Provider.KERBEROS, {"requested": {Provider.DEFAULT, Provider.NEGOTIATE}, "kerberos_ok": True,
+                                   "named": True},
+        "Negotiate picked Kerberos: {server} is named so its SPN can be found and both machines are in trusting "
+        "domains."),
+    Row("R22", Provider.NTLM, {"requested": {Provider.DEFAULT, Provider.NEGOTIATE}, "kerberos_ok": False},
+        "Negotiate fell back to NTLM: {caller_machine} and {machine} are not both in trusting domains."),
+    Row("R22", Provider.NTLM, {"requested": {Provider.DEFAULT, Provider.NEGOTIATE}},
+        "Negotiate fell back to NTLM: {machine} was named by IP address and no IP SPN could be used."),
+    Row("R8", Provider.NTLM, {"requested": Provider.NTLM}, "{caller} asked for NTLM.", decisive=False),
+    Row("M5", ErrorCode.RPC_S_SEC_PKG_ERROR, {"requested": Provider.KERBEROS, "kerberos_ok": False},
+        "Kerberos cannot run between {caller_machine} and {machine}: they are not both in trusting domains."),
+    Row("M5", ErrorCode.RPC_S_SEC_PKG_ERROR, {"requested": Provider.KERBEROS, "named": False},
+        "Kerberos cannot find a service principal for a server named by IP address."),
+    Row("M5", Provider.KERBEROS, {"requested": Provider.KERBEROS}, "{caller} asked for Kerberos.", decisive=False),
+], ordered=True)
+
+# R21, A5, A6: mutual authentication. Effect: (mutual authentication in force, error or None).
+MUTUAL_AUTH = _table("mutual authentication", {
+    "provider": AUTH_PROVIDERS, "asked": B, "api": tuple(ApiFamily), "spn": tuple(SpnChoice),
+}, [
+    Row("R21", (False, ErrorCode.RPC_S_SEC_PKG_ERROR),
+        {"provider": Provider.KERBEROS, "asked": True, "spn": {SpnChoice.WRONG, SpnChoice.NONE}},
+        "Mutual authentication with Kerberos needs {server}'s correct principal name, and the client did not give it."),
+    Row("R21", (False, ErrorCode.RPC_S_SEC_PKG_ERROR),
+        {"provider": Provider.KERBEROS, "api": COMISH, "spn": {SpnChoice.WRONG, SpnChoice.NONE}},
+        "COM over Kerberos always authenticates the server, which needs its exact principal name."),
+    Row("A5", (True, None), {"provider": Provider.KERBEROS, "api": COMISH, "spn": SpnChoice.CORRECT},
+        "COM over Kerberos authenticates the server as well, so mutual authentication is in force.",
+        decisive=False),
+    Row("R21", (True, None), {"provider": Provider.KERBEROS, "asked": True, "spn": SpnChoice.CORRECT},
+        "Kerberos proved {server}'s identity to the client (mutual authentication).", decisive=False),
+    Row("A6", (False, None), {"provider": Provider.NTLM, "asked": True},
+        "NTLM accepted the mutual-authentication flag without error, but it proves nothing about the server."),
+    Row("R21", (False, None), {}, "No mutual authentication was requested.", fallback=True, decisive=False),
+])
+
+# R7, R30, A2: the level that arrives, before delegation is considered. Effect: a level, or None = as asked.
+ARRIVAL_LEVEL = _table("arrival level", {
+    "protseq": tuple(Protseq), "provider": AUTH_PROVIDERS, "level": LEVELS, "bump": B,
+}, [
+    Row("R30", None, {"protseq": Protseq.NCALRPC}, "ncalrpc delivers {requested} as asked.", decisive=False),
+    Row("R7", ImpLevel.IDENTIFY, {"protseq": REMOTE_PROTSEQS, "level": ImpLevel.ANONYMOUS, "bump": False},
+        "Anonymous is honoured only over ncalrpc; over {protseq} it arrives as Identify."),
+    Row("R7", ImpLevel.IDENTIFY, {"protseq": REMOTE_PROTSEQS, "level": ImpLevel.ANONYMOUS,
+                                  "provider": Provider.NONE},
+        "Anonymous is honoured only over ncalrpc; over {protseq} it arrives as Identify."),
+    Row("A2", ImpLevel.IMPERSONATE, {"protseq": REMOTE_PROTSEQS, "level": LOW, "bump": True,
+                                     "provider": {Provider.NTLM, Provider.KERBEROS}},
+        "With the legacy provider-bump switch on, {provider} raised {requested} to Impersonate.",
+        overrides=("R7",)),
+    Row("R8", None, {}, "{requested} arrives as asked.", fallback=True, decisive=False),
+])
+
+# R19, R25, A4: may the server receive a delegation-capable context? First failing prerequisite wins.
+DELEGATION = _table("delegation prerequisites", {
+    "remote": B, "provider": AUTH_PROVIDERS, "mutual": B, "server_trust": ("none", "any", "listed"), "delegable": B,
+}, [
+    Row("A4", "local", {"remote": False},
+        "{server} runs on the caller's machine, so a Delegate-level token can be handed over locally."),
+    Row("R19", "refused", {"provider": {Provider.NONE, Provider.NTLM}},
+        "Only Kerberos can delegate across machines, and this call used {provider}."),
+    Row("R19", "refused", {"mutual": False},
+        "Kerberos delegates only when mutual authentication was requested, and it was not."),
+    Row("R19", "refused", {"server_trust": "none"},
+        "{server_account}, the account {server} runs as, is not trusted for delegation."),
+    Row("R25", "refused", {"delegable": False},
+        "{client} is marked sensitive (or is in Protected Users) and can never be delegated."),
+    Row("R19", "delegated", {},
+        "Kerberos, mutual authentication, a server trusted for delegation and a delegable client: {server} receives "
+        "{client}'s forwarded credentials."),
+], ordered=True)
+
+# R20: what happens when Delegate was asked and refused.
+DELEGATION_REFUSED = _table("delegation refused", {"ignore": B}, [
+    Row("R20", "downgrade", {"ignore": True},
+        "The client allowed delegation to fail (IGNORE_DELEGATE_FAILURE or the machine policy), so the call goes "
+        "ahead at Impersonate without credentials."),
+    Row("R20", ErrorCode.RPC_S_SEC_PKG_ERROR, {"ignore": False},
+        "Delegate was required and impossible, so the call fails with RPC_S_SEC_PKG_ERROR and nothing runs on "
+        "{server}."),
+])
+
+# R18, R19, R27, R29, A4, A9: which logon session (and so which credentials) the delivered token has.
+# Effect: "shared" = the caller's own logon session; "delegated" = a new session holding forwarded
+# credentials; "none" = a network logon without reusable credentials.
+CREDENTIALS = _table("network credentials", {
+    "protseq": tuple(Protseq), "local": B, "level": LEVELS, "delegation": ("none", "local", "delegated", "refused"),
+    "like_ncalrpc": B,
+}, [
+    Row("R18", "none", {"level": LOW},
+        "A token below Impersonate can never be used to reach another machine."),
+    Row("R27", "shared", {"protseq": Protseq.NCALRPC, "local": True, "level": HIGH},
+        "The token came over ncalrpc at {level}, so it belongs to {client}'s own logon session on {machine}: "
+        "{server} can authenticate to one further machine as {client} (the ncalrpc exception).",
+        name="ncalrpc exception", overrides=("R18",)),
+    Row("A4", "shared", {"local": True, "protseq": REMOTE_PROTSEQS, "level": ImpLevel.DELEGATE,
+                         "delegation": "local"},
+        "A same-machine Delegate-level token shares {client}'s logon session on {machine}."),
+    Row("A9", "shared", {"local": True, "protseq": REMOTE_PROTSEQS, "level": HIGH, "like_ncalrpc": True},
+        "With the local_non_lrpc_like_ncalrpc switch on, a same-machine {protseq} call shares {client}'s logon "
+        "session like ncalrpc."),
+    Row("R29", "none", {"local": True, "protseq": REMOTE_PROTSEQS, "level": ImpLevel.IMPERSONATE,
+                        "like_ncalrpc": False},
+        "A same-machine {protseq} call is a network logon: the ncalrpc exception does not apply to it."),
+    Row("R19", "delegated", {"local": False, "level": ImpLevel.DELEGATE, "delegation": "delegated"},
+        "{server} holds {client}'s forwarded Kerberos credentials and can authenticate onward as {client}."),
+    Row("R18", "none", {},
+        "{server} received a network logon for {client}: it can act as {client} on {machine} only, with no "
+        "credentials to reach another machine.", fallback=True),
+])
+
+# R15, M3, R17, R18, M2, A16: acting with the thread's effective token, here or on another machine.
+# Effect: "as token", "anonymous" (arrives as ANONYMOUS LOGON) or an error code.
+OUTBOUND = _table("outbound identity", {
+    "primary": B, "level": LEVELS, "remote": B, "credentials": B, "in_scope": B,
+    "mode": ("anonymous_logon", "client_error"),
+}, [
+    Row("R15", ErrorCode.ERROR_BAD_IMPERSONATION_LEVEL, {"primary": False, "level": LOW},
+        "The thread holds a {level}-level token for {client}; below Impersonate it cannot act as {client}, so the "
+        "attempt fails with ERROR_BAD_IMPERSONATION_LEVEL."),
+    Row("R17", "as token", {"remote": False}, "On its own machine the thread acts as {client}.", decisive=False),
+    Row("R18", "as token", {"primary": True},
+        "The thread is not impersonating, so it uses the process's own credentials ({client}).", decisive=False),
+    Row("A16", "anonymous", {"credentials": False, "mode": "anonymous_logon"},
+        "The thread's token for {client} has no credentials that work on {target}, so it arrives there as "
+        "ANONYMOUS LOGON."),
+    Row("A16", ErrorCode.RPC_S_SEC_PKG_ERROR, {"credentials": False, "mode": "client_error"},
+        "The thread's token for {client} has no credentials that work on {target}; the security package fails at "
+        "the client."),
+    Row("M2", "anonymous", {"in_scope": False, "mode": "anonymous_logon"},
+        "{client}'s delegated credentials may be used only towards the computers listed for the server; {target} "
+        "is not one of them, so the attempt arrives as ANONYMOUS LOGON."),
+    Row("M2", ErrorCode.RPC_S_SEC_PKG_ERROR, {"in_scope": False, "mode": "client_error"},
+        "{client}'s delegated credentials may be used only towards the listed computers, and {target} is not one."),
+    Row("R18", "as token", {}, "The token's logon session holds credentials, so {target} sees {client}.",
+        decisive=False),
+], ordered=True)
+
+# M1: does the server let this caller in?
+SERVER_GATE = _table("server gate", {"requires_auth": B, "arrives": ("authenticated", "anonymous_logon", "none")}, [
+    Row("M1", ErrorCode.ERROR_ACCESS_DENIED, {"requires_auth": True, "arrives": {"anonymous_logon", "none"}},
+        "{server} accepts only authenticated callers, and this call arrived as {client}."),
+    Row("M1", "accept", {}, "{server} accepted the call.", fallback=True, decisive=False),
+])
+
+# R9, R10, A15: RpcImpersonateClient. Effect: error code, "identify" (downgrade) or "ok".
+IMPERSONATE = _table("RpcImpersonateClient", {
+    "handle": ("no call", "own call", "other call", "client binding", "invalid"),
+    "context": ("none", "ssp", "transport"), "privilege": B,
+}, [
+    Row("R10", ErrorCode.RPC_S_NO_CALL_ACTIVE, {"handle": "no call"},
+        "There is no call on this thread to take a client from."),
+    Row("R10", ErrorCode.RPC_S_INVALID_BINDING, {"handle": "invalid"}, "{handle} is not a valid binding handle."),
+    Row("R10", ErrorCode.RPC_S_WRONG_KIND_OF_BINDING, {"handle": "client binding"},
+        "{handle} is a client-side binding handle, not the handle of a call being served."),
+    Row("A15", ErrorCode.RPC_S_NO_CONTEXT_AVAILABLE, {"context": "none"},
+        "The call from {caller} carries no security context (it was not authenticated), so there is nobody to "
+        "impersonate."),
+    Row("R9", "identify", {"privilege": False},
+        "{server} runs as {server_account} without SeImpersonatePrivilege, so the call succeeds but the thread only "
+        "gets an Identify-level token."),
+    Row("R10", "ok", {}, "The thread now carries {client}'s token at {level}."),
+], ordered=True)
+
+# R13, A12: RpcRevertToSelf / RpcRevertToSelfEx.
+REVERT = _table("RpcRevertToSelf", {
+    "handle": ("no call", "own call", "other call", "client binding", "invalid"), "impersonating": B,
+}, [
+    Row("R13", ErrorCode.RPC_S_NO_CALL_ACTIVE, {"handle": "no call"},
+        "There is no call on this thread, so there is nothing to revert."),
+    Row("R13", ErrorCode.RPC_S_INVALID_BINDING, {"handle": "invalid"}, "{handle} is not a valid binding handle."),
+    Row("R13", ErrorCode.RPC_S_WRONG_KIND_OF_BINDING, {"handle": "client binding"},
+        "{handle} is a client-side binding handle."),
+    Row("R13", "reverted", {"impersonating": True}, "The thread dropped {client}'s token and is {server_account} again."),
+    Row("R13", "reverted", {}, "The thread was not impersonating; reverting inside a call still succeeds.",
+        fallback=True),
+], ordered=True)
+
+# R16: AccessCheck with the thread's token.
+ACCESS_CHECK = _table("AccessCheck", {"primary": B, "level": LEVELS}, [
+    Row("R16", ErrorCode.ERROR_NO_IMPERSONATION_TOKEN, {"primary": True},
+        "AccessCheck needs an impersonation token; the thread is not impersonating."),
+    Row("R16", ErrorCode.ERROR_BAD_IMPERSONATION_LEVEL, {"primary": False, "level": ImpLevel.ANONYMOUS},
+        "An anonymous-level token says nothing about the client, so AccessCheck refuses it."),
+    Row("R16", "evaluate", {"primary": False, "level": {ImpLevel.IDENTIFY, ImpLevel.IMPERSONATE,
+                                                        ImpLevel.DELEGATE}},
+        "AccessCheck evaluates {resource}'s ACL for {client}."),
+])
+
+ALL_TABLES = (LEVEL_DEFAULT, PROVIDER, MUTUAL_AUTH, ARRIVAL_LEVEL, DELEGATION, DELEGATION_REFUSED, CREDENTIALS,
+              OUTBOUND, SERVER_GATE, IMPERSONATE, REVERT, ACCESS_CHECK)
+
+# R25: Protected Users members cannot use NTLM to reach another machine.
+NTLM_ALLOWED = _table("NTLM for Protected Users", {"protected": B, "provider": AUTH_PROVIDERS, "remote": B}, [
+    Row("R25", ErrorCode.ERROR_ACCESS_DENIED, {"protected": True, "provider": Provider.NTLM, "remote": True},
+        "{client} is in Protected Users, which cannot authenticate to another machine with NTLM."),
+    Row("R25", "allowed", {}, "", fallback=True),
+])
+
+ALL_TABLES = (*ALL_TABLES, NTLM_ALLOWED)

@@ -1,0 +1,84 @@
+"""Tokens and logon sessions: whose identity a thread acts with, at what level, with which credentials."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from .constants import TokenLevel
+from .decisions import Reason
+from .world import ANONYMOUS_LOGON
+
+__all__ = ["Credentials", "LogonSession", "Token"]
+
+
+class Credentials(enum.Enum):
+    """What a logon session holds for authenticating to other machines (R18)."""
+
+    OWN = "own credentials"                      # a real logon: password, smart card, or the service's own account
+    DELEGATED = "forwarded Kerberos ticket"     # delegation succeeded (R19)
+    NONE = "no reusable credentials"            # a network logon (NTLM, or Kerberos without delegation)
+
+    @property
+    def usable(self) -> bool:
+        return self is not Credentials.NONE
+
+
+@dataclass(frozen=True)
+class LogonSession:
+    """A logon session on one machine. ``scope`` limits where its delegated credentials work (M2)."""
+
+    user: str
+    machine: str
+    kind: str  # "interactive", "service", "network", "anonymous"
+    credentials: Credentials
+    scope: tuple[str, ...] | None = None
+
+    def can_reach(self, machine: str) -> bool:
+        if not self.credentials.usable:
+            return False
+        return self.scope is None or machine.lower() in {m.lower() for m in self.scope}
+
+
+@dataclass(frozen=True)
+class Token:
+    """A primary token (``level`` None) or an impersonation token at a :class:`TokenLevel`.
+
+    ``origin`` keeps the reasons that gave the token its level and credentials, so a failure
+    several hops later can still say which earlier hop caused it.
+    """
+
+    user: str
+    session: LogonSession
+    level: TokenLevel | None = None
+    origin: tuple[Reason, ...] = field(default=(), compare=False)
+
+    @property
+    def is_primary(self) -> bool:
+        return self.level is None
+
+    @property
+    def can_act(self) -> bool:
+        """Primary, or an impersonation token at Impersonate or above (R15)."""
+        return self.level is None or self.level >= TokenLevel.IMPERSONATION
+
+    @property
+    def network_credentials(self) -> bool:
+        """Whether this token can authenticate to another machine at all (R18)."""
+        return self.can_act and self.session.credentials.usable
+
+    @property
+    def visible_identity(self) -> str:
+        """What a server can learn from this token: nothing at Anonymous level (A3)."""
+        if self.level is TokenLevel.ANONYMOUS:
+            return "(nobody: anonymous-level token)"
+        return self.user
+
+    @property
+    def is_anonymous_logon(self) -> bool:
+        return self.user == ANONYMOUS_LOGON
+
+    def describe(self) -> str:
+        """'CORP\\\\alice, Impersonate, network logon without credentials'."""
+        level = "primary token" if self.level is None else f"{self.level.label}-level"
+        return f"{self.visible_identity}, {level}, {self.session.kind} logon, {self.session.credentials.value}"

@@ -1,0 +1,386 @@
+"""The world a scenario happens in: domains, machines, accounts, processes and resources.
+
+>>> w = World("CORP")
+>>> w.machine("WS1"); w.machine("SRVA")
+>>> w.account("alice"); w.account("svc_a", trusted_for_delegation=True)
+>>> w.process("client", on="WS1", runs_as="alice"); w.process("server_a", on="SRVA", runs_as="svc_a")
+>>> w.get_process("server_a").account.qualified
+'CORP\\\\svc_a'
+>>> w.process("server_b", on="SRVB", runs_as="svc_a")
+Traceback (most recent call last):
+...
+rpc_impersonation.errors.InvalidValueError: unknown machine 'SRVB'; expected one of SRVA, WS1
+
+Taught in notebooks/01_security_context.ipynb.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from .constants import ImpLevel, ResourceKind, Right, parse
+from .errors import ImpersonationError, InvalidValueError
+
+__all__ = ["World", "Domain", "Machine", "Account", "Process", "Resource", "Ace",
+           "ANONYMOUS_LOGON", "EVERYONE", "AUTHENTICATED_USERS", "SYSTEM", "NETWORK_SERVICE", "LOCAL_SERVICE"]
+
+ANONYMOUS_LOGON = "NT AUTHORITY\\ANONYMOUS LOGON"
+EVERYONE = "Everyone"
+AUTHENTICATED_USERS = "NT AUTHORITY\\Authenticated Users"
+SYSTEM = "NT AUTHORITY\\SYSTEM"
+NETWORK_SERVICE = "NT AUTHORITY\\NETWORK SERVICE"
+LOCAL_SERVICE = "NT AUTHORITY\\LOCAL SERVICE"
+_BUILTIN_ALIASES = {
+    "system": SYSTEM, "localsystem": SYSTEM, "nt authority\\system": SYSTEM,
+    "network service": NETWORK_SERVICE, "networkservice": NETWORK_SERVICE, "nt authority\\network service": NETWORK_SERVICE,
+    "local service": LOCAL_SERVICE, "localservice": LOCAL_SERVICE, "nt authority\\local service": LOCAL_SERVICE,
+}
+_WELL_KNOWN_PRINCIPALS = {EVERYONE.lower(): EVERYONE, "authenticated users": AUTHENTICATED_USERS,
+                          AUTHENTICATED_USERS.lower(): AUTHENTICATED_USERS, "anonymous logon": ANONYMOUS_LOGON,
+                          ANONYMOUS_LOGON.lower(): ANONYMOUS_LOGON}
+
+
+@dataclass(frozen=True)
+class Domain:
+    """An Active Directory domain; ``trusts`` names the domains it trusts both ways."""
+
+    name: str
+    trusts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Machine:
+    """A computer. ``domain`` is None for a workgroup machine.
+
+    ``com_default_level`` is the machine-wide COM impersonation level (LegacyImpersonationLevel,
+    Identify unless an administrator changes it, R6); ``ignore_delegation_failure`` is the
+    machine policy of the same name (R20); ``try_ip_spn`` and ``ip_spn`` govern Kerberos to an
+    IP address (R22).
+    """
+
+    name: str
+    domain: str | None
+    com_default_level: ImpLevel = ImpLevel.IDENTIFY
+    ignore_delegation_failure: bool = False
+    try_ip_spn: bool = False
+    ip_spn: bool = False
+
+
+@dataclass(frozen=True)
+class Account:
+    """A user, service or computer account with its Active Directory delegation settings.
+
+    ``trusted_for_delegation`` is "trust for delegation to any service"; ``delegate_to`` is
+    "trust for delegation to the listed computers only" (the two are exclusive, as in AD).
+    ``sensitive`` is "account is sensitive and cannot be delegated"; ``protected_user`` is
+    membership of Protected Users. ``local_to`` names the machine of a local (non-domain) account.
+    """
+
+    name: str
+    domain: str | None
+    trusted_for_delegation: bool = False
+    delegate_to: tuple[str, ...] = ()
+    trusted_to_auth_for_delegation: bool = False
+    allowed_to_act_for: tuple[str, ...] = ()
+    sensitive: bool = False
+    protected_user: bool = False
+    groups: tuple[str, ...] = ()
+    local_to: str | None = None
+    builtin: bool = False
+
+    @property
+    def qualified(self) -> str:
+        if self.builtin:
+            return self.name
+        prefix = self.domain if self.domain else self.local_to
+        return f"{prefix}\\{self.name}"
+
+    @property
+    def delegable(self) -> bool:
+        """False for sensitive accounts and Protected Users members (R25)."""
+        return not (self.sensitive or self.protected_user)
+
+    @property
+    def delegation(self) -> str:
+        """'none', 'any' or 'listed': how far this account is trusted to receive delegated identities (R19, M2)."""
+        if self.trusted_for_delegation:
+            return "any"
+        return "listed" if self.delegate_to else "none"
+
+
+@dataclass(frozen=True)
+class Process:
+    """A process: the account it runs as, the machine it runs on and what it holds.
+
+    ``impersonate_privilege``: SeImpersonatePrivilege (services hold it by default, R9).
+    ``requires_authentication``: the server rejects unauthenticated callers (M1).
+    ``complus_default_level``: the impersonation level a COM+ server application uses for its
+    own outgoing calls when it sets none (R6).
+    """
+
+    name: str
+    machine: str
+    account: Account
+    impersonate_privilege: bool = True
+    requires_authentication: bool = False
+    complus_default_level: ImpLevel = ImpLevel.IMPERSONATE
+
+
+@dataclass(frozen=True)
+class Ace:
+    """One access-control entry: a principal (account, group or well-known name), rights, allow or deny."""
+
+    principal: str
+    rights: frozenset[Right]
+    allow: bool = True
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A securable thing on a machine (file, share, database, registry key) with its ACL."""
+
+    name: str
+    machine: str
+    kind: ResourceKind
+    acl: tuple[Ace, ...] = ()
+
+
+def _rights(value: object, field_name: str) -> frozenset[Right]:
+    if isinstance(value, (str, Right)):
+        parts = [value] if isinstance(value, Right) else [p for p in value.replace(",", " ").split() if p]
+    elif isinstance(value, Iterable):
+        parts = list(value)
+    else:
+        raise InvalidValueError(field_name, value, [r.value for r in Right])
+    if not parts:
+        raise InvalidValueError(field_name, value, "at least one of read, write", what="empty")
+    return frozenset(parse(Right, p, field_name) for p in parts)
+
+
+class World:
+    """A mutable description of machines, accounts, processes and resources, checked as it is built."""
+
+    def __init__(self, domain: str | None = "CORP", *, name: str = "world") -> None:
+        self.name = name
+        self.default_domain = domain
+        self.domains: dict[str, Domain] = {}
+        self.machines: dict[str, Machine] = {}
+        self.accounts: dict[str, Account] = {}
+        self.groups: dict[str, tuple[str, ...]] = {}
+        self.processes: dict[str, Process] = {}
+        self.resources: dict[str, Resource] = {}
+        if domain:
+            self.domain(domain)
+        for builtin in (SYSTEM, NETWORK_SERVICE, LOCAL_SERVICE):
+            self.accounts[builtin.lower()] = Account(builtin, None, builtin=True)
+
+    # --- building -------------------------------------------------------------------------------
+    def domain(self, name: str, *, trusts: Iterable[str] = ()) -> None:
+        """Add a domain that trusts (both ways) the named domains."""
+        self._unique("domain", name, self.domains)
+        trusts = tuple(trusts)
+        for t in trusts:
+            self._lookup("trusts", t, self.domains)
+        self.domains[name.lower()] = Domain(name, trusts)
+
+    def machine(self, name: str, *, domain: str | None | object = ..., com_default_level: object = "identify",
+                ignore_delegation_failure: bool = False, try_ip_spn: bool = False, ip_spn: bool = False,
+                trusted_for_delegation: bool = False, delegate_to: Iterable[str] = ()) -> None:
+        """Add a machine; its computer account (NAME$) carries delegation settings for SYSTEM services."""
+        self._unique("machine", name, self.machines)
+        dom = self.default_domain if domain is ... else domain
+        if dom is not None:
+            dom = self._lookup("domain", dom, self.domains).name
+        level = parse(ImpLevel, com_default_level, "com_default_level")
+        if level is ImpLevel.DEFAULT:
+            raise InvalidValueError("com_default_level", "default", ["anonymous", "identify", "impersonate", "delegate"],
+                                    what="machine-wide level cannot be")
+        self.machines[name.lower()] = Machine(name, dom, level, bool(ignore_delegation_failure), bool(try_ip_spn),
+                                              bool(ip_spn))
+        if dom is not None:
+            self._add_account(Account(f"{name}$", dom, trusted_for_delegation=bool(trusted_for_delegation),
+                                      delegate_to=self._machine_list(delegate_to, "delegate_to", late=True)))
+
+    def account(self, name: str, *, domain: str | None | object = ..., local_to: str | None = None,
+                trusted_for_delegation: bool = False, delegate_to: Iterable[str] = (),
+                trusted_to_auth_for_delegation: bool = False, allowed_to_act_for: Iterable[str] = (),
+                sensitive: bool = False, protected_user: bool = False, groups: Iterable[str] = ()) -> None:
+        """Add a user or service account with its AD settings (see :class:`Account`)."""
+        if local_to is not None:
+            dom = None
+            local_to = self._lookup("local_to", local_to, self.machines).name
+        else:
+            dom = self.default_domain if domain is ... else domain
+            if dom is None:
+                raise InvalidValueError("domain", None, "a domain name, or local_to=<machine> for a local account",
+                                        what="missing")
+            dom = self._lookup("domain", dom, self.domains).name
+        if trusted_for_delegation and delegate_to:
+            raise InvalidValueError("delegate_to", list(delegate_to),
+                                    "empty when trusted_for_delegation is set (AD offers one or the other)",
+                                    what="conflicting")
+        groups = tuple(self._lookup("groups", g, self.groups, display=lambda k: k) for g in groups)
+        self._add_account(Account(name, dom, bool(trusted_for_delegation),
+                                  self._machine_list(delegate_to, "delegate_to", late=True),
+                                  bool(trusted_to_auth_for_delegation), tuple(allowed_to_act_for), bool(sensitive),
+                                  bool(protected_user), groups, local_to))
+
+    def group(self, name: str) -> None:
+        """Declare a group that accounts can join (``groups=``) and ACLs can name."""
+        self._unique("group", name, self.groups)
+        self.groups[name.lower()] = (name,)
+
+    def process(self, name: str, *, on: str, runs_as: str, impersonate_privilege: bool = True,
+                requires_authentication: bool = False, complus_default_level: object = "impersonate") -> None:
+        """Add a process running as an account on a machine."""
+        self._unique("process", name, self.processes)
+        machine = self._lookup("machine", on, self.machines)
+        account = self.get_account(runs_as)
+        if account.local_to and account.local_to.lower() != machine.name.lower():
+            raise InvalidValueError("runs_as", runs_as, f"an account usable on {machine.name}; it is local to "
+                                    f"{account.local_to}", what="unusable")
+        level = parse(ImpLevel, complus_default_level, "complus_default_level")
+        self.processes[name.lower()] = Process(name, machine.name, account, bool(impersonate_privilege),
+                                               bool(requires_authentication), level)
+
+    def resource(self, name: str, *, on: str, kind: object = "file", allow: Mapping[str, object] | None = None,
+                 deny: Mapping[str, object] | None = None) -> None:
+        """Add a resource; ``allow``/``deny`` map principals to rights ('read', 'write' or both)."""
+        self._unique("resource", name, self.resources)
+        machine = self._lookup("machine", on, self.machines)
+        aces = []
+        for allowed, table in ((False, deny or {}), (True, allow or {})):
+            for principal, rights in table.items():
+                aces.append(Ace(self._principal(principal), _rights(rights, f"acl[{principal!r}]"), allowed))
+        self.resources[name.lower()] = Resource(name, machine.name, parse(ResourceKind, kind, "kind"), tuple(aces))
+
+    # --- lookups --------------------------------------------------------------------------------
+    def get_machine(self, name: str) -> Machine:
+        return self._lookup("machine", name, self.machines)
+
+    def get_process(self, name: str) -> Process:
+        return self._lookup("process", name, self.processes)
+
+    def get_resource(self, name: str) -> Resource:
+        return self._lookup("resource", name, self.resources)
+
+    def get_account(self, name: str) -> Account:
+        """Find an account by 'name', 'DOMAIN\\\\name' or a built-in name such as 'SYSTEM'."""
+        if not isinstance(name, str):
+            raise InvalidValueError("account", name, sorted(a.qualified for a in self.accounts.values()))
+        key = name.lower()
+        key = _BUILTIN_ALIASES.get(key, key).lower()
+        if key in self.accounts:
+            return self.accounts[key]
+        short = [a for a in self.accounts.values() if not a.builtin and a.name.lower() == key]
+        if len(short) == 1:
+            return short[0]
+        allowed = sorted(a.qualified for a in self.accounts.values())
+        if len(short) > 1:
+            raise InvalidValueError("account", name, sorted(a.qualified for a in short), what="ambiguous")
+        raise InvalidValueError("account", name, allowed)
+
+    def network_identity(self, account: Account, machine: str) -> str:
+        """The name another machine sees when this account authenticates from ``machine``.
+
+        SYSTEM and NETWORK SERVICE use the computer account; LOCAL SERVICE presents no credentials.
+        """
+        if account.qualified in (SYSTEM, NETWORK_SERVICE):
+            m = self.get_machine(machine)
+            return f"{m.domain}\\{m.name}$" if m.domain else ANONYMOUS_LOGON
+        if account.qualified == LOCAL_SERVICE:
+            return ANONYMOUS_LOGON
+        return account.qualified
+
+    def network_account(self, account: Account, machine: str) -> Account | None:
+        """The account whose AD settings apply when ``account`` authenticates from ``machine``."""
+        ident = self.network_identity(account, machine)
+        if ident == ANONYMOUS_LOGON:
+            return None
+        return self.accounts.get(ident.lower(), account)
+
+    def kerberos_between(self, a: str, b: str) -> bool:
+        """True when both machines are in domains that are the same or trust each other (M5)."""
+        da, db = self.get_machine(a).domain, self.get_machine(b).domain
+        if da is None or db is None:
+            return False
+        if da.lower() == db.lower():
+            return True
+        return db in self.domains[da.lower()].trusts or da in self.domains[db.lower()].trusts
+
+    def memberships(self, identity: str) -> frozenset[str]:
+        """Every principal name an identity matches in an ACL (itself, its groups, well-known groups)."""
+        names = {identity}
+        if identity != ANONYMOUS_LOGON:
+            names |= {EVERYONE, AUTHENTICATED_USERS}
+            account = self.accounts.get(identity.lower())
+            if account is not None:
+                names |= set(account.groups)
+        return frozenset(n.lower() for n in names)
+
+    def describe(self) -> str:
+        """A short, deterministic listing of the world."""
+        lines = [f"World {self.name!r} (default domain {self.default_domain})"]
+        for m in self.machines.values():
+            lines.append(f"  machine {m.name} in {m.domain or 'a workgroup'}")
+        for p in self.processes.values():
+            lines.append(f"  process {p.name} on {p.machine} as {p.account.qualified}")
+        for r in self.resources.values():
+            lines.append(f"  {r.kind.value} {r.name} on {r.machine}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"World({self.name!r}: {len(self.machines)} machines, {len(self.processes)} processes, "
+                f"{len(self.resources)} resources)")
+
+    # --- helpers --------------------------------------------------------------------------------
+    def _add_account(self, account: Account) -> None:
+        key = account.qualified.lower()
+        if key in self.accounts:
+            raise ImpersonationError(f"duplicate account {account.qualified!r}; account names must be unique")
+        self.accounts[key] = account
+
+    def _machine_list(self, names: Iterable[str], field_name: str, late: bool = False) -> tuple[str, ...]:
+        if isinstance(names, str):
+            names = [names]
+        # Targets may name machines added later; they are checked by validate().
+        return tuple(names)
+
+    def _principal(self, name: str) -> str:
+        if not isinstance(name, str):
+            raise InvalidValueError("acl principal", name, "an account, group or well-known name")
+        key = name.lower()
+        if key in _WELL_KNOWN_PRINCIPALS:
+            return _WELL_KNOWN_PRINCIPALS[key]
+        if key in self.groups:
+            return self.groups[key][0]
+        try:
+            return self.get_account(name).qualified
+        except InvalidValueError:
+            allowed = sorted({a.qualified for a in self.accounts.values()} | {g[0] for g in self.groups.values()}
+                             | {EVERYONE, AUTHENTICATED_USERS, ANONYMOUS_LOGON})
+            raise InvalidValueError("acl principal", name, allowed) from None
+
+    def validate(self) -> None:
+        """Check cross-references that may be written in any order (delegation targets)."""
+        for a in self.accounts.values():
+            for target in a.delegate_to:
+                if target.lower() not in self.machines:
+                    raise InvalidValueError(f"delegate_to of {a.qualified}", target,
+                                            sorted(m.name for m in self.machines.values()))
+
+    @staticmethod
+    def _unique(kind: str, name: str, table: Mapping[str, object]) -> None:
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidValueError(f"{kind} name", name, "a non-empty string", what="invalid")
+        if name.lower() in table:
+            raise ImpersonationError(f"duplicate {kind} {name!r}; {kind} names must be unique")
+
+    @staticmethod
+    def _lookup(kind: str, name: object, table: Mapping, display=None):
+        if isinstance(name, str) and name.lower() in table:
+            return table[name.lower()]
+        shown = sorted((display(v) if display else v.name) if not isinstance(v, tuple) else v[0]
+                       for v in table.values())
+        raise InvalidValueError(kind, name, shown)
