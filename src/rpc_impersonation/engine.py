@@ -43,12 +43,14 @@ class Options:
     """Switches for the facts sheet's ambiguities; the defaults are the course's decisions.
 
     ``legacy_provider_bump`` (A2), ``local_non_lrpc_like_ncalrpc`` (A9), ``second_hop`` (A16):
-    'anonymous_logon' or 'client_error'.
+    'anonymous_logon' or 'client_error'; ``delegated_credentials_expired`` (R26): the delegated
+    Kerberos identity has outlived its off-machine lifetime, so it works only locally.
     """
 
     legacy_provider_bump: bool = False
     local_non_lrpc_like_ncalrpc: bool = False
     second_hop: str = "anonymous_logon"
+    delegated_credentials_expired: bool = False
 
     def __post_init__(self) -> None:
         if self.second_hop not in ("anonymous_logon", "client_error"):
@@ -93,6 +95,15 @@ def _rules_of(reasons: list[Reason]) -> tuple[str, ...]:
     """The rules that decided something (pass-through notes are left out unless nothing else is there)."""
     decisive = [r.rule for r in reasons if r.decisive] or [r.rule for r in reasons]
     return tuple(dict.fromkeys(decisive))
+
+
+def _usable(token: Token, options: Options) -> tuple[bool, tuple[Reason, ...]]:
+    """Whether the token's session still holds credentials for another machine (R18, R26)."""
+    creds = token.session.credentials
+    if creds is Credentials.DELEGATED and options.delegated_credentials_expired:
+        return False, (Reason("R26", f"{token.user}'s delegated Kerberos credentials have outlived their "
+                                     "off-machine lifetime; they now work only locally."),)
+    return creds.usable, ()
 
 
 def _origin(token: Token, row: Row) -> tuple[Reason, ...]:
@@ -192,13 +203,14 @@ class Engine:
         arrives = "none"
         identity = client_name
         if security != "none":
+            usable, expired = _usable(presented, opts)
             row = OUTBOUND.decide(primary=presented.is_primary, level=_level_of(presented), remote=not local,
-                                  credentials=presented.session.credentials.usable,
-                                  in_scope=presented.session.can_reach(server.machine) or
-                                  not presented.session.credentials.usable, mode=opts.second_hop)
+                                  credentials=usable, in_scope=presented.session.can_reach(server.machine) or not usable,
+                                  mode=opts.second_hop)
             ctx["level"] = "primary" if presented.level is None else presented.level.label
             if row.decisive:
                 reasons.append(_reason(row, ctx))
+                reasons.extend(expired if row.rule == "A16" else ())
                 reasons.extend(_origin(presented, row))
             if isinstance(row.effect, ErrorCode):
                 return refuse(row.effect, requested=level, provider=provider)
@@ -459,7 +471,7 @@ class ServerThread:
         """Decide as whom the thread reaches ``target_machine`` (None identity: refused)."""
         token = self.effective_token
         remote = target_machine.lower() != self.process.machine.lower()
-        creds = token.session.credentials.usable
+        creds, _ = _usable(token, self.engine.options)
         row = OUTBOUND.decide(primary=token.is_primary, level=_level_of(token), remote=remote, credentials=creds,
                               in_scope=token.session.can_reach(target_machine) or not creds,
                               mode=self.engine.options.second_hop)

@@ -56,6 +56,9 @@ PROVIDER = _table("provider", {
     Row("R30", ErrorCode.RPC_S_UNKNOWN_AUTHN_SERVICE,
         {"protseq": Protseq.NCALRPC, "requested": {Provider.KERBEROS, Provider.NEGOTIATE}},
         "ncalrpc accepts only NTLM (RPC_C_AUTHN_WINNT); {requested_provider} was refused."),
+    Row("R5", Provider.NONE, {"requested": Provider.NONE, "protseq": {Protseq.NCALRPC, Protseq.NCACN_NP}},
+        "{caller} set no authentication, but {protseq} carries the caller's identity itself (transport-level "
+        "security), at Impersonate unless asked otherwise."),
     Row("R4", Provider.NONE, {"requested": Provider.NONE},
         "{caller} set no authentication, so the call carries no security-provider context."),
     Row("R4", Provider.NTLM, {"requested": Provider.DEFAULT, "api": ApiFamily.RPC},
