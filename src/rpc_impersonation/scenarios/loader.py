@@ -267,7 +267,7 @@ def loads(text: str, source: str = "<scenario>") -> Scenario:
     >>> loads('{"name": "x", "world": {"machines": [], "processes": []}, "chains": [}', "broken.json")
     Traceback (most recent call last):
     ...
-    rpc_impersonation.errors.ScenarioError: broken.json:1:71: malformed JSON: Expecting value
+    rpc_impersonation.errors.ScenarioError: broken.json:1:70: malformed JSON: Expecting value
     """
     try:
         doc = _Decoder().decode(text)
