@@ -183,6 +183,11 @@ def walk(space: ChainSpace, visit, engine=None) -> int:
                                              mutual_auth=opt.mutual, ignore_delegation_failure=ignore)
     memo: dict = {}
     total = 0
+    servers = {(k, m, t): space.server_name(k, f"M{m}", t)
+               for k in range(1, space.hops + 1) for m in range(k + 1) for t in (False, True)}
+    processes = {name: world.get_process(name) for name in servers.values()}
+    files = {m: f"file@M{m}" for m in range(space.hops + 1)}
+    plan = [(i, opt, opt.remote, opt.trusted) for i, opt in enumerate(HOP_OPTIONS)]
 
     def hop(caller, token, server_name, binding, resource, option):
         served = engine.connect(caller, token, server_name, binding)
@@ -206,22 +211,23 @@ def walk(space: ChainSpace, visit, engine=None) -> int:
 
     def step(k, caller, machine, fresh, token, ignore, path, client, sensitive):
         nonlocal total
-        for i, opt in enumerate(HOP_OPTIONS):
-            m = fresh + 1 if opt.remote else machine
-            nfresh = fresh + 1 if opt.remote else fresh
-            server = space.server_name(k, f"M{m}", opt.trusted)
-            key = (caller.name, token, server, i, ignore)
+        last = k == space.hops
+        weight = n ** (space.hops - k)
+        caller_name = caller.name
+        for i, opt, remote, trusted in plan:
+            m = fresh + 1 if remote else machine
+            server = servers[k, m, trusted]
+            key = (caller_name, token, server, i, ignore)
             found = memo.get(key)
             if found is None:
-                found = memo[key] = hop(caller, token, server, bindings[i, ignore], f"file@M{m}", opt)
+                found = memo[key] = hop(caller, token, server, bindings[i, ignore], files[m], opt)
             record, nxt = found
             p2 = path + (record,)
-            if k == space.hops or record.stopped:
-                weight = n ** (space.hops - k)
+            if last or record.stopped:
                 visit(client, sensitive, ignore, p2, weight)
                 total += weight
             else:
-                step(k + 1, world.get_process(server), m, nfresh, nxt, ignore, p2, client, sensitive)
+                step(k + 1, processes[server], m, fresh + 1 if remote else fresh, nxt, ignore, p2, client, sensitive)
 
     for sensitive in (False, True):
         client = world.get_process("client_carol" if sensitive else "client_alice")

@@ -53,6 +53,14 @@ class Token:
     level: TokenLevel | None = None
     origin: tuple[Reason, ...] = field(default=(), compare=False)
 
+    def __hash__(self) -> int:
+        # Tokens key the exhaustive walk's memo; computing the field hash once keeps that fast.
+        cached = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash((self.user, self.session, self.level))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
     @property
     def is_primary(self) -> bool:
         return self.level is None

@@ -1,0 +1,71 @@
+"""Engine speed: hop decisions per second on one core, and the whole 3-hop configuration space.
+
+Run: .venv/bin/python benchmarks/engine.py [--repeat N]
+Targets (issue 2): >= 100,000 hop decisions per second; the whole 3-hop space in < 2 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import time
+
+from rpc_impersonation.binding import Binding
+from rpc_impersonation.engine import Engine
+from rpc_impersonation.space import HOP_OPTIONS, ChainSpace, walk
+
+
+def hop_decisions(seconds: float = 2.0) -> tuple[float, int]:
+    """Engine.connect calls per second, cycling through every hop option from a client thread."""
+    space = ChainSpace(1)
+    engine = Engine(space.world)
+    caller = space.world.get_process("client_alice")
+    token = engine.thread("client_alice").effective_token
+    cases = []
+    for opt in HOP_OPTIONS:
+        machine = "M1" if opt.remote else "M0"
+        binding = Binding.of(protseq=opt.protseq, provider=opt.provider, level=opt.level, mutual_auth=opt.mutual)
+        cases.append((space.server_name(1, machine, opt.trusted), binding))
+    n = 0
+    start = time.perf_counter()
+    deadline = start + seconds
+    while time.perf_counter() < deadline:
+        for server, binding in cases:
+            served = engine.connect(caller, token, server, binding)
+            if served.thread is not None:
+                served.thread.end_call()
+        n += len(cases)
+    return n / (time.perf_counter() - start), n
+
+
+def whole_space(hops: int) -> tuple[float, int, int]:
+    space = ChainSpace(hops)
+    paths = [0]
+
+    def visit(*_):
+        paths[0] += 1
+
+    start = time.perf_counter()
+    total = walk(space, visit)
+    return time.perf_counter() - start, total, paths[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    print(f"python {platform.python_version()} on {platform.machine()}, one process (one core)")
+    rates = [hop_decisions(1.0)[0] for _ in range(args.repeat)]
+    print(f"hop decisions per second (Engine.connect, no caching): median {statistics.median(rates):,.0f} "
+          f"(min {min(rates):,.0f}, max {max(rates):,.0f}, n={args.repeat}); target >= 100,000")
+    for hops in (2, 3):
+        runs = [whole_space(hops) for _ in range(args.repeat if hops == 2 else max(3, args.repeat // 2))]
+        times = [r[0] for r in runs]
+        print(f"{hops}-hop space: {runs[0][1]:,} configurations, {runs[0][2]:,} distinct evaluated paths, "
+              f"median {statistics.median(times):.2f} s (min {min(times):.2f}, max {max(times):.2f}, n={len(runs)})"
+              + ("; target < 2 s" if hops == 3 else ""))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The whole test suite: engine tests, doctests in src/, and the notebooks under nbval (strict).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -x .venv/bin/python ]; then
+    echo "test: no .venv here; run scripts/setup.sh first" >&2
+    exit 2
+fi
+export MPLBACKEND=Agg PYTHONHASHSEED=0
+targets=(tests src)
+if compgen -G "notebooks/*.ipynb" >/dev/null; then
+    targets+=(notebooks --nbval --nbval-sanitize-with notebooks/sanitize.cfg)
+fi
+exec .venv/bin/python -m pytest "${targets[@]}" "$@"
