@@ -244,3 +244,14 @@ def test_every_seed_statement_has_a_test_and_known_rules():
     assert sorted(TESTED) == sorted(ids)
     for s in SEED_STATEMENTS:
         assert s.rules and all(r in RULES for r in s.rules), s.id
+
+
+def test_docs_seed_table_is_current():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, str(root / "scripts" / "seed_table.py")], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out in (root / "docs" / "modeling-decisions.md").read_text(), "run scripts/seed_table.py --write"
