@@ -108,6 +108,7 @@ class CallDecision(Decision):
     caller_machine: str
     server_machine: str
     presented: str
+    server_account: str = ""
     requested: ImpLevel | None = None
     provider: Provider | None = None
     delegated: bool = False
@@ -129,6 +130,7 @@ class CallDecision(Decision):
         return {
             "caller": self.caller, "server": self.server, "caller_machine": self.caller_machine,
             "server_machine": self.server_machine, "presented": self.presented,
+            "server_account": self.server_account,
             "requested_level": None if self.requested is None else self.requested.key,
             "provider": None if self.provider is None else self.provider.label, "delegated": self.delegated,
             "identity_seen": self.identity_seen, "client_context": _token_dict(self.context),

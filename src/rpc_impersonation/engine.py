@@ -31,7 +31,8 @@ from .decisions import AccessDecision, CallDecision, Decision, ImpersonationResu
 from .errors import InvalidValueError
 from .rules import Row
 from .tables import (ACCESS_CHECK, ARRIVAL_LEVEL, CREDENTIALS, DELEGATION, DELEGATION_REFUSED, IMPERSONATE,
-                     LEVEL_DEFAULT, MUTUAL_AUTH, NTLM_ALLOWED, OUTBOUND, PROVIDER, REVERT, SERVER_GATE)
+                     LEVEL_DEFAULT, MUTUAL_AUTH, NTLM_ALLOWED, OPEN_THREAD_TOKEN, OUTBOUND, PROVIDER, REVERT,
+                     SERVER_GATE)
 from .tokens import Credentials, LogonSession, Token
 from .world import ANONYMOUS_LOGON, Process, Resource, World
 
@@ -106,10 +107,15 @@ def _usable(token: Token, options: Options) -> tuple[bool, tuple[Reason, ...]]:
     return creds.usable, ()
 
 
+_LEVEL_RULES = frozenset({"R4", "R6", "R7", "R9", "A2"})
+
+
 def _origin(token: Token, row: Row) -> tuple[Reason, ...]:
-    """Earlier reasons that explain why ``row`` fired for this token (its level or its credentials)."""
-    if row.rule in ("R15", "A16", "M2"):
-        return token.origin
+    """Earlier reasons that explain why ``row`` fired for this token: its level (R15) or its credentials."""
+    if row.rule == "R15":
+        return tuple(r for r in token.origin if r.rule in _LEVEL_RULES)
+    if row.rule in ("A16", "M2"):
+        return tuple(r for r in token.origin if r.rule not in _LEVEL_RULES)
     return ()
 
 
@@ -165,7 +171,7 @@ class Engine:
                "handle": "", "level": "", "requested": qos.level.key, "provider": "", "default_level": ""}
         reasons: list[Reason] = []
         base = dict(caller=caller.name, server=server.name, caller_machine=caller.machine,
-                    server_machine=server.machine, presented=client_name)
+                    server_machine=server.machine, presented=client_name, server_account=server.account.qualified)
 
         def refuse(code: ErrorCode, **extra: Any) -> ServedCall:
             last = reasons[-1].sentence
@@ -520,6 +526,21 @@ class ServerThread:
                                                sentence=reasons[0].sentence, reasons=tuple(reasons),
                                                resource=res.name, machine=res.machine, right=want.value, identity=""))
         return self._record(self._acl(action, res, want, token.user, reasons, opened=False))
+
+    def open_thread_token(self, open_as_self: bool = True) -> ImpersonationResult:
+        """OpenThreadToken + GetTokenInformation: learn who the client is (R15, R16, A3).
+
+        Taught in notebooks/02_levels.ipynb.
+        """
+        token = self.thread_token
+        row = OPEN_THREAD_TOKEN.decide(impersonating=token is not None,
+                                       level=_level_of(token) if token else ImpLevel.IMPERSONATE,
+                                       open_as_self=bool(open_as_self))
+        reasons = [_reason(row, self._ctx(client=token.user if token else ""))]
+        code = row.effect if isinstance(row.effect, ErrorCode) else ErrorCode.ERROR_SUCCESS
+        return self._record(ImpersonationResult(action="OpenThreadToken", code=code, rules=_rules_of(reasons),
+                                                sentence=reasons[0].sentence, reasons=tuple(reasons),
+                                                token=token, acting_as=self.acting_as))
 
     def _acl(self, action: str, res: Resource, want: Right, identity: str, reasons: list[Reason],
              opened: bool = True) -> AccessDecision:

@@ -14,7 +14,7 @@ from .constants import ApiFamily, ErrorCode, ImpLevel, Protseq, Provider, SpnCho
 from .rules import DecisionTable, Row
 
 __all__ = ["LEVEL_DEFAULT", "PROVIDER", "MUTUAL_AUTH", "ARRIVAL_LEVEL", "DELEGATION", "DELEGATION_REFUSED",
-           "CREDENTIALS", "OUTBOUND", "SERVER_GATE", "IMPERSONATE", "REVERT", "ACCESS_CHECK", "NTLM_ALLOWED", "ALL_TABLES",
+           "CREDENTIALS", "OUTBOUND", "SERVER_GATE", "IMPERSONATE", "REVERT", "ACCESS_CHECK", "NTLM_ALLOWED", "OPEN_THREAD_TOKEN", "ALL_TABLES",
            "CONTEXT_FIELDS"]
 
 #: The names a row's sentence may use; the engine fills them from the situation.
@@ -265,3 +265,16 @@ NTLM_ALLOWED = _table("NTLM for Protected Users", {"protected": B, "provider": A
 ])
 
 ALL_TABLES = (*ALL_TABLES, NTLM_ALLOWED)
+
+# R15 (and A3): OpenThreadToken on the thread's own impersonation token, to learn who the client is.
+OPEN_THREAD_TOKEN = _table("OpenThreadToken", {"impersonating": B, "level": LEVELS, "open_as_self": B}, [
+    Row("R15", ErrorCode.ERROR_NO_TOKEN, {"impersonating": False},
+        "The thread is not impersonating, so it has no thread token to open."),
+    Row("R15", ErrorCode.ERROR_CANT_OPEN_ANONYMOUS, {"level": ImpLevel.ANONYMOUS},
+        "An anonymous-level token cannot be opened: it tells the server nothing about the client."),
+    Row("R15", ErrorCode.ERROR_BAD_IMPERSONATION_LEVEL, {"level": ImpLevel.IDENTIFY, "open_as_self": False},
+        "Opening an Identify-level token as the client fails; open it as the server (OpenAsSelf) instead."),
+    Row("R16", "ok", {}, "The thread token names the client: {client}.", fallback=True),
+], ordered=True)
+
+ALL_TABLES = (*ALL_TABLES, OPEN_THREAD_TOKEN)

@@ -1,0 +1,126 @@
+"""What each impersonation level lets a server do, computed by running the engine.
+
+For every level (and the DEFAULT of each API family) and two placements of the server (on
+the client's machine, reached over ncalrpc; on another machine, reached with Kerberos and
+mutual authentication), the engine runs the action and the cell keeps its decision.
+
+>>> m = capability_matrix("remote")
+>>> [m["impersonate", c].allowed for c in CAPABILITIES]
+[True, True, True, False, False]
+>>> m["delegate", "reach another machine"].allowed
+True
+
+Taught in notebooks/02_levels.ipynb.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .binding import Binding
+
+from .decisions import Decision
+from .engine import Engine
+from .errors import InvalidValueError
+from .world import World
+
+__all__ = ["CAPABILITIES", "PLACEMENTS", "ROWS", "Cell", "capability", "capability_matrix"]
+
+CAPABILITIES = ("learn the identity", "check an ACL", "open a local resource", "reach another machine",
+                "let the next server go on")
+PLACEMENTS = {"local": "server on the client's machine (ncalrpc)",
+              "remote": "server on another machine (Kerberos, mutual auth)"}
+#: Row key -> (api family, requested level)
+ROWS = {
+    "anonymous": ("rpc", "anonymous"), "identify": ("rpc", "identify"), "impersonate": ("rpc", "impersonate"),
+    "delegate": ("rpc", "delegate"), "default (RPC)": ("rpc", "default"), "default (COM)": ("com", "default"),
+}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell of the matrix: can a server granted ``row`` do ``capability``, and the decision that says so."""
+
+    row: str
+    capability: str
+    placement: str
+    allowed: bool
+    decision: Decision
+
+    @property
+    def symbol(self) -> str:
+        return "yes" if self.allowed else "no"
+
+
+@lru_cache(maxsize=1)
+def _world() -> World:
+    w = World("CORP", name="capabilities")
+    for m in ("WS1", "SRV1", "SRV2", "FILES"):
+        w.machine(m)
+    w.account("alice")
+    for name in ("svc_local", "svc_1", "svc_2"):
+        w.account(name, trusted_for_delegation=True)
+    w.process("client", on="WS1", runs_as="alice")
+    w.process("local", on="WS1", runs_as="svc_local")
+    w.process("remote", on="SRV1", runs_as="svc_1")
+    w.process("next", on="SRV2", runs_as="svc_2")
+    w.resource("file@WS1", on="WS1", allow={"alice": "read"})
+    w.resource("file@SRV1", on="SRV1", allow={"alice": "read"})
+    w.resource("share@FILES", on="FILES", kind="share", allow={"alice": "read"})
+    return w
+
+
+def _binding(placement: str, api: str, level: str) -> Binding:
+    if placement == "local":
+        return Binding.of(protseq="ncalrpc", provider="ntlm" if api == "rpc" else "default", level=level, api=api)
+    return Binding.of(provider="kerberos", level=level, mutual_auth=True, api=api)
+
+
+def capability(row: str, what: str, placement: str = "remote") -> Cell:
+    """Run one capability for one row and placement; raises the package error for unknown names."""
+    if row not in ROWS:
+        raise InvalidValueError("row", row, list(ROWS))
+    if what not in CAPABILITIES:
+        raise InvalidValueError("capability", what, CAPABILITIES)
+    if placement not in PLACEMENTS:
+        raise InvalidValueError("placement", placement, list(PLACEMENTS))
+    api, level = ROWS[row]
+    world = _world()
+    engine = Engine(world)
+    server = "local" if placement == "local" else "remote"
+    served = engine.thread("client").call(server, _binding(placement, api, level))
+    if not served.ok:
+        return Cell(row, what, placement, False, served.decision)
+    thread = served.thread
+    imp = thread.rpc_impersonate_client()
+    if not imp.ok:
+        return Cell(row, what, placement, False, imp)
+    local_file = "file@WS1" if placement == "local" else "file@SRV1"
+    if what == "learn the identity":
+        d = thread.open_thread_token(open_as_self=True)
+        return Cell(row, what, placement, d.ok, d)
+    if what == "check an ACL":
+        d = thread.access_check(local_file)
+        return Cell(row, what, placement, d.ok, d)
+    if what == "open a local resource":
+        d = thread.open(local_file)
+        return Cell(row, what, placement, d.ok, d)
+    if what == "reach another machine":
+        d = thread.open("share@FILES")
+        return Cell(row, what, placement, d.ok and d.identity == "CORP\\alice", d)
+    onward = thread.call("next", Binding.of(provider="kerberos", level="delegate", mutual_auth=True))
+    if not onward.ok:
+        return Cell(row, what, placement, False, onward.decision)
+    nxt = onward.thread
+    nxt.rpc_impersonate_client()
+    d = nxt.open("share@FILES")
+    return Cell(row, what, placement, d.ok and d.identity == "CORP\\alice", d)
+
+
+@lru_cache(maxsize=4)
+def capability_matrix(placement: str = "remote") -> dict[tuple[str, str], Cell]:
+    """Every row x capability cell for one placement."""
+    return {(row, what): capability(row, what, placement) for row in ROWS for what in CAPABILITIES}
+
+
