@@ -21,11 +21,14 @@ from functools import lru_cache
 from .binding import Binding
 
 from .decisions import Decision
+from .constants import TokenLevel
 from .engine import Engine
 from .errors import InvalidValueError
 from .world import World
 
-__all__ = ["CAPABILITIES", "PLACEMENTS", "ROWS", "Cell", "capability", "capability_matrix"]
+__all__ = ["CAPABILITIES", "PLACEMENTS", "ROWS", "Cell", "capability", "run_capability", "capability_matrix",
+           "identity_reach",
+           "REACH_LEVELS", "REACH_PROVIDERS", "REACH_ROUTES"]
 
 CAPABILITIES = ("learn the identity", "check an ACL", "open a local resource", "reach another machine",
                 "let the next server go on")
@@ -71,25 +74,32 @@ def _world() -> World:
     return w
 
 
-def _binding(placement: str, api: str, level: str) -> Binding:
+def _binding(placement: str, api: str, level: str, provider: str = "kerberos") -> Binding:
     if placement == "local":
         return Binding.of(protseq="ncalrpc", provider="ntlm" if api == "rpc" else "default", level=level, api=api)
-    return Binding.of(provider="kerberos", level=level, mutual_auth=True, api=api)
+    return Binding.of(provider=provider, level=level, mutual_auth=True, api=api)
 
 
 def capability(row: str, what: str, placement: str = "remote") -> Cell:
-    """Run one capability for one row and placement; raises the package error for unknown names."""
+    """Run one capability for one row of :data:`ROWS` and one placement."""
     if row not in ROWS:
         raise InvalidValueError("row", row, list(ROWS))
+    api, level = ROWS[row]
+    return run_capability(what, api=api, level=level, placement=placement, row=row)
+
+
+def run_capability(what: str, *, api: str = "rpc", level: str = "impersonate", placement: str = "remote",
+                   provider: str = "kerberos", row: str = "") -> Cell:
+    """Can a server granted ``level`` (through ``api``, placed as ``placement``) do ``what``? Asks the engine."""
     if what not in CAPABILITIES:
         raise InvalidValueError("capability", what, CAPABILITIES)
     if placement not in PLACEMENTS:
         raise InvalidValueError("placement", placement, list(PLACEMENTS))
-    api, level = ROWS[row]
+    row = row or f"{api} {level}"
     world = _world()
     engine = Engine(world)
     server = "local" if placement == "local" else "remote"
-    served = engine.thread("client").call(server, _binding(placement, api, level))
+    served = engine.thread("client").call(server, _binding(placement, api, level, provider))
     if not served.ok:
         return Cell(row, what, placement, False, served.decision)
     thread = served.thread
@@ -124,3 +134,56 @@ def capability_matrix(placement: str = "remote") -> dict[tuple[str, str], Cell]:
     return {(row, what): capability(row, what, placement) for row in ROWS for what in CAPABILITIES}
 
 
+
+
+REACH_LEVELS = ("identify", "impersonate", "delegate")
+REACH_PROVIDERS = ("ntlm", "kerberos")
+REACH_ROUTES = {"remote": "client calls a remote server first",
+                "ncalrpc first": "client calls a local server over ncalrpc first"}
+
+
+@lru_cache(maxsize=1)
+def _reach_world() -> World:
+    w = World("CORP", name="reach")
+    for m in ("WS1", "R1", "R2", "R3"):
+        w.machine(m)
+    w.account("alice")
+    w.account("svc_l", trusted_for_delegation=True)
+    w.process("client", on="WS1", runs_as="alice")
+    w.process("local", on="WS1", runs_as="svc_l")
+    for i in (1, 2, 3):
+        w.account(f"svc_r{i}", trusted_for_delegation=True)
+        w.process(f"r{i}", on=f"R{i}", runs_as=f"svc_r{i}")
+    return w
+
+
+def identity_reach(level: str, provider: str, route: str = "remote"):
+    """How many machine boundaries the client's identity crosses, usable, in client -> ... -> R1 -> R2 -> R3.
+
+    A boundary counts when the server beyond it acts as the client at Impersonate or above.
+
+    Every hop uses ``level`` and ``provider`` (mutual authentication on; every server trusted for
+    delegation); with ``route='ncalrpc first'`` the client first calls a server on its own machine
+    over ncalrpc. Returns (boundaries crossed, ChainResult).
+
+    >>> identity_reach("impersonate", "kerberos", "ncalrpc first")[0]
+    1
+    >>> identity_reach("delegate", "kerberos")[0]
+    3
+    """
+    from .chain import Chain, Hop, evaluate
+
+    if level not in REACH_LEVELS:
+        raise InvalidValueError("level", level, REACH_LEVELS)
+    if provider not in REACH_PROVIDERS:
+        raise InvalidValueError("provider", provider, REACH_PROVIDERS)
+    if route not in REACH_ROUTES:
+        raise InvalidValueError("route", route, list(REACH_ROUTES))
+    remote = Binding.of(provider=provider, level=level, mutual_auth=True)
+    hops = [Hop(f"r{i}", remote) for i in (1, 2, 3)]
+    if route == "ncalrpc first":
+        hops.insert(0, Hop("local", Binding.of(protseq="ncalrpc", provider="ntlm", level=level)))
+    result = evaluate(_reach_world(), Chain("client", tuple(hops), name=f"{route}: {provider} {level}"))
+    crossed = sum(1 for h in result.hops if h.reached and h.call.remote and h.acting_as == result.client_identity
+                  and h.thread_level is not None and h.thread_level >= TokenLevel.IMPERSONATION)
+    return crossed, result

@@ -1,0 +1,478 @@
+"""Interactive widgets. Each factory returns an object that works without a browser: set a value
+(or call a method), then read ``explanation``, ``summary`` and ``dot``. Callbacks only gather
+the widgets' values, call the engine and re-render; the logic lives in the engine.
+
+>>> cb = ChainBuilder()
+>>> cb.set_hop(0, level="impersonate")
+>>> cb.result.reached_as("server2")
+'NT AUTHORITY\\\\ANONYMOUS LOGON'
+>>> cb.set_hop(0, level="delegate")
+>>> cb.result.reached_as("server2")
+'CORP\\\\alice'
+
+Taught in notebooks/02_levels.ipynb, 04_delegation.ipynb, 01_security_context.ipynb, 08_review.ipynb.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import ipywidgets as W
+
+from ..binding import Binding
+from ..capabilities import CAPABILITIES, PLACEMENTS, run_capability
+from ..chain import Access, Chain, ChainResult, Hop, evaluate
+from ..constants import ApiFamily, ImpLevel, Protseq, Provider
+from ..decisions import Decision
+from ..engine import Engine
+from ..errors import ImpersonationError, InvalidValueError
+from ..scenarios import load_named
+from ..world import ANONYMOUS_LOGON, World
+from .diagrams import chain_diagram, thread_diagram
+from .display import Diagram
+
+__all__ = ["LevelExplorer", "ChainBuilder", "ImpersonationStepper", "QuickCheck", "level_explorer", "chain_builder",
+           "impersonation_stepper", "quick_check"]
+
+LEVELS = [lvl.key for lvl in ImpLevel]
+PROTSEQS = [p.value for p in Protseq]
+PROVIDERS = [p.key for p in Provider]
+APIS = [a.value for a in ApiFamily]
+
+
+def _pre(text: str) -> str:
+    return f"<pre style='white-space: pre-wrap; font-size: 12px; margin: 0'>{html.escape(text)}</pre>"
+
+
+def _svg_html(diagram: Diagram) -> str:
+    svg = diagram.svg
+    if svg is None:
+        from .display import INSTALL_HINT
+        return _pre(INSTALL_HINT + "\n" + diagram.dot)
+    return f"<div style='overflow-x: auto'>{svg}</div>"
+
+
+class _View:
+    """Shared plumbing: a root widget, an explanation pane and a diagram pane."""
+
+    widget: W.Widget
+
+    def __init__(self) -> None:
+        self.explanation_pane = W.HTML()
+        self.diagram_pane = W.HTML()
+        self.explanation = ""
+        self.summary = ""
+        self.dot = ""
+
+    def _show(self, explanation: str, diagram: Diagram | None) -> None:
+        self.explanation = explanation
+        self.explanation_pane.value = _pre(explanation)
+        if diagram is None:
+            self.dot, self.summary = "", explanation.splitlines()[0] if explanation else ""
+            self.diagram_pane.value = ""
+        else:
+            self.dot, self.summary = diagram.dot, diagram.summary
+            self.diagram_pane.value = _svg_html(diagram)
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}: {self.summary}"
+
+
+# --- level explorer ----------------------------------------------------------------------------------
+def explore_level(level: str, api: str, placement: str, provider: str) -> tuple[str, str, ChainResult]:
+    """The capability row (as text), and the chain client -> server opening a local file and a share."""
+    cells = [run_capability(what, api=api, level=level, placement=placement, provider=provider)
+             for what in CAPABILITIES]
+    row = "\n".join(f"{'yes' if c.allowed else 'no ':3}  {c.capability}: {c.decision.sentence} "
+                    f"[{', '.join(c.decision.rules)}]" for c in cells)
+    world = load_named_world()
+    server = "local" if placement == "local" else "remote"
+    binding = (Binding.of(protseq="ncalrpc", provider="ntlm" if api == "rpc" else "default", level=level, api=api)
+               if placement == "local" else Binding.of(provider=provider, level=level, mutual_auth=True, api=api))
+    local = "file@WS1" if placement == "local" else "file@SRV1"
+    result = evaluate(world, Chain("client", (Hop(server, binding, access=(Access.of(local),
+                                                                            Access.of("share@FILES"))),),
+                                   name=f"{api} client grants {level}"))
+    return row, result.story(), result
+
+
+def load_named_world() -> World:
+    from ..capabilities import _world
+    return _world()
+
+
+class LevelExplorer(_View):
+    """Choose a level, API family, where the server runs and the provider; see what the server can do."""
+
+    def __init__(self, level: str = "impersonate", api: str = "rpc", placement: str = "remote",
+                 provider: str = "kerberos") -> None:
+        super().__init__()
+        self.level = W.Dropdown(options=LEVELS, value=level, description="level")
+        self.api = W.Dropdown(options=APIS, value=api, description="API")
+        self.placement = W.Dropdown(options=[(v, k) for k, v in PLACEMENTS.items()], value=placement,
+                                    description="server", layout=W.Layout(width="420px"))
+        self.provider = W.Dropdown(options=["ntlm", "kerberos", "negotiate"], value=provider, description="provider")
+        self.matrix_pane = W.HTML()
+        self.matrix_row = ""
+        for w in (self.level, self.api, self.placement, self.provider):
+            w.observe(lambda _: self.refresh(), names="value")
+        self.widget = W.VBox([W.HBox([self.level, self.api]), W.HBox([self.placement, self.provider]),
+                              self.matrix_pane, self.diagram_pane, self.explanation_pane])
+        self.refresh()
+
+    def set(self, **values: str) -> None:
+        """Set any of level, api, placement, provider (as a learner would)."""
+        for name, value in values.items():
+            control = getattr(self, name, None)
+            if not isinstance(control, W.Dropdown):
+                raise InvalidValueError("control", name, ["level", "api", "placement", "provider"])
+            control.value = value
+
+    def refresh(self) -> None:
+        self.provider.disabled = self.placement.value == "local"
+        row, story, result = explore_level(self.level.value, self.api.value, self.placement.value,
+                                           self.provider.value)
+        self.matrix_row = row
+        self.matrix_pane.value = _pre(row)
+        self.result = result
+        self._show(story, chain_diagram(result, load_named_world()))
+
+
+# --- chain builder -------------------------------------------------------------------------------------
+SANDBOX_SERVERS = ("local", "server1", "server2", "server3", "server4")
+DELEGATION = ("not trusted", "trusted (any computer)", "trusted to SRV2 only", "trusted to SRV3 only",
+              "trusted to SRV4 only")
+
+
+@dataclass(frozen=True)
+class HopChoice:
+    server: str = "server1"
+    protseq: str = "ncacn_ip_tcp"
+    provider: str = "kerberos"
+    level: str = "impersonate"
+    mutual_auth: bool = True
+
+
+def sandbox_world(delegation: dict[str, str], client_sensitive: bool) -> World:
+    """WS1 (alice and a local server), SRV1-SRV4 (server1-4), a file on every machine, delegation as chosen."""
+    w = World("CORP", name="sandbox")
+    for m in ("WS1", "SRV1", "SRV2", "SRV3", "SRV4"):
+        w.machine(m)
+    w.account("alice", sensitive=client_sensitive)
+    w.process("client", on="WS1", runs_as="alice")
+    for name, machine in zip(SANDBOX_SERVERS, ("WS1", "SRV1", "SRV2", "SRV3", "SRV4")):
+        setting = delegation.get(name, "not trusted")
+        if setting not in DELEGATION:
+            raise InvalidValueError(f"delegation of {name}", setting, DELEGATION)
+        kwargs = {}
+        if setting == "trusted (any computer)":
+            kwargs["trusted_for_delegation"] = True
+        elif setting.startswith("trusted to "):
+            kwargs["delegate_to"] = [setting.split()[2]]
+        w.account(f"svc_{name}", **kwargs)
+        w.process(name, on=machine, runs_as=f"svc_{name}")
+        w.resource(f"file@{machine}", on=machine, allow={"alice": "read"})
+    return w
+
+
+def build_chain(hops: Sequence[HopChoice], delegation: dict[str, str], client_sensitive: bool):
+    """The sandbox world and chain for the builder's choices; every server opens the file on its machine."""
+    world = sandbox_world(delegation, client_sensitive)
+    built = []
+    for h in hops:
+        machine = world.get_process(h.server).machine
+        built.append(Hop(h.server, Binding.of(protseq=h.protseq, provider=h.provider, level=h.level,
+                                              mutual_auth=h.mutual_auth),
+                         access=(Access.of(f"file@{machine}"),)))
+    return world, Chain("client", tuple(built), name="sandbox")
+
+
+class ChainBuilder(_View):
+    """Add and remove hops, choose each hop's binding and each account's delegation settings."""
+
+    def __init__(self, hops: Sequence[HopChoice] | None = None, delegation: dict[str, str] | None = None,
+                 client_sensitive: bool = False) -> None:
+        super().__init__()
+        self.result: ChainResult | None = None
+        self.error: str = ""
+        self._rows: list[dict[str, W.Widget]] = []
+        self.hops_box = W.VBox()
+        self.add_button = W.Button(description="add hop", icon="plus")
+        self.add_button.on_click(lambda _: self.add_hop())
+        self.delegation = {name: W.Dropdown(options=DELEGATION, value=(delegation or {}).get(name, "not trusted"),
+                                            description=f"svc_{name}", layout=W.Layout(width="360px"),
+                                            style={"description_width": "110px"})
+                           for name in SANDBOX_SERVERS}
+        self.sensitive = W.Checkbox(value=client_sensitive, description="alice is sensitive (cannot be delegated)")
+        for w in (*self.delegation.values(), self.sensitive):
+            w.observe(lambda _: self.refresh(), names="value")
+        accounts = W.VBox([W.HTML("<b>Accounts (Active Directory settings)</b>"), *self.delegation.values(),
+                           self.sensitive])
+        self.widget = W.VBox([W.HTML("<b>Hops</b> (each server impersonates its caller and opens the file on its "
+                                     "machine)"), self.hops_box, self.add_button, accounts, self.diagram_pane,
+                              self.explanation_pane])
+        self._quiet = True
+        default = hops if hops is not None else (
+            HopChoice("server1", level="delegate"), HopChoice("server2", level="impersonate"))
+        if hops is None and delegation is None:
+            self.delegation["server1"].value = "trusted (any computer)"
+        for h in default:
+            self.add_hop(**h.__dict__)
+        self._quiet = False
+        self.refresh()
+
+    # learner actions
+    def add_hop(self, server: str = "server1", protseq: str = "ncacn_ip_tcp", provider: str = "kerberos",
+                level: str = "impersonate", mutual_auth: bool = True) -> None:
+        row = {
+            "server": W.Dropdown(options=SANDBOX_SERVERS, value=server, description="server",
+                                 layout=W.Layout(width="190px"), style={"description_width": "50px"}),
+            "protseq": W.Dropdown(options=PROTSEQS, value=protseq, layout=W.Layout(width="130px")),
+            "provider": W.Dropdown(options=PROVIDERS, value=provider, layout=W.Layout(width="110px")),
+            "level": W.Dropdown(options=LEVELS, value=level, layout=W.Layout(width="120px")),
+            "mutual_auth": W.Checkbox(value=mutual_auth, description="mutual auth", indent=False,
+                                      layout=W.Layout(width="110px")),
+        }
+        remove = W.Button(description="remove", icon="trash", layout=W.Layout(width="90px"))
+        box = W.HBox([W.HTML(), *row.values(), remove])
+        row["_box"] = box
+        remove.on_click(lambda _, r=row: self._remove(r))
+        for name, w in row.items():
+            if not name.startswith("_"):
+                w.observe(lambda _: self.refresh(), names="value")
+        self._rows.append(row)
+        self._relayout()
+        self.refresh()
+
+    def remove_hop(self, index: int) -> None:
+        self._check_index(index)
+        self._remove(self._rows[index])
+
+    def set_hop(self, index: int, **values: object) -> None:
+        """Change a hop's server, protseq, provider, level or mutual_auth."""
+        self._check_index(index)
+        for name, value in values.items():
+            if name not in HopChoice.__dataclass_fields__:
+                raise InvalidValueError("hop field", name, list(HopChoice.__dataclass_fields__))
+            control = self._rows[index][name]
+            options = getattr(control, "options", None)
+            if options is not None and value not in options:
+                raise InvalidValueError(name, value, options)
+            control.value = value
+
+    def set_account(self, server: str, delegation: str) -> None:
+        if server not in self.delegation:
+            raise InvalidValueError("server", server, SANDBOX_SERVERS)
+        if delegation not in DELEGATION:
+            raise InvalidValueError("delegation", delegation, DELEGATION)
+        self.delegation[server].value = delegation
+
+    def set_client(self, sensitive: bool) -> None:
+        self.sensitive.value = bool(sensitive)
+
+    @property
+    def hops(self) -> list[HopChoice]:
+        return [HopChoice(r["server"].value, r["protseq"].value, r["provider"].value, r["level"].value,
+                          r["mutual_auth"].value) for r in self._rows]
+
+    @property
+    def hop_controls(self) -> list[dict[str, W.Widget]]:
+        """The widgets of each hop, by field name (what a learner clicks)."""
+        return [{k: v for k, v in r.items() if not k.startswith("_")} for r in self._rows]
+
+    # rendering
+    def refresh(self) -> None:
+        if getattr(self, "_quiet", False):
+            return
+        if not self._rows:
+            self.result, self.error = None, "Add a hop to start."
+            self._show(self.error, None)
+            return
+        try:
+            world, chain = build_chain(self.hops, {k: v.value for k, v in self.delegation.items()},
+                                       self.sensitive.value)
+            self.result, self.error = evaluate(world, chain), ""
+        except ImpersonationError as exc:
+            self.result, self.error = None, f"This chain cannot be built: {exc}"
+            self._show(self.error, None)
+            return
+        self._show(self.result.story(), chain_diagram(self.result, world))
+
+    def _remove(self, row) -> None:
+        self._rows.remove(row)
+        self._relayout()
+        self.refresh()
+
+    def _relayout(self) -> None:
+        for i, r in enumerate(self._rows, start=1):
+            r["_box"].children[0].value = f"<b>{i}.</b>"
+        self.hops_box.children = [r["_box"] for r in self._rows]
+
+    def _check_index(self, index: int) -> None:
+        if not isinstance(index, int) or not 0 <= index < len(self._rows):
+            raise InvalidValueError("hop index", index, f"0 to {len(self._rows) - 1}")
+
+
+# --- impersonation stepper ---------------------------------------------------------------------------
+STEPS = ("impersonate", "open report", "open admin file", "call backend", "revert", "end call")
+
+
+def stepper_world() -> World:
+    w = World("CORP", name="stepper")
+    for m in ("WS1", "SRV1", "SRV2"):
+        w.machine(m)
+    w.account("alice")
+    w.account("svc_app")
+    w.account("svc_backend")
+    w.process("client", on="WS1", runs_as="alice")
+    w.process("service", on="SRV1", runs_as="svc_app")
+    w.process("backend", on="SRV2", runs_as="svc_backend")
+    w.resource("report.txt", on="SRV1", allow={"alice": "read"})
+    w.resource("admin.txt", on="SRV1", allow={"svc_app": "read"})
+    return w
+
+
+class ImpersonationStepper(_View):
+    """Step one server thread through impersonate / open / call onward / revert and watch its token."""
+
+    def __init__(self, level: str = "impersonate", provider: str = "ntlm") -> None:
+        super().__init__()
+        self.level = W.Dropdown(options=LEVELS, value=level, description="client grants")
+        self.provider = W.Dropdown(options=["none", "ntlm", "kerberos"], value=provider, description="provider")
+        self.buttons = {s: W.Button(description=s) for s in STEPS}
+        for step, b in self.buttons.items():
+            b.on_click(lambda _, s=step: self.press(s))
+        restart = W.Button(description="new call", icon="refresh")
+        restart.on_click(lambda _: self.restart())
+        self.level.observe(lambda _: self.restart(), names="value")
+        self.provider.observe(lambda _: self.restart(), names="value")
+        self.state_pane = W.HTML()
+        self.state = ""
+        self.last: Decision | None = None
+        self.widget = W.VBox([W.HBox([self.level, self.provider, restart]), W.HBox(list(self.buttons.values())),
+                              self.state_pane, self.diagram_pane, self.explanation_pane])
+        self.restart()
+
+    def restart(self) -> None:
+        self.world = stepper_world()
+        engine = Engine(self.world)
+        served = engine.thread("client").call("service", Binding.of(provider=self.provider.value,
+                                                                    level=self.level.value))
+        self.call = served.decision
+        self.thread = served.thread
+        self.last = served.decision
+        self._render()
+
+    def press(self, step: str) -> Decision:
+        """Do one step (one of STEPS) and return the engine's decision."""
+        if step not in STEPS:
+            raise InvalidValueError("step", step, STEPS)
+        t = self.thread
+        if t is None:
+            raise ImpersonationError("the call was refused, so there is no server thread; choose other settings")
+        if t.ended and step != "end call":
+            raise ImpersonationError("the call has ended; press 'new call' (restart()) to serve another")
+        actions: dict[str, Callable[[], Decision]] = {
+            "impersonate": t.rpc_impersonate_client, "open report": lambda: t.open("report.txt"),
+            "open admin file": lambda: t.open("admin.txt"),
+            "call backend": lambda: t.call("backend", Binding.of(provider="kerberos", level="impersonate")).decision,
+            "revert": t.rpc_revert_to_self, "end call": t.end_call,
+        }
+        self.last = actions[step]()
+        self._render()
+        return self.last
+
+    def _render(self) -> None:
+        t = self.thread
+        if t is None:
+            self.state = f"The call was refused: {self.call.code_name}"
+            self._show(self.call.explain(), None)
+        else:
+            tok = t.effective_token
+            level = "process token" if tok.level is None else f"{tok.level.label}-level thread token"
+            self.state = (f"thread acts as {t.acting_as} ({level}; network credentials: "
+                          f"{'yes' if tok.network_credentials else 'no'})")
+            self._show(self.last.explain(), thread_diagram(t.history, t.process.account.qualified))
+        self.state_pane.value = f"<b>{html.escape(self.state)}</b>"
+        for b in self.buttons.values():
+            b.disabled = t is None or (t.ended and b.description != "end call")
+
+
+# --- quick check ---------------------------------------------------------------------------------------
+class QuickCheck(_View):
+    """A question whose right answer the engine computes; feedback explains the deciding rule."""
+
+    def __init__(self, question: str, choices: Sequence[str], correct: str, because: Decision) -> None:
+        super().__init__()
+        if correct not in choices:
+            raise InvalidValueError("correct", correct, list(choices))
+        self.question, self.choices, self.correct, self.because = question, tuple(choices), correct, because
+        self.radio = W.RadioButtons(options=list(choices), value=None, layout=W.Layout(width="auto"))
+        self.check = W.Button(description="check", button_style="primary")
+        self.check.on_click(lambda _: self.choose(self.radio.value))
+        self.feedback_pane = W.HTML()
+        self.feedback = ""
+        self.is_correct: bool | None = None
+        self.widget = W.VBox([W.HTML(f"<b>{html.escape(question)}</b>"), self.radio, self.check, self.feedback_pane])
+        self.summary = question
+
+    def choose(self, answer: str | None) -> str:
+        """Answer the question; returns (and shows) the feedback."""
+        if answer is None:
+            self.feedback, self.is_correct = "Pick an answer first.", None
+        elif answer not in self.choices:
+            raise InvalidValueError("answer", answer, self.choices)
+        else:
+            self.is_correct = answer == self.correct
+            why = f"[{', '.join(self.because.rules)}] {self.because.sentence}"
+            if self.is_correct:
+                self.feedback = f"Right: {answer}. {why}"
+            else:
+                self.feedback = f"Not quite: you chose {answer!r}; the engine says {self.correct!r}. {why}"
+        if self.radio.value != answer and answer in self.choices:
+            self.radio.value = answer
+        self.feedback_pane.value = _pre(self.feedback)
+        return self.feedback
+
+    @classmethod
+    def who_acts(cls, scenario: str, chain: str, server: str) -> "QuickCheck":
+        """'As whom does <server> act?' for a shipped scenario's chain."""
+        s = load_named(scenario)
+        result = s.evaluate(chain)
+        got = result.reached_as(server) or "nobody: the chain never gets there"
+        own = s.world.get_process(server).account.qualified
+        choices = sorted({result.client_identity, own, ANONYMOUS_LOGON, "nobody: the chain never gets there", got})
+        return cls(f"In {scenario} / {chain} ({result.chain.path}), as whom does {server} act?", choices, got,
+                   result.outcome)
+
+    @classmethod
+    def outcome_of(cls, scenario: str, chain: str) -> "QuickCheck":
+        """'What is the outcome?' with the engine's code among common codes."""
+        result = load_named(scenario).evaluate(chain)
+        common = ["ERROR_SUCCESS", "ERROR_ACCESS_DENIED", "ERROR_BAD_IMPERSONATION_LEVEL", "RPC_S_SEC_PKG_ERROR",
+                  "RPC_S_NO_CONTEXT_AVAILABLE"]
+        got = result.outcome.code.name
+        choices = common if got in common else [*common, got]
+        return cls(f"In {scenario} / {chain} ({result.chain.path}), what does the last step return?", choices, got,
+                   result.outcome)
+
+
+def level_explorer(**kwargs) -> LevelExplorer:
+    return LevelExplorer(**kwargs)
+
+
+def chain_builder(**kwargs) -> ChainBuilder:
+    return ChainBuilder(**kwargs)
+
+
+def impersonation_stepper(**kwargs) -> ImpersonationStepper:
+    return ImpersonationStepper(**kwargs)
+
+
+def quick_check(question: str, choices: Sequence[str], correct: str, because: Decision) -> QuickCheck:
+    return QuickCheck(question, choices, correct, because)
