@@ -6,7 +6,7 @@ if [ ! -x .venv/bin/python ]; then
     echo "test: no .venv here; run scripts/setup.sh first" >&2
     exit 2
 fi
-export MPLBACKEND=Agg PYTHONHASHSEED=0
+export PYTHONHASHSEED=0
 targets=(tests src)
 if compgen -G "notebooks/*.ipynb" >/dev/null; then
     targets+=(notebooks --nbval --nbval-sanitize-with notebooks/sanitize.cfg)

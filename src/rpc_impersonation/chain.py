@@ -238,7 +238,7 @@ def _summary(chain: Chain, results: list[HopResult], final: Decision, decider: D
              client: str) -> str:
     last = results[-1]
     if not last.call.ok:
-        return f"The call to {last.hop.server} failed at hop {at}: {decider.sentence}"
+        return f"The call to {last.hop.server} failed at hop {at}: {last.call.reasons[-1].sentence}"
     if last.refused_request:
         return f"{last.hop.server} refused the request because impersonation failed: {decider.sentence}"
     who = last.acting_as

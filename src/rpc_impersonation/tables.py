@@ -68,7 +68,7 @@ PROVIDER = _table("provider", {
     Row("R22", Provider.KERBEROS, {"requested": {Provider.DEFAULT, Provider.NEGOTIATE}, "kerberos_ok": True,
                                    "named": True},
         "Negotiate picked Kerberos: {server} is named so its SPN can be found and both machines are in trusting "
-        "domains."),
+        "domains.", decisive=False),
     Row("R22", Provider.NTLM, {"requested": {Provider.DEFAULT, Provider.NEGOTIATE}, "kerberos_ok": False},
         "Negotiate fell back to NTLM: {caller_machine} and {machine} are not both in trusting domains."),
     Row("R22", Provider.NTLM, {"requested": {Provider.DEFAULT, Provider.NEGOTIATE}},
@@ -183,8 +183,8 @@ OUTBOUND = _table("outbound identity", {
     "mode": ("anonymous_logon", "client_error"),
 }, [
     Row("R15", ErrorCode.ERROR_BAD_IMPERSONATION_LEVEL, {"primary": False, "level": LOW},
-        "The thread holds a {level}-level token for {client}; below Impersonate it cannot act as {client}, so the "
-        "attempt fails with ERROR_BAD_IMPERSONATION_LEVEL."),
+        "The thread holds a token for {client} at the {level} level; below Impersonate it cannot act as {client}, "
+        "so the attempt fails with ERROR_BAD_IMPERSONATION_LEVEL."),
     Row("R17", "as token", {"remote": False}, "On its own machine the thread acts as {client}.", decisive=False),
     Row("R18", "as token", {"primary": True},
         "The thread is not impersonating, so it uses the process's own credentials ({client}).", decisive=False),

@@ -96,6 +96,14 @@ class Account:
         prefix = self.domain if self.domain else self.local_to
         return f"{prefix}\\{self.name}"
 
+    def describe(self) -> str:
+        """The account's delegation settings in words."""
+        trust = {"any": "trusted for delegation to any computer", "none": "not trusted for delegation",
+                 "listed": f"trusted for delegation to {', '.join(self.delegate_to)} only"}[self.delegation]
+        can = "may be delegated" if self.delegable else (
+            "in Protected Users: never delegated" if self.protected_user else "sensitive: never delegated")
+        return f"{self.qualified}: {trust}; {can}"
+
     @property
     def delegable(self) -> bool:
         """False for sensitive accounts and Protected Users members (R25)."""

@@ -84,7 +84,7 @@ def chain_graph(result: ChainResult, world=None, legend: bool = True) -> Graph:
         g.node(nid, "\n".join(lines), cluster=cluster(c.server_machine), **attrs)
 
         b = h.hop.binding
-        label = [f"{h.index}. {b.protseq.value}, {b.provider.label}",
+        label = [f"{h.index}. {b.protseq.value}, {(c.provider or b.provider).label}",
                  f"asks {c.requested.key if c.requested else b.qos.level.key}" + (", mutual" if b.qos.mutual_auth
                                                                                    else "")]
         if c.ok:
@@ -126,7 +126,7 @@ def chain_summary(result: ChainResult) -> str:
     lines = [f"Chain {result.chain.name!r}: {result.chain.path}"]
     for h in result.hops:
         c, b = h.call, h.hop.binding
-        head = f"hop {h.index} {c.caller} -> {c.server} ({b.protseq.value}, {b.provider.label}, " \
+        head = f"hop {h.index} {c.caller} -> {c.server} ({b.protseq.value}, {(c.provider or b.provider).label}, " \
                f"asks {c.requested.key if c.requested else b.qos.level.key})"
         if not c.ok:
             body = f"refused: {c.code_name} [{', '.join(c.rules)}]"

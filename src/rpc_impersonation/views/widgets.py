@@ -447,8 +447,11 @@ class QuickCheck(_View):
         got = result.reached_as(server) or "nobody: the chain never gets there"
         own = s.world.get_process(server).account.qualified
         choices = sorted({result.client_identity, own, ANONYMOUS_LOGON, "nobody: the chain never gets there", got})
+        hop = next((h for h in result.hops if h.hop.server.lower() == server.lower()), None)
+        because = result.outcome if hop is None else hop.call if not hop.call.ok or hop.impersonation is None \
+            else hop.call if hop.impersonation.ok else hop.impersonation
         return cls(f"In {scenario} / {chain} ({result.chain.path}), as whom does {server} act?", choices, got,
-                   result.outcome)
+                   because)
 
     @classmethod
     def outcome_of(cls, scenario: str, chain: str) -> "QuickCheck":
