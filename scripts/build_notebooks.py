@@ -56,7 +56,7 @@ def build(name: str) -> float:
     src = SOURCE / f"{name}.nb"
     nb = parse(src)
     start = time.perf_counter()
-    NotebookClient(nb, kernel_name="python3", timeout=300, resources={"metadata": {"path": str(OUT)}},
+    NotebookClient(nb, kernel_name="python3", timeout=300, resources={"metadata": {"path": str(OUT)}}, record_timing=False,
                    shutdown_kernel="immediate").execute()
     nb.metadata.pop("widgets", None)
     nbformat.write(nb, OUT / f"{name}.ipynb")

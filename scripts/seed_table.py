@@ -28,10 +28,11 @@ def seed_tests() -> dict[str, str]:
 
 def table() -> str:
     tests = seed_tests()
-    rows = ["| id | statement (paraphrased) | rules | scenario | test |", "|---|---|---|---|---|"]
+    rows = ["| id | statement (paraphrased) | rules | notebook section | exercise | scenario | test |",
+            "|---|---|---|---|---|---|---|"]
     for s in SEED_STATEMENTS:
-        rows.append(f"| {s.id} | {s.statement} | {', '.join(s.rules)} | {s.scenario or '-'} | "
-                    f"`tests/test_seeds.py::{tests.get(s.id, 'MISSING')}` |")
+        rows.append(f"| {s.id} | {s.statement} | {', '.join(s.rules)} | {s.notebook}: {s.section} | {s.exercise} | "
+                    f"{s.scenario or '-'} | `tests/test_seeds.py::{tests.get(s.id, 'MISSING')}` |")
     return "\n".join(rows)
 
 

@@ -18,6 +18,18 @@ class SeedStatement:
     rules: tuple[str, ...]
     scenario: str = ""
 
+    @property
+    def notebook(self) -> str:
+        return TEACHING[self.id][0]
+
+    @property
+    def section(self) -> str:
+        return TEACHING[self.id][1]
+
+    @property
+    def exercise(self) -> str:
+        return TEACHING[self.id][2]
+
 
 SEED_STATEMENTS: tuple[SeedStatement, ...] = (
     SeedStatement("SA-1", "A server impersonates a client so that other processes, or the operating system, handle "
@@ -76,3 +88,34 @@ SEED_STATEMENTS: tuple[SeedStatement, ...] = (
     SeedStatement("SB-13", "Delegate: local or remote, the client's credentials can travel to any number of "
                    "computers.", ("R19", "R23")),
 )
+
+
+#: Seed id -> (notebook, section heading in it, exercise).
+TEACHING: dict[str, tuple[str, str, str]] = {
+    "SA-1": ("01_security_context", "Processes run as accounts", "ex2"),
+    "SA-2": ("04_delegation", "Server A asks Server B on the client's behalf", "ex8"),
+    "SA-3": ("01_security_context", "Impersonate, work, revert", "ex2"),
+    "SA-4": ("01_security_context", "Impersonate, work, revert", "ex2"),
+    "SA-5": ("03_qos", "The grant is made at binding", "ex3"),
+    "SA-6": ("04_delegation", "Server A asks Server B on the client's behalf", "ex8"),
+    "SA-7": ("04_delegation", "What delegation needs, one condition at a time", "ex5"),
+    "SA-8": ("04_delegation", "What delegation needs, one condition at a time", "ex5"),
+    "SA-9": ("04_delegation", "Administrators limit where delegation goes", "ex5"),
+    "SA-10": ("05_ncalrpc_exception", "The example, as the seed tells it", "ex6"),
+    "SA-11": ("05_ncalrpc_exception", "The example, as the seed tells it", "ex6"),
+    "SA-12": ("05_ncalrpc_exception", "With Delegate from LB to RB", "ex6"),
+    "SA-13": ("00_start_here", "Glossary (used the same way in code, prose and drawings)", "ex1"),
+    "SB-1": ("03_qos", "The grant is made at binding", "ex3"),
+    "SB-2": ("02_levels", "Four levels, least to most authority", "ex1"),
+    "SB-3": ("02_levels", "Each level doing (and failing to do) things", "ex1"),
+    "SB-4": ("04_delegation", "What delegation needs, one condition at a time", "ex5"),
+    "SB-5": ("04_delegation", "What delegation needs, one condition at a time", "ex5"),
+    "SB-6": ("03_qos", "The machine-wide COM level, and an administrator changing it", "ex4"),
+    "SB-7": ("03_qos", "The machine-wide COM level, and an administrator changing it", "ex4"),
+    "SB-8": ("03_qos", "The machine-wide COM level, and an administrator changing it", "ex4"),
+    "SB-9": ("02_levels", "Four levels, least to most authority", "ex1"),
+    "SB-10": ("02_levels", "Each level doing (and failing to do) things", "ex1"),
+    "SB-11": ("02_levels", "Each level doing (and failing to do) things", "ex1"),
+    "SB-12": ("02_levels", "Each level doing (and failing to do) things", "ex1"),
+    "SB-13": ("04_delegation", "Long chains: every hop is checked again", "ex8"),
+}
