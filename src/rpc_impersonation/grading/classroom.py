@@ -1,0 +1,273 @@
+"""Grade a whole class: a folder of submissions -> a results folder.
+
+Submissions (one entry per student, the entry's name is the student's name):
+
+* a folder ``alice/`` holding ``exN_topic.py`` files (at any depth);
+* a zip ``alice.zip`` holding the same;
+* a notebook ``alice.ipynb`` whose code cells start with ``# file: exN_topic.py``;
+* modules ``alice__exN_topic.py`` (student name, two underscores, module name).
+
+Results: ``students/<name>.json`` (written as soon as a student is graded, atomically),
+``feedback/<name>.md``, ``gradescope/<name>/results.json``, ``gradebook.csv``, ``summary.md`` and
+``summary.png``. A re-run skips students whose files have not changed (unless ``force``).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import sys
+import tempfile
+import zipfile
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import ImpersonationError
+from .masters import Master, load_masters
+from .report import gradescope_results, markdown_feedback
+from .runner import Budget, ExerciseResult, grade_exercise
+
+__all__ = ["Submission", "discover", "grade_class", "atomic_write", "notebook_modules", "write_reports"]
+
+_MODULE = re.compile(r"^(ex\d+_[a-z0-9_]+)\.py$")
+_MAX_ZIP_BYTES = 5 * 1024 * 1024
+_MAX_FILE_BYTES = 512 * 1024
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` so that readers see the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+@dataclass
+class Submission:
+    student: str
+    files: dict[str, str] = field(default_factory=dict)   # module name -> source
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def digest(self) -> str:
+        h = hashlib.sha256()
+        for name in sorted(self.files):
+            h.update(name.encode() + b"\0" + self.files[name].encode() + b"\0")
+        for p in self.problems:
+            h.update(p.encode())
+        return h.hexdigest()
+
+
+def _read(data: bytes, name: str, sub: Submission) -> None:
+    m = _MODULE.match(name)
+    if not m:
+        return
+    if len(data) > _MAX_FILE_BYTES:
+        sub.problems.append(f"{name} is larger than {_MAX_FILE_BYTES // 1024} KiB and was not graded")
+        return
+    sub.files[m.group(1)] = data.decode("utf-8", errors="replace")
+
+
+def notebook_modules(path: Path) -> dict[str, str]:
+    """Modules held in a notebook's code cells that start with '# file: exN_topic.py'."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    found = Submission(path.stem)
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        src = cell.get("source", "")
+        src = "".join(src) if isinstance(src, list) else str(src)
+        first, _, rest = src.partition("\n")
+        m = re.match(r"#\s*file:\s*(\S+)", first.strip())
+        if m:
+            _read(rest.encode(), m.group(1), found)
+    return found.files
+
+
+def _student_name(name: str) -> str:
+    clean = re.sub(r"[^A-Za-z0-9._-]", "_", name).strip("._")
+    return clean or "unnamed"
+
+
+def discover(folder: Path) -> list[Submission]:
+    """Every student's submission in ``folder`` (see the module docstring for the accepted forms)."""
+    if not folder.is_dir():
+        raise ImpersonationError(f"submissions folder {folder} does not exist")
+    by_student: dict[str, Submission] = {}
+
+    def get(name: str) -> Submission:
+        key = _student_name(name)
+        return by_student.setdefault(key, Submission(key))
+
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            sub = get(entry.name)
+            for p in sorted(entry.rglob("*.py")):
+                if "__MACOSX" not in p.parts and p.is_file():
+                    _read(p.read_bytes()[: _MAX_FILE_BYTES + 1], p.name, sub)
+        elif entry.suffix == ".zip":
+            sub = get(entry.stem)
+            try:
+                with zipfile.ZipFile(entry) as z:
+                    total = sum(i.file_size for i in z.infolist())
+                    if total > _MAX_ZIP_BYTES:
+                        sub.problems.append(f"{entry.name} unpacks to more than {_MAX_ZIP_BYTES // 2**20} MiB")
+                        continue
+                    for info in z.infolist():
+                        base = Path(info.filename).name
+                        if not info.is_dir() and "__MACOSX" not in info.filename:
+                            _read(z.read(info)[: _MAX_FILE_BYTES + 1], base, sub)
+            except (zipfile.BadZipFile, OSError) as exc:
+                sub.problems.append(f"{entry.name} is not a readable zip file ({exc})")
+        elif entry.suffix == ".ipynb":
+            sub = get(entry.stem)
+            try:
+                sub.files.update(notebook_modules(entry))
+            except (ValueError, OSError) as exc:
+                sub.problems.append(f"{entry.name} is not a readable notebook ({exc})")
+        elif entry.suffix == ".py" and "__" in entry.stem:
+            student, module = entry.stem.split("__", 1)
+            _read(entry.read_bytes()[: _MAX_FILE_BYTES + 1], f"{module}.py", get(student))
+    return list(by_student.values())
+
+
+class _Progress:
+    def __init__(self, total: int, stream=None) -> None:
+        self.total, self.done, self.stream = total, 0, stream or sys.stderr
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+
+    def step(self, label: str) -> None:
+        self.done += 1
+        width = 30
+        filled = int(width * self.done / max(self.total, 1))
+        line = f"grading [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {label}"
+        self.stream.write(("\r" + line.ljust(80)) if self.tty else line + "\n")
+        if self.tty and self.done == self.total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def _grade_student(sub: Submission, masters: list[Master], budget: Budget) -> list[ExerciseResult]:
+    results = []
+    for m in masters:
+        r = grade_exercise(m, sub.files.get(m.module), hidden=True, budget=budget)
+        if sub.problems and m.module not in sub.files:
+            r.problem = "; ".join([r.problem, *sub.problems]).strip("; ")
+        results.append(r)
+    return results
+
+
+def grade_class(submissions: Path, out: Path, solutions: Path, *, force: bool = False, jobs: int = 2,
+                budget: Budget = Budget(), progress_stream=None) -> dict[str, list[ExerciseResult]]:
+    """Grade every submission; write the results folder; return results per student."""
+    masters = load_masters(solutions)
+    subs = discover(submissions)
+    (out / "students").mkdir(parents=True, exist_ok=True)
+    results: dict[str, list[ExerciseResult]] = {}
+    todo = []
+    for sub in subs:
+        saved = out / "students" / f"{sub.student}.json"
+        if saved.exists() and not force:
+            try:
+                data = json.loads(saved.read_text(encoding="utf-8"))
+                if data.get("digest") == sub.digest and {e["exercise"] for e in data["exercises"]} == \
+                        {m.id for m in masters}:
+                    results[sub.student] = [ExerciseResult.from_dict(e) for e in data["exercises"]]
+                    continue
+            except (ValueError, KeyError, TypeError):
+                pass  # unreadable or tampered: grade again
+        todo.append(sub)
+    progress = _Progress(len(todo), progress_stream)
+
+    def finish(sub: Submission, rs: list[ExerciseResult]) -> None:
+        results[sub.student] = rs
+        atomic_write(out / "students" / f"{sub.student}.json",
+                     json.dumps({"student": sub.student, "digest": sub.digest,
+                                 "exercises": [r.to_dict() for r in rs]}, indent=1, sort_keys=True))
+        progress.step(sub.student)
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {pool.submit(_grade_student, sub, masters, budget): sub for sub in todo}
+        for future in as_completed(futures):
+            finish(futures[future], future.result())
+    write_reports(out, masters, results)
+    return results
+
+
+def write_reports(out: Path, masters: list[Master], results: dict[str, list[ExerciseResult]]) -> None:
+    students = sorted(results)
+    for s in students:
+        atomic_write(out / "feedback" / f"{s}.md", markdown_feedback(s, results[s]))
+        atomic_write(out / "gradescope" / s / "results.json",
+                     json.dumps(gradescope_results(results[s]), indent=1, sort_keys=True))
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["student", *(m.id for m in masters), "total", "max"])
+    for s in students:
+        by_ex = {r.exercise: r for r in results[s]}
+        scores = [by_ex[m.id].score if m.id in by_ex else 0 for m in masters]
+        w.writerow([s, *(f"{x:g}" for x in scores), f"{sum(scores):g}",
+                    f"{sum(r.max_score for r in results[s]):g}"])
+    atomic_write(out / "gradebook.csv", buf.getvalue())
+    atomic_write(out / "summary.md", _summary(masters, results))
+    _plot(out / "summary.png", masters, results)
+
+
+def _summary(masters: list[Master], results: dict[str, list[ExerciseResult]]) -> str:
+    lines = [f"# Class summary ({len(results)} students)", "", "| exercise | max | mean | median | full marks | zero |",
+             "|---|---|---|---|---|---|"]
+    for m in masters:
+        scores = sorted(r.score for rs in results.values() for r in rs if r.exercise == m.id)
+        most = next((r.max_score for rs in results.values() for r in rs if r.exercise == m.id), 0)
+        if not scores:
+            continue
+        mean = sum(scores) / len(scores)
+        median = scores[len(scores) // 2] if len(scores) % 2 else (scores[len(scores) // 2 - 1] + scores[len(scores) // 2]) / 2
+        lines.append(f"| {m.id} {m.title} | {most:g} | {mean:.1f} | {median:g} | {sum(s == most for s in scores)} | "
+                     f"{sum(s == 0 for s in scores)} |")
+    failing = defaultdict(int)
+    for rs in results.values():
+        for r in rs:
+            for t in r.tests:
+                if t.status != "passed":
+                    failing[f"{r.exercise}: {t.name}"] += 1
+    if failing:
+        lines += ["", "## Tests failed most often", ""]
+        lines += [f"- {name}: {n}" for name, n in sorted(failing.items(), key=lambda kv: (-kv[1], kv[0]))[:10]]
+    lines += ["", "![score distribution per exercise](summary.png)"]
+    return "\n".join(lines) + "\n"
+
+
+def _plot(path: Path, masters: list[Master], results: dict[str, list[ExerciseResult]]) -> None:
+    from matplotlib.figure import Figure
+
+    n = len(masters)
+    fig = Figure(figsize=(3 * min(n, 4), 2.6 * ((n + 3) // 4)), layout="constrained")
+    for i, m in enumerate(masters, start=1):
+        ax = fig.add_subplot((n + 3) // 4, min(n, 4), i)
+        scores = [r.score for rs in results.values() for r in rs if r.exercise == m.id]
+        most = next((r.max_score for rs in results.values() for r in rs if r.exercise == m.id), 1) or 1
+        ax.hist(scores, bins=[x - 0.5 for x in range(int(most) + 2)], color="#0072B2", alpha=0.8)
+        ax.set_title(m.id, fontsize=9)
+        ax.set_xlabel("score", fontsize=8)
+        ax.tick_params(labelsize=7)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".png")
+    os.close(fd)
+    fig.savefig(tmp, metadata={"Software": None})
+    os.replace(tmp, path)

@@ -1,0 +1,177 @@
+"""Instructor commands that work on the course tree: assign (generate the student view), verify,
+release the student bundle, and self-check for students."""
+
+from __future__ import annotations
+
+import filecmp
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ImpersonationError
+from .masters import Master, VisibleSpec, find_leaks, load_masters, notebook_json
+from .report import text_report
+from .runner import ExerciseResult, grade_exercise
+
+__all__ = ["find_root", "assign", "verify", "release", "check", "CheckReport"]
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The course folder: the nearest folder (upwards) holding exercises/ (or notebooks/)."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "exercises").is_dir() or (folder / "solutions").is_dir():
+            return folder
+        if folder.name == "exercises" and (folder / "checks").is_dir():
+            return folder.parent
+    raise ImpersonationError(f"no course folder (with exercises/) at or above {here}")
+
+
+def assign(root: Path, out: Path | None = None) -> list[Path]:
+    """Write the student view of every master into ``out`` (default: root/exercises)."""
+    out = out or root / "exercises"
+    (out / "checks").mkdir(parents=True, exist_ok=True)
+    written = []
+    for m in load_masters(root / "solutions"):
+        files = {out / f"{m.module}.py": m.student_code(), out / "checks" / f"{m.module}.py": m.visible_tests_code(),
+                 out / f"{m.module}.ipynb": notebook_json(m.companion_notebook())}
+        for path, text in files.items():
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
+    readme = out / "README.md"
+    readme.write_text(_EXERCISES_README, encoding="utf-8")
+    written.append(readme)
+    return written
+
+
+_EXERCISES_README = """# Exercises
+
+Each exercise is a module `exN_topic.py` with a companion notebook `exN_topic.ipynb`. Write your code in
+the module where it says `raise NotImplementedError`, then check it:
+
+- in a notebook: `from rpc_impersonation.grading import check; check("ex1")` (or `check("all")`);
+- in a terminal: `python -m rpc_impersonation.grading check ex1` (or `check all`).
+
+The self-check runs the visible tests in `checks/`. Your instructor grades with more tests, so make
+your code right in general, not just for the visible cases. Files in this folder are generated from the
+instructor's masters: `scripts` and `checks/` will be replaced when exercises are updated.
+"""
+
+
+@dataclass
+class VerifyReport:
+    differences: list[str]
+    solution_scores: dict[str, tuple[float, float]]
+    stub_problems: list[str]
+    leaks: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not (self.differences or self.stub_problems or self.leaks) and all(
+            s == m for s, m in self.solution_scores.values())
+
+    def __str__(self) -> str:
+        lines = [f"{ex}: solution scores {s:g}/{m:g}" for ex, (s, m) in self.solution_scores.items()]
+        lines += [f"out of date: {d} (run: python -m rpc_impersonation.grading assign)" for d in self.differences]
+        lines += [f"stub problem: {p}" for p in self.stub_problems]
+        lines += [f"LEAK: {p}" for p in self.leaks]
+        lines.append("verify: OK" if self.ok else "verify: FAILED")
+        return "\n".join(lines)
+
+
+def verify(root: Path) -> VerifyReport:
+    """Regenerate the student view and compare; solutions must score 100%, stubs 0 cleanly; no leaks."""
+    differences, scores, stubs = [], {}, []
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = Path(tmp) / "exercises"
+        for path in assign(root, fresh):
+            committed = root / "exercises" / path.relative_to(fresh)
+            if not committed.exists() or not filecmp.cmp(path, committed, shallow=False):
+                differences.append(str(committed.relative_to(root)))
+    for m in load_masters(root / "solutions"):
+        solved = grade_exercise(m, m.solution_code, hidden=True)
+        scores[m.id] = (solved.score, solved.max_score)
+        if solved.score != solved.max_score:
+            stubs.append(f"{m.id} solution fails: " + "; ".join(t.message for t in solved.tests if t.status != "passed"))
+        stub = grade_exercise(m, m.student_code(), hidden=True)
+        bad = [t for t in stub.tests if t.status != "not implemented"]
+        if stub.score != 0 or bad or stub.problem:
+            stubs.append(f"{m.id} untouched exercise: score {stub.score:g}, "
+                         + "; ".join(f"{t.name}: {t.status} {t.message}" for t in bad[:3]))
+    leaks = find_leaks(root / "exercises")
+    return VerifyReport(differences, scores, stubs, leaks)
+
+
+def release(root: Path, out: Path) -> tuple[Path, Path]:
+    """The student bundle: notebooks, exercises with visible tests; no solutions, no hidden tests."""
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    shutil.copytree(root / "notebooks", out / "notebooks",
+                    ignore=shutil.ignore_patterns("source", ".ipynb_checkpoints", "__pycache__"))
+    shutil.copytree(root / "exercises", out / "exercises", ignore=shutil.ignore_patterns("__pycache__",
+                                                                                          ".ipynb_checkpoints"))
+    (out / "README.md").write_text(
+        "# RPC/COM impersonation: student bundle\n\nInstall the course package (`pip install rpc-impersonation` "
+        "from your instructor's link, or the repository's `scripts/setup.sh`), then run `jupyter lab` here.\n"
+        "Start with notebooks/00_start_here.ipynb. Exercises are in exercises/ (see its README).\n",
+        encoding="utf-8")
+    leaks = find_leaks(out)
+    if leaks:
+        shutil.rmtree(out)
+        raise ImpersonationError(f"release refused: solution or hidden-test markers in {leaks}")
+    archive = out.with_suffix(".zip")
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        for p in sorted(out.rglob("*")):
+            if p.is_file():
+                info = zipfile.ZipInfo(str(p.relative_to(out.parent)), date_time=(2026, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                z.writestr(info, p.read_bytes())
+    return out, archive
+
+
+@dataclass
+class CheckReport:
+    results: list[ExerciseResult]
+
+    @property
+    def score(self) -> float:
+        return sum(r.score for r in self.results)
+
+    @property
+    def max_score(self) -> float:
+        return sum(r.max_score for r in self.results)
+
+    def __str__(self) -> str:
+        return text_report(self.results, visible_only=True)
+
+    def _repr_pretty_(self, p, cycle) -> None:
+        p.text(str(self))
+
+    __repr__ = __str__
+
+
+def _specs(exercises: Path, which: str) -> list[VisibleSpec]:
+    checks = sorted((exercises / "checks").glob("ex*_*.py"), key=lambda p: int(p.stem.split("_")[0][2:]))
+    specs = [VisibleSpec(p) for p in checks]
+    if which == "all":
+        return specs
+    chosen = [s for s in specs if s.id == which or s.module == which]
+    if not chosen:
+        from ..errors import InvalidValueError
+        raise InvalidValueError("exercise", which, ["all", *(s.id for s in specs)])
+    return chosen
+
+
+def check(which: str = "all", folder: str | Path | None = None) -> CheckReport:
+    """Self-check: run the visible tests of one exercise (or all) against your module(s)."""
+    root = find_root(Path(folder) if folder else None)
+    exercises = root / "exercises"
+    results = []
+    for spec in _specs(exercises, which):
+        module = exercises / f"{spec.module}.py"
+        source = module.read_text(encoding="utf-8") if module.exists() else None
+        results.append(grade_exercise(spec, source, hidden=False))
+    return CheckReport(results)

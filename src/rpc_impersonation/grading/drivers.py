@@ -1,0 +1,100 @@
+"""Trusted code that runs inside the sandbox and calls the student's code with engine objects.
+
+Drivers report plain data only. For the handler exercise they report *what the handler did*
+(an action trace); the grader replays that trace on its own engine, so nothing the student's code
+does inside the sandbox can change the consequences the grade is based on.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import SimpleNamespace
+
+from ..errors import ImpersonationError
+from .worlds import serve
+
+__all__ = ["DRIVERS", "forbid", "thread_proxy"]
+
+
+class NotAllowed(ImpersonationError):
+    pass
+
+
+def forbid(dotted: str) -> None:
+    """Replace a function (module.attr or module.Class.attr) with one that explains it is off limits."""
+    parts = dotted.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        try:
+            owner = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for attr in parts[i:-1]:
+            owner = getattr(owner, attr)
+
+        def refused(*_a, _name=dotted, **_k):
+            raise NotAllowed(f"{_name} is not allowed in this exercise; use the engine's primitives "
+                             "(Engine, ServerThread) instead")
+        setattr(owner, parts[-1], refused)
+        return
+
+
+def _result(decision) -> SimpleNamespace:
+    """What the handler sees of an API result: read-only copies, no engine objects."""
+    return SimpleNamespace(ok=decision.ok, code=int(decision.code), code_name=decision.code.name,
+                           sentence=decision.sentence)
+
+
+def thread_proxy(thread, trace: list):
+    """The server thread as the handler sees it: the RPC-like API, each use recorded in ``trace``."""
+    impersonate, revert, revert_ex, open_, check = (thread.rpc_impersonate_client, thread.rpc_revert_to_self,
+                                                    thread.rpc_revert_to_self_ex, thread.open, thread.access_check)
+    handle = thread.call_handle
+    call_handle = object()
+
+    def rpc_impersonate_client(h=0):
+        trace.append(["impersonate", "call" if h is call_handle else str(h)])
+        return _result(impersonate(handle if h is call_handle else h))
+
+    def rpc_revert_to_self():
+        trace.append(["revert"])
+        return _result(revert())
+
+    def rpc_revert_to_self_ex(h=0):
+        trace.append(["revert_ex", "call" if h is call_handle else str(h)])
+        return _result(revert_ex(handle if h is call_handle else h))
+
+    def open(resource, right="read"):  # noqa: A001 - mirrors the engine's name
+        trace.append(["open", str(resource), str(right)])
+        return _result(open_(resource, right))
+
+    def access_check(resource, right="read"):
+        trace.append(["access_check", str(resource), str(right)])
+        return _result(check(resource, right))
+
+    return SimpleNamespace(rpc_impersonate_client=rpc_impersonate_client, rpc_revert_to_self=rpc_revert_to_self,
+                           rpc_revert_to_self_ex=rpc_revert_to_self_ex, open=open, access_check=access_check,
+                           call_handle=call_handle)
+
+
+def drive_handler(module, client: str):
+    handler = getattr(module, "handle_request", None)
+    if handler is None:
+        raise AttributeError("function handle_request() is missing")
+    _, thread = serve(client)
+    trace: list = []
+    returned = handler(thread_proxy(thread, trace))
+    return {"returned": returned, "trace": trace}
+
+
+def drive_trace(module, scenario: str, chain: str):
+    from ..scenarios import load_named
+
+    fn = getattr(module, "trace", None)
+    if fn is None:
+        raise AttributeError("function trace() is missing")
+    s = load_named(scenario)
+    c = s.chain(chain)
+    return fn(s.world, c.client, [(h.server, h.binding) for h in c.hops])
+
+
+DRIVERS = {"handler": drive_handler, "trace": drive_trace}

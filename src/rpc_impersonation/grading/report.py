@@ -1,0 +1,58 @@
+"""Turning exercise results into text, Markdown and Gradescope's results.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .runner import ExerciseResult
+
+__all__ = ["text_report", "markdown_feedback", "gradescope_results"]
+
+_MARK = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "not implemented": "TODO"}
+
+
+def text_report(results: list[ExerciseResult], visible_only: bool) -> str:
+    lines = []
+    for r in results:
+        scope = "visible tests" if visible_only else "all tests"
+        lines.append(f"{r.title}: {r.score:g}/{r.max_score:g} points ({scope})")
+        if r.problem:
+            lines.append(f"  problem: {r.problem}")
+        for t in r.tests:
+            lines.append(f"  {_MARK[t.status]:5} {t.name} ({t.points:g}/{t.max_points:g})")
+            if t.message:
+                lines.append(f"        {t.message}")
+        if r.output.strip():
+            lines.append("  your code printed:")
+            lines.extend("    " + line for line in r.output.strip().splitlines()[:20])
+    return "\n".join(lines)
+
+
+def markdown_feedback(student: str, results: list[ExerciseResult]) -> str:
+    total = sum(r.score for r in results)
+    most = sum(r.max_score for r in results)
+    lines = [f"# Feedback for {student}", "", f"**Total: {total:g} / {most:g}**", "",
+             "| exercise | score |", "|---|---|"]
+    lines += [f"| {r.exercise} {r.title} | {r.score:g} / {r.max_score:g} |" for r in results]
+    for r in results:
+        lines += ["", f"## {r.exercise}: {r.title}", ""]
+        if r.problem:
+            lines += [f"> {r.problem}", ""]
+        for t in r.tests:
+            hidden = " (hidden test)" if t.hidden else ""
+            lines.append(f"- **{_MARK[t.status]}** {t.name}{hidden}: {t.points:g}/{t.max_points:g}")
+            if t.message:
+                lines.append(f"  - {t.message}")
+    return "\n".join(lines) + "\n"
+
+
+def gradescope_results(results: list[ExerciseResult]) -> dict[str, Any]:
+    tests = []
+    for r in results:
+        for t in r.tests:
+            tests.append({"name": f"{r.exercise}: {t.name}", "score": t.points, "max_score": t.max_points,
+                          "output": t.message or ("passed" if t.status == "passed" else t.status),
+                          "visibility": "after_published" if t.hidden else "visible"})
+    problems = [f"{r.exercise}: {r.problem}" for r in results if r.problem]
+    return {"score": round(sum(r.score for r in results), 2), "output": "\n".join(problems),
+            "stdout_visibility": "hidden", "tests": tests}

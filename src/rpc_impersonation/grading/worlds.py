@@ -1,0 +1,43 @@
+"""Worlds and clients the exercises share between the sandbox (to run student code) and the grader
+(to compute what should happen). Nothing secret lives here."""
+
+from __future__ import annotations
+
+from ..binding import Binding
+from ..engine import Engine
+from ..world import World
+
+__all__ = ["handler_world", "HANDLER_CLIENTS", "serve"]
+
+
+def handler_world() -> World:
+    """A service running as SYSTEM on SRV1; callers on WS1 and a console session on SRV1 itself."""
+    w = World("CORP", name="handler")
+    w.machine("WS1")
+    w.machine("SRV1")
+    w.account("alice")
+    w.account("bob")
+    w.process("remote_alice", on="WS1", runs_as="alice")
+    w.process("console_bob", on="SRV1", runs_as="bob")
+    w.process("service", on="SRV1", runs_as="SYSTEM")
+    w.resource("report.txt", on="SRV1", allow={"alice": "read", "bob": "read", "SYSTEM": "read"})
+    w.resource("secret.txt", on="SRV1", allow={"SYSTEM": "read"})
+    return w
+
+
+#: Client name -> (calling process, binding). The service's handler is run once per client.
+HANDLER_CLIENTS = {
+    "unauthenticated": ("remote_alice", dict(provider="none", level="impersonate")),
+    "anonymous": ("console_bob", dict(protseq="ncalrpc", provider="ntlm", level="anonymous")),
+    "identify-level": ("remote_alice", dict(provider="ntlm", level="identify")),
+    "well-behaved": ("remote_alice", dict(provider="ntlm", level="impersonate")),
+    "local well-behaved": ("console_bob", dict(protseq="ncalrpc", provider="ntlm", level="impersonate")),
+}
+
+
+def serve(client: str):
+    """A fresh engine and the service thread serving one call from ``client``."""
+    process, binding = HANDLER_CLIENTS[client]
+    engine = Engine(handler_world())
+    served = engine.thread(process).call("service", Binding.of(**binding))
+    return engine, served.thread
