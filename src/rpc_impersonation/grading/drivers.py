@@ -13,7 +13,18 @@ from types import SimpleNamespace
 from ..errors import ImpersonationError
 from .worlds import serve
 
-__all__ = ["DRIVERS", "forbid", "thread_proxy"]
+__all__ = ["DRIVERS", "forbid", "thread_proxy", "snapshot"]
+
+_PRISTINE: dict[str, object] = {}
+_API = ("rpc_impersonate_client", "rpc_revert_to_self", "rpc_revert_to_self_ex", "open", "access_check")
+
+
+def snapshot() -> None:
+    """Remember the engine's thread API before the student's module is imported."""
+    from ..engine import ServerThread
+
+    for name in _API:
+        _PRISTINE[name] = getattr(ServerThread, name)
 
 
 class NotAllowed(ImpersonationError):
@@ -40,14 +51,15 @@ def forbid(dotted: str) -> None:
 
 def _result(decision) -> SimpleNamespace:
     """What the handler sees of an API result: read-only copies, no engine objects."""
-    return SimpleNamespace(ok=decision.ok, code=int(decision.code), code_name=decision.code.name,
-                           sentence=decision.sentence)
+    code = getattr(decision, "code", None)
+    return SimpleNamespace(ok=bool(getattr(decision, "ok", False)), code=int(code) if code is not None else -1,
+                           code_name=getattr(code, "name", str(code)), sentence=str(getattr(decision, "sentence", "")))
 
 
 def thread_proxy(thread, trace: list):
     """The server thread as the handler sees it: the RPC-like API, each use recorded in ``trace``."""
-    impersonate, revert, revert_ex, open_, check = (thread.rpc_impersonate_client, thread.rpc_revert_to_self,
-                                                    thread.rpc_revert_to_self_ex, thread.open, thread.access_check)
+    impersonate, revert, revert_ex, open_, check = (
+        _PRISTINE.get(name, getattr(type(thread), name)).__get__(thread) for name in _API)
     handle = thread.call_handle
     call_handle = object()
 

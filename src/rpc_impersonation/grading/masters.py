@@ -103,7 +103,7 @@ class Master:
 
     @property
     def notebook(self) -> str:
-        m = re.search(r"\(notebook (\d\d_[a-z_]+)\)", self.title)
+        m = re.search(r"\(notebooks? (\d\d_[a-z_]+)", self.title)
         return m.group(1) if m else ""
 
     @property

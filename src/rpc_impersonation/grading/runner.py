@@ -13,6 +13,7 @@ import os
 import shutil
 
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -31,7 +32,32 @@ class Budget:
     import_time: float = 10.0      # seconds to import the student's module
 
 
+_DROPPED = "\n[... more characters of output dropped]"
 _CONTEXT = None
+_LAUNCH = threading.Lock()
+
+
+def _lean_preparation(original):
+    """Preparation data without the parent's __main__: the sandbox needs nothing from it, and
+    re-importing it in every child (pytest, ipykernel, a script read from stdin) is slow or fails."""
+    def prepare(name):
+        data = original(name)
+        data.pop("init_main_from_name", None)
+        data.pop("init_main_from_path", None)
+        return data
+    return prepare
+
+
+def _start(process) -> None:
+    from multiprocessing import spawn
+
+    with _LAUNCH:
+        original = spawn.get_preparation_data
+        spawn.get_preparation_data = _lean_preparation(original)
+        try:
+            process.start()
+        finally:
+            spawn.get_preparation_data = original
 
 
 def _context():
@@ -55,6 +81,7 @@ class Session:
         self.process = None
         self.conn = None
         self.deadline = time.monotonic() + budget.per_exercise
+        self.timeouts = 0
         self._start()
 
     def _start(self) -> None:
@@ -64,7 +91,7 @@ class Session:
         parent, child = ctx.Pipe()
         self.process = ctx.Process(target=child_main, args=(child, self.scratch, self.module, self.forbid),
                                    daemon=True)
-        self.process.start()
+        _start(self.process)
         child.close()
         self.conn = parent
         try:
@@ -76,9 +103,13 @@ class Session:
             self.import_error = rest[0]
         self._keep(rest[-1] if rest else "")
 
-    def _keep(self, text: str) -> None:
-        if text and len(self.output) < 20_000:
-            self.output += text[: 20_000 - len(self.output)]
+    def _keep(self, text: str, cap: int = 20_000) -> None:
+        if not text or self.output.endswith(_DROPPED):
+            return
+        room = cap - len(self.output)
+        self.output += text[:room]
+        if len(text) > room or "more characters of output dropped" in text:
+            self.output += _DROPPED
 
     def _receive(self, timeout: float, what: str):
         timeout = max(0.05, min(timeout, self.deadline - time.monotonic()))
@@ -88,6 +119,7 @@ class Session:
             ready = True
         if not ready:
             self.kill()
+            self.timeouts += 1
             raise StudentError(f"timed out after {timeout:.1f} s while {what} (an endless loop?)", kind="timeout")
         try:
             raw = self.conn.recv_bytes()
@@ -104,6 +136,8 @@ class Session:
             raise StudentError(self.import_error, kind="import")
         if time.monotonic() >= self.deadline:
             raise StudentError("the time limit for this exercise is used up", kind="timeout")
+        if self.timeouts >= 2:
+            raise StudentError("not run: your code timed out twice already in this exercise", kind="timeout")
         if self.process is None or not self.process.is_alive():
             self._start()
             if self.import_error is not None:

@@ -95,6 +95,7 @@ def child_main(conn, scratch: str, module_name: str, forbid: tuple[str, ...] = (
     sys.setrecursionlimit(Limits.recursion)
     from . import drivers
 
+    drivers.snapshot()
     for dotted in forbid:
         drivers.forbid(dotted)
 

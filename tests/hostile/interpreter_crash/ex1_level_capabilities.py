@@ -1,0 +1,5 @@
+import faulthandler
+
+
+def can_do(level, capability, placement):
+    faulthandler._sigsegv()  # the interpreter dies with SIGSEGV

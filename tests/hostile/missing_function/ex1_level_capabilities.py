@@ -1,0 +1,2 @@
+def can_doo(level, capability, placement):
+    return True

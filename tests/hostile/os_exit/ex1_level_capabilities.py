@@ -1,0 +1,5 @@
+import os
+
+
+def can_do(level, capability, placement):
+    os._exit(7)

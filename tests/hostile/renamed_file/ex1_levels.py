@@ -1,0 +1,2 @@
+def can_do(level, capability, placement):
+    return True
