@@ -34,6 +34,8 @@ def trace(world, client, hops) -> list:
 
 
 ### BEGIN TESTS
+from functools import lru_cache
+
 from rpc_impersonation.grading.spec import Failed, expect, test
 from rpc_impersonation.scenarios import load_named, names
 
@@ -41,6 +43,7 @@ FORBID = ("rpc_impersonation.chain.evaluate", "rpc_impersonation.evaluate",
           "rpc_impersonation.scenarios.loader.evaluate")
 
 
+@lru_cache(maxsize=None)
 def expected(scenario, chain):
     r = load_named(scenario).evaluate(chain)
     out = []

@@ -2,6 +2,8 @@
 
 Run them with: python -m rpc_impersonation.grading check ex8
 """
+from functools import lru_cache
+
 from rpc_impersonation.grading.spec import Failed, expect, test
 from rpc_impersonation.scenarios import load_named, names
 
@@ -9,6 +11,7 @@ FORBID = ("rpc_impersonation.chain.evaluate", "rpc_impersonation.evaluate",
           "rpc_impersonation.scenarios.loader.evaluate")
 
 
+@lru_cache(maxsize=None)
 def expected(scenario, chain):
     r = load_named(scenario).evaluate(chain)
     out = []

@@ -88,6 +88,7 @@ def capability(row: str, what: str, placement: str = "remote") -> Cell:
     return run_capability(what, api=api, level=level, placement=placement, row=row)
 
 
+@lru_cache(maxsize=2048)
 def run_capability(what: str, *, api: str = "rpc", level: str = "impersonate", placement: str = "remote",
                    provider: str = "kerberos", row: str = "") -> Cell:
     """Can a server granted ``level`` (through ``api``, placed as ``placement``) do ``what``? Asks the engine."""

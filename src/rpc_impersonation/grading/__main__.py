@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -27,7 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("out")
     p.add_argument("--root", default=None)
     p.add_argument("--force", action="store_true", help="grade again even what is already graded")
-    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--jobs", type=int, default=2 * (os.cpu_count() or 1),
+                   help="submissions graded at once (default: twice the cores; most time is spent waiting)")
     p = sub.add_parser("gradescope", help="build a Gradescope autograder zip")
     p.add_argument("out")
     p.add_argument("--root", default=None)

@@ -98,13 +98,18 @@ def drive_handler(module, client: str):
     return {"returned": returned, "trace": trace}
 
 
+_SCENARIOS: dict = {}
+
+
 def drive_trace(module, scenario: str, chain: str):
     from ..scenarios import load_named
 
     fn = getattr(module, "trace", None)
     if fn is None:
         raise AttributeError("function trace() is missing")
-    s = load_named(scenario)
+    if scenario not in _SCENARIOS:
+        _SCENARIOS[scenario] = load_named(scenario)
+    s = _SCENARIOS[scenario]
     c = s.chain(chain)
     return fn(s.world, c.client, [(h.server, h.binding) for h in c.hops])
 

@@ -33,6 +33,7 @@ SOLUTION_BEGIN, SOLUTION_END = "### BEGIN SOLUTION", "### END SOLUTION"
 TESTS, HIDDEN_BEGIN, HIDDEN_END = "### BEGIN TESTS", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 MARKERS = (SOLUTION_BEGIN, SOLUTION_END, HIDDEN_BEGIN, HIDDEN_END)
 _NAME = re.compile(r"^(ex\d+)_[a-z0-9_]+$")
+_TESTS: dict[tuple[str, str, bool], list[TestCase]] = {}
 
 
 def student_module(code: str, exercise: str) -> str:
@@ -125,13 +126,16 @@ class Master:
         return ns
 
     def tests(self, hidden: bool = True) -> list[TestCase]:
-        code = self.parts[1] + (self.parts[2] if hidden else "")
-        ns = self._namespace(code)
-        found = collect()
-        if not found:
-            raise ImpersonationError(f"master {self.path.name} registers no tests")
-        ns.pop("__builtins__", None)
-        return found
+        """The master's tests, collected once (their caches of expected answers live as long as they do)."""
+        key = (str(self.path), self.text, hidden)
+        if key not in _TESTS:
+            code = self.parts[1] + (self.parts[2] if hidden else "")
+            self._namespace(code)
+            found = collect()
+            if not found:
+                raise ImpersonationError(f"master {self.path.name} registers no tests")
+            _TESTS[key] = found
+        return list(_TESTS[key])
 
     @cached_property
     def forbid(self) -> tuple[str, ...]:
@@ -221,8 +225,11 @@ class VisibleSpec:
         return ns
 
     def tests(self, hidden: bool = False) -> list[TestCase]:
-        self._ns()
-        return collect()
+        key = (str(self.checks), self.checks.read_text(encoding="utf-8"), False)
+        if key not in _TESTS:
+            self._ns()
+            _TESTS[key] = collect()
+        return list(_TESTS[key])
 
     @property
     def forbid(self) -> tuple[str, ...]:

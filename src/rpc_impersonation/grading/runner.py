@@ -136,8 +136,8 @@ class Session:
             raise StudentError(self.import_error, kind="import")
         if time.monotonic() >= self.deadline:
             raise StudentError("the time limit for this exercise is used up", kind="timeout")
-        if self.timeouts >= 2:
-            raise StudentError("not run: your code timed out twice already in this exercise", kind="timeout")
+        if self.timeouts:
+            raise StudentError("not run: your code already timed out in this exercise", kind="timeout")
         if self.process is None or not self.process.is_alive():
             self._start()
             if self.import_error is not None:

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from importlib import resources
 
 from ..errors import InvalidValueError
@@ -19,16 +20,26 @@ __all__ = ["Scenario", "Expectation", "load", "loads", "load_named", "names", "s
 _DATA = resources.files(__package__) / "data"
 
 
+@lru_cache(maxsize=1)
+def _names() -> tuple[str, ...]:
+    return tuple(sorted(p.name[:-5] for p in _DATA.iterdir() if p.name.endswith(".json")))
+
+
 def names() -> list[str]:
     """The names of the scenarios shipped with the package."""
-    return sorted(p.name[:-5] for p in _DATA.iterdir() if p.name.endswith(".json"))
+    return list(_names())
+
+
+@lru_cache(maxsize=None)
+def _text(name: str) -> str:
+    return (_DATA / f"{name}.json").read_text(encoding="utf-8")
 
 
 def load_named(name: str) -> Scenario:
-    """Load a shipped scenario by name (see :func:`names`)."""
+    """Load a shipped scenario by name (see :func:`names`); each call builds a fresh world."""
     if name not in names():
         raise InvalidValueError("scenario", name, names())
-    return loads((_DATA / f"{name}.json").read_text(encoding="utf-8"), source=f"{name}.json")
+    return loads(_text(name), source=f"{name}.json")
 
 
 def seed_delegation_world() -> World:
