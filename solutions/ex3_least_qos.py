@@ -10,16 +10,7 @@ client cannot really grant Anonymous (it arrives as Identify), so for remote tas
 Implement `least_level(task) -> str` and `needs_mutual_auth(task) -> bool` for the tasks in `TASKS`.
 """
 
-#: task -> (what the server must do, where it runs)
-TASKS = {
-    "log the caller's name": ("learn the identity", "remote"),
-    "check the caller against an ACL": ("check an ACL", "remote"),
-    "read a file on the server as the caller": ("open a local resource", "remote"),
-    "read a share on a third machine as the caller": ("reach another machine", "remote"),
-    "a local service reads a network share as the caller": ("reach another machine", "local"),
-    "let the back end call a further machine as the caller": ("let the next server go on", "remote"),
-    "a local service checks the caller against an ACL": ("check an ACL", "local"),
-}
+from rpc_impersonation.grading.worlds import QOS_TASKS as TASKS  # task -> (what the server does, where)
 
 
 def least_level(task: str) -> str:
@@ -44,65 +35,23 @@ def needs_mutual_auth(task: str) -> bool:
 ### BEGIN TESTS
 from functools import lru_cache
 
-from rpc_impersonation.binding import Binding
-from rpc_impersonation.capabilities import _world
-from rpc_impersonation.engine import Engine
+from rpc_impersonation.capabilities import run_capability
 from rpc_impersonation.grading.spec import expect, test
-
-TASKS = {
-    "log the caller's name": ("learn the identity", "remote"),
-    "check the caller against an ACL": ("check an ACL", "remote"),
-    "read a file on the server as the caller": ("open a local resource", "remote"),
-    "read a share on a third machine as the caller": ("reach another machine", "remote"),
-    "a local service reads a network share as the caller": ("reach another machine", "local"),
-    "let the back end call a further machine as the caller": ("let the next server go on", "remote"),
-    "a local service checks the caller against an ACL": ("check an ACL", "local"),
-}
-
-
-def can(what, placement, level, mutual):
-    """Ask the engine whether the server can do ``what`` with this grant."""
-    engine = Engine(_world())
-    binding = (Binding.of(protseq="ncalrpc", provider="ntlm", level=level) if placement == "local"
-               else Binding.of(provider="kerberos", level=level, mutual_auth=mutual))
-    served = engine.thread("client").call("local" if placement == "local" else "remote", binding)
-    if not served.ok:
-        return False, served.decision
-    t = served.thread
-    imp = t.rpc_impersonate_client()
-    if not imp.ok:
-        return False, imp
-    local_file = "file@WS1" if placement == "local" else "file@SRV1"
-    if what == "learn the identity":
-        d = t.open_thread_token()
-    elif what == "check an ACL":
-        d = t.access_check(local_file)
-    elif what == "open a local resource":
-        d = t.open(local_file)
-    elif what == "reach another machine":
-        d = t.open("share@FILES")
-    else:
-        onward = t.call("next", Binding.of(provider="kerberos", level="delegate", mutual_auth=True))
-        if not onward.ok:
-            return False, onward.decision
-        n = onward.thread
-        n.rpc_impersonate_client()
-        d = n.open("share@FILES")
-    return d.ok and getattr(d, "identity", "CORP\\alice") in ("CORP\\alice", ""), d
+from rpc_impersonation.grading.worlds import QOS_TASKS as TASKS
 
 
 @lru_cache(maxsize=None)
 def least(task):
+    """The least (level, mutual authentication) that works, and why the level below does not."""
     what, placement = TASKS[task]
     levels = ("anonymous", "identify", "impersonate", "delegate") if placement == "local" else (
         "identify", "impersonate", "delegate")
-    for level in levels:
+    for i, level in enumerate(levels):
         for mutual in (False, True):
-            ok, decision = can(what, placement, level, mutual)
-            if ok:
-                below = can(what, placement, levels[levels.index(level) - 1], True)[1] if level != levels[0] \
-                    else decision
-                return level, mutual, below
+            cell = run_capability(what, level=level, placement=placement, mutual_auth=mutual)
+            if cell.allowed:
+                below = run_capability(what, level=levels[i - 1], placement=placement) if i else cell
+                return level, mutual, below.decision
     raise AssertionError(task)
 
 

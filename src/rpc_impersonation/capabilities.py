@@ -74,10 +74,10 @@ def _world() -> World:
     return w
 
 
-def _binding(placement: str, api: str, level: str, provider: str = "kerberos") -> Binding:
+def _binding(placement: str, api: str, level: str, provider: str = "kerberos", mutual_auth: bool = True) -> Binding:
     if placement == "local":
         return Binding.of(protseq="ncalrpc", provider="ntlm" if api == "rpc" else "default", level=level, api=api)
-    return Binding.of(provider=provider, level=level, mutual_auth=True, api=api)
+    return Binding.of(provider=provider, level=level, mutual_auth=mutual_auth, api=api)
 
 
 def capability(row: str, what: str, placement: str = "remote") -> Cell:
@@ -90,7 +90,7 @@ def capability(row: str, what: str, placement: str = "remote") -> Cell:
 
 @lru_cache(maxsize=2048)
 def run_capability(what: str, *, api: str = "rpc", level: str = "impersonate", placement: str = "remote",
-                   provider: str = "kerberos", row: str = "") -> Cell:
+                   provider: str = "kerberos", mutual_auth: bool = True, row: str = "") -> Cell:
     """Can a server granted ``level`` (through ``api``, placed as ``placement``) do ``what``? Asks the engine."""
     if what not in CAPABILITIES:
         raise InvalidValueError("capability", what, CAPABILITIES)
@@ -100,7 +100,7 @@ def run_capability(what: str, *, api: str = "rpc", level: str = "impersonate", p
     world = _world()
     engine = Engine(world)
     server = "local" if placement == "local" else "remote"
-    served = engine.thread("client").call(server, _binding(placement, api, level, provider))
+    served = engine.thread("client").call(server, _binding(placement, api, level, provider, mutual_auth))
     if not served.ok:
         return Cell(row, what, placement, False, served.decision)
     thread = served.thread

@@ -7,7 +7,18 @@ from ..binding import Binding
 from ..engine import Engine
 from ..world import World
 
-__all__ = ["handler_world", "HANDLER_CLIENTS", "serve"]
+__all__ = ["handler_world", "HANDLER_CLIENTS", "serve", "QOS_TASKS"]
+
+#: Exercise 3: task -> (capability the server needs, where it runs: see rpc_impersonation.capabilities).
+QOS_TASKS = {
+    "log the caller's name": ("learn the identity", "remote"),
+    "check the caller against an ACL": ("check an ACL", "remote"),
+    "read a file on the server as the caller": ("open a local resource", "remote"),
+    "read a share on a third machine as the caller": ("reach another machine", "remote"),
+    "a local service reads a network share as the caller": ("reach another machine", "local"),
+    "let the back end call a further machine as the caller": ("let the next server go on", "remote"),
+    "a local service checks the caller against an ACL": ("check an ACL", "local"),
+}
 
 
 def handler_world() -> World:
