@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
-from .constants import (ApiFamily, AuthnLevel, ImpLevel, Protseq, Provider, QosCapability, SpnChoice, TargetName,
-                        Tracking, parse)
+from .constants import (ApiFamily, AuthnLevel, Cloaking, ImpLevel, Protseq, Provider, QosCapability, SpnChoice,
+                        TargetName, Tracking, parse)
 from .errors import InvalidValueError
 
 __all__ = ["Qos", "Binding"]
@@ -49,12 +49,28 @@ class Binding:
     api: ApiFamily = ApiFamily.RPC
     spn: SpnChoice = SpnChoice.CORRECT
     target_name: TargetName = TargetName.NAME
+    cloaking: Cloaking = Cloaking.DEFAULT
+    auth_identity: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.api is ApiFamily.RPC and (self.cloaking is not Cloaking.DEFAULT or self.auth_identity):
+            field_name = "cloaking" if self.cloaking is not Cloaking.DEFAULT else "auth_identity"
+            raise InvalidValueError(field_name, getattr(self, field_name), "unset for plain RPC (cloaking and an "
+                                    "explicit identity are COM blanket settings; RPC uses identity tracking)",
+                                    what="unusable")
+
+    @property
+    def effective_cloaking(self) -> Cloaking:
+        """DEFAULT resolved: none for a COM client, dynamic for a COM+ application (R32)."""
+        if self.cloaking is Cloaking.DEFAULT:
+            return Cloaking.DYNAMIC if self.api is ApiFamily.COMPLUS else Cloaking.NONE
+        return self.cloaking
 
     @classmethod
     def of(cls, *, protseq: object = "ncacn_ip_tcp", provider: object = "default", authn_level: object = "pkt_privacy",
            level: object = "default", mutual_auth: bool = False, ignore_delegation_failure: bool = False,
            tracking: object = "static", api: object = "rpc", spn: object = "correct",
-           target_name: object = "name") -> "Binding":
+           target_name: object = "name", cloaking: object = "default", auth_identity: str | None = None) -> "Binding":
         """Build a binding from plain names, checking every value."""
         for name, value in (("mutual_auth", mutual_auth), ("ignore_delegation_failure", ignore_delegation_failure)):
             if not isinstance(value, bool):
@@ -63,7 +79,8 @@ class Binding:
                   parse(Tracking, tracking, "tracking"))
         return cls(parse(Protseq, protseq, "protseq"), parse(Provider, provider, "provider"),
                    parse(AuthnLevel, authn_level, "authn_level"), qos, parse(ApiFamily, api, "api"),
-                   parse(SpnChoice, spn, "spn"), parse(TargetName, target_name, "target_name"))
+                   parse(SpnChoice, spn, "spn"), parse(TargetName, target_name, "target_name"),
+                   parse(Cloaking, cloaking, "cloaking"), auth_identity)
 
     def with_(self, **changes: object) -> "Binding":
         """A copy with some values changed; QOS fields may be given directly (level=, mutual_auth=, ...)."""
@@ -90,5 +107,9 @@ class Binding:
             parts.append(f"{self.spn.value} SPN")
         if self.target_name is TargetName.IP:
             parts.append("server named by IP")
+        if self.api is not ApiFamily.RPC:
+            parts.append(f"{self.effective_cloaking.value} cloaking")
+        if self.auth_identity:
+            parts.append(f"explicit identity {self.auth_identity}")
         return ", ".join(parts)
 

@@ -20,7 +20,7 @@ from typing import TypeVar
 from .errors import ImpersonationError, InvalidValueError
 
 __all__ = [
-    "ImpLevel", "TokenLevel", "Protseq", "Provider", "AuthnLevel", "Tracking", "ApiFamily",
+    "ImpLevel", "TokenLevel", "Protseq", "Provider", "AuthnLevel", "Tracking", "ApiFamily", "Cloaking", "EoacFlag",
     "QosCapability", "AccountFlag", "SpnChoice", "TargetName", "ResourceKind", "Right", "ErrorCode",
     "parse",
 ]
@@ -159,6 +159,29 @@ class AccountFlag(enum.IntFlag):
     TRUSTED_TO_AUTHENTICATE_FOR_DELEGATION = 0x01000000
 
 
+class Cloaking(_Named, enum.Enum):
+    """COM's cloaking choice on a proxy (beyond the seeds: R32, R33, R35).
+
+    DEFAULT means none for a COM client and dynamic for a COM+ application; BOTH (static and
+    dynamic together) is invalid and exists so that the validation can reject it.
+    """
+
+    DEFAULT = "default"
+    NONE = "none"
+    STATIC = "static"
+    DYNAMIC = "dynamic"
+    BOTH = "both"
+
+
+class EoacFlag(enum.IntFlag):
+    """EOLE_AUTHENTICATION_CAPABILITIES flags used by the COM module."""
+
+    NONE = 0x0
+    MUTUAL_AUTH = 0x1
+    STATIC_CLOAKING = 0x20
+    DYNAMIC_CLOAKING = 0x40
+
+
 class SpnChoice(_Named, enum.Enum):
     """The server principal name a client names when it binds (mutual authentication, R21)."""
 
@@ -207,6 +230,7 @@ class ErrorCode(enum.IntEnum):
     RPC_S_NO_CONTEXT_AVAILABLE = 1765
     RPC_S_SEC_PKG_ERROR = 1825
     E_FAIL = 0x80004005
+    E_ACCESSDENIED = 0x80070005
     E_INVALIDARG = 0x80070057
     HRESULT_RPC_S_SEC_PKG_ERROR = 0x80070721
     RPC_E_TOO_LATE = 0x80010119

@@ -53,6 +53,7 @@ class Decision:
     sentence: str
     reasons: tuple[Reason, ...] = ()
     rpc_api: bool = False
+    com_api: bool = False
 
     @property
     def ok(self) -> bool:
@@ -61,6 +62,8 @@ class Decision:
 
     @property
     def code_name(self) -> str:
+        if self.com_api and self.code is ErrorCode.ERROR_SUCCESS:
+            return "S_OK (0x0)"
         return self.code.display(self.rpc_api)
 
     def explain(self) -> str:

@@ -26,7 +26,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .binding import Binding
-from .constants import ErrorCode, ImpLevel, Protseq, Provider, Right, TargetName, TokenLevel, Tracking, parse
+from .com import ComThreadMixin, co_initialize_security, com_call
+from .constants import (ApiFamily, ErrorCode, ImpLevel, Protseq, Provider, Right, TargetName, TokenLevel, Tracking,
+                        parse)
 from .decisions import AccessDecision, CallDecision, Decision, ImpersonationResult, Reason
 from .errors import InvalidValueError
 from .rules import Row
@@ -140,6 +142,12 @@ class Engine:
         self.options = options or Options()
         self._handles = 0
         self._active: dict[int, "ServerThread"] = {}
+        self.com_security: dict[str, Any] = {}
+
+    def co_initialize_security(self, process: str, level: object = "identify", authn_level: object = "connect",
+                               cloaking: object = "none") -> Decision:
+        """CoInitializeSecurity for a process (beyond the seeds; see rpc_impersonation.com)."""
+        return co_initialize_security(self, process, level, authn_level, cloaking)
 
     def thread(self, process: str) -> "ServerThread":
         """A thread in ``process`` that is not serving any call (a client, or a server's worker thread)."""
@@ -320,8 +328,9 @@ class Engine:
         return ServedCall(decision, thread)
 
 
-class ServerThread:
-    """A thread in a process, possibly serving one call. Mirrors the RPC server API (R10-R17, R40)."""
+class ServerThread(ComThreadMixin):
+    """A thread in a process, possibly serving one call. Mirrors the RPC server API (R10-R17, R40);
+    COM's CoImpersonateClient / CoRevertToSelf come from :class:`ComThreadMixin` (beyond the seeds)."""
 
     def __init__(self, engine: Engine, process: Process, handle: CallHandle | None,
                  call: CallDecision | None) -> None:
@@ -456,6 +465,9 @@ class ServerThread:
             raise InvalidValueError("thread", self.process.name, "a thread serving a call", what="not serving")
         self.ended = True
         self.engine._active.pop(self.call_handle.number, None)
+        com_end = self._com_end_of_call()
+        if com_end is not None:
+            return self._record(com_end)
         if self.thread_token is not None:
             d = Decision(action="end of call", code=ErrorCode.ERROR_SUCCESS, rules=("R14",),
                          sentence=f"The handler returned while still impersonating {self.thread_token.user}: RPC "
@@ -573,7 +585,16 @@ class ServerThread:
         return handle
 
     def call(self, server: str | BindingHandle, binding: Binding | None = None) -> ServedCall:
-        """Call a server from this thread, presenting the identity R31 picks; returns the served call."""
+        """Call a server from this thread, presenting the identity R31 picks; returns the served call.
+
+        COM bindings go through rpc_impersonation.com (cloaking decides the identity, R32)."""
+        com = binding if isinstance(server, str) else server.binding
+        if com is not None and com.api is not ApiFamily.RPC:
+            if isinstance(server, BindingHandle):
+                if server.captured is None:
+                    server.captured = self.effective_token
+                return com_call(self, server.server, server.binding, captured=server.captured)
+            return com_call(self, server, binding)
         if isinstance(server, BindingHandle):
             handle = server
             if handle.binding.qos.tracking is Tracking.STATIC and handle.captured is None:

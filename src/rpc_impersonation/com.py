@@ -1,0 +1,237 @@
+"""COM's security blanket and cloaking. BEYOND THE SEEDS: the two seed documents stop at levels and
+delegation; this module adds R32-R38 of the facts sheet and plugs into the core at one point
+(``ServerThread.call`` hands COM bindings to :func:`com_call`).
+
+* ``CoInitializeSecurity`` sets a process's defaults once (a second call: RPC_E_TOO_LATE; DEFAULT
+  level or both cloaking flags: E_INVALIDARG).
+* ``CoSetProxyBlanket`` settings travel in :class:`Binding` (``api='com'``, ``cloaking``,
+  ``auth_identity``); contradictory ones are refused with E_INVALIDARG (R35).
+* The identity an impersonating COM server presents downstream depends on cloaking (R32): none,
+  the process identity; static, the identity at the proxy's first call; dynamic, the thread's
+  identity on every call.
+* ``CoImpersonateClient`` fails on an unauthenticated call (R36); one ``CoRevertToSelf`` undoes any
+  number of impersonations (R37); COM reverts by itself when the method returns (R38).
+
+Taught in notebooks/07_beyond_the_seeds.ipynb.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from .constants import ApiFamily, AuthnLevel, Cloaking, ErrorCode, ImpLevel, Provider, parse
+from .decisions import Decision, ImpersonationResult, Reason
+
+from .rules import DecisionTable, Row
+from .tokens import Credentials, LogonSession, Token
+
+if TYPE_CHECKING:
+    from .engine import ServedCall, ServerThread
+
+__all__ = ["ComSecurity", "co_initialize_security", "com_call", "ComThreadMixin", "COM_TABLES"]
+
+B = (True, False)
+_CTX = ("caller", "server", "client", "process_identity", "cloaking", "level")
+
+
+def _table(name, facts, rows, ordered=True):
+    return DecisionTable(name, facts, rows, ordered=ordered, context=_CTX)
+
+
+COM_BLANKET = _table("CoSetProxyBlanket", {
+    "cloaking": (Cloaking.NONE, Cloaking.STATIC, Cloaking.DYNAMIC, Cloaking.BOTH), "explicit": B,
+    "level_none": B, "service_none": B,
+}, [
+    Row("R35", ErrorCode.E_INVALIDARG, {"cloaking": Cloaking.BOTH},
+        "Static and dynamic cloaking cannot be set together; CoSetProxyBlanket returns E_INVALIDARG."),
+    Row("R35", ErrorCode.E_INVALIDARG, {"cloaking": {Cloaking.STATIC, Cloaking.DYNAMIC}, "explicit": True},
+        "Cloaking presents the thread's identity, so it cannot be combined with an explicit identity; "
+        "CoSetProxyBlanket returns E_INVALIDARG."),
+    Row("R35", ErrorCode.E_INVALIDARG, {"level_none": True, "service_none": False},
+        "Authentication level NONE with a security service is a contradiction; CoSetProxyBlanket returns "
+        "E_INVALIDARG."),
+    Row("R35", "valid", {}, "The blanket is valid.", decisive=False),
+])
+
+COM_IDENTITY = _table("COM outbound identity", {
+    "cloaking": (Cloaking.NONE, Cloaking.STATIC, Cloaking.DYNAMIC), "explicit": B, "impersonating": B,
+}, [
+    Row("R32", "explicit", {"cloaking": Cloaking.NONE, "explicit": True},
+        "The proxy carries an explicit identity, so the call presents {client}."),
+    Row("R32", "process", {"impersonating": False},
+        "{caller} is not impersonating, so the call presents its process identity, {process_identity}.",
+        decisive=False),
+    Row("R32", "process", {"cloaking": Cloaking.NONE},
+        "Without cloaking a COM call presents the process identity, {process_identity}, even while the thread "
+        "impersonates."),
+    Row("R32", "captured", {"cloaking": Cloaking.STATIC},
+        "Static cloaking captures the identity once, at the proxy's first call: {client}."),
+    Row("R32", "thread", {"cloaking": Cloaking.DYNAMIC},
+        "Dynamic cloaking presents the thread's current identity on every call: {client}."),
+])
+
+CO_INIT = _table("CoInitializeSecurity", {"already": B, "level_default": B, "both_cloaking": B}, [
+    Row("R6", ErrorCode.RPC_E_TOO_LATE, {"already": True},
+        "{caller} already initialised COM security; a second CoInitializeSecurity returns RPC_E_TOO_LATE."),
+    Row("R6", ErrorCode.E_INVALIDARG, {"level_default": True},
+        "CoInitializeSecurity needs a real level; RPC_C_IMP_LEVEL_DEFAULT is refused with E_INVALIDARG."),
+    Row("R35", ErrorCode.E_INVALIDARG, {"both_cloaking": True},
+        "Static and dynamic cloaking cannot be set together; E_INVALIDARG."),
+    Row("R6", "ok", {}, "{caller}'s COM calls now default to level {level} and {cloaking} cloaking."),
+])
+
+CO_IMPERSONATE = _table("CoImpersonateClient", {"com_call": B, "authenticated": B}, [
+    Row("R36", ErrorCode.E_FAIL, {"com_call": False},
+        "CoImpersonateClient needs a COM call being served on this thread; there is none."),
+    Row("R36", ErrorCode.E_FAIL, {"authenticated": False},
+        "The COM call from {caller} was made at authentication level NONE, so there is nobody to impersonate."),
+    Row("R36", "ok", {}, "CoImpersonateClient impersonated {client}.", decisive=False),
+])
+
+COM_TABLES = (COM_BLANKET, COM_IDENTITY, CO_INIT, CO_IMPERSONATE)
+
+
+@dataclass(frozen=True)
+class ComSecurity:
+    """What CoInitializeSecurity set for one process."""
+
+    level: ImpLevel
+    authn_level: AuthnLevel
+    cloaking: Cloaking
+
+
+def co_initialize_security(engine, process: str, level: object = "identify", authn_level: object = "connect",
+                           cloaking: object = "none") -> Decision:
+    """CoInitializeSecurity for ``process`` (R6, R35)."""
+    proc = engine.world.get_process(process)
+    lvl = parse(ImpLevel, level, "level")
+    alvl = parse(AuthnLevel, authn_level, "authn_level")
+    cloak = parse(Cloaking, cloaking, "cloaking")
+    if cloak is Cloaking.DEFAULT:
+        cloak = Cloaking.NONE
+    row = CO_INIT.decide(already=proc.name in engine.com_security, level_default=lvl is ImpLevel.DEFAULT,
+                         both_cloaking=cloak is Cloaking.BOTH)
+    sentence = row.sentence.format(caller=proc.name, server="", client="", process_identity="",
+                                   cloaking=cloak.value, level=lvl.key)
+    code = row.effect if isinstance(row.effect, ErrorCode) else ErrorCode.ERROR_SUCCESS
+    if code is ErrorCode.ERROR_SUCCESS:
+        engine.com_security[proc.name] = ComSecurity(lvl, alvl, cloak)
+    return Decision(action=f"CoInitializeSecurity in {proc.name}", code=code, rules=(row.rule,), sentence=sentence,
+                    reasons=(Reason(row.rule, sentence),), com_api=True)
+
+
+def com_call(thread: ServerThread, server: str, binding, captured: Token | None = None) -> ServedCall:
+    """A COM call from ``thread``: blanket, cloaking and authentication level, then the core's call."""
+    from .engine import ServedCall
+    from .decisions import CallDecision
+
+    engine, world = thread.engine, thread.engine.world
+    reasons: list[Reason] = []
+    own = engine.com_security.get(thread.process.name)
+    if own is not None and binding.qos.level is ImpLevel.DEFAULT:
+        binding = binding.with_(level=own.level.key)
+        reasons.append(Reason("R6", f"{thread.process.name} set level {own.level.key} with CoInitializeSecurity, "
+                                    "so its COM calls use it instead of the machine-wide default."))
+    cloaking = binding.effective_cloaking
+    if binding.cloaking is Cloaking.DEFAULT and own is not None and binding.api is ApiFamily.COM:
+        cloaking = own.cloaking
+    ctx: dict[str, Any] = {"caller": thread.process.name, "server": server, "client": "",
+                           "process_identity": thread.process.account.qualified, "cloaking": cloaking.value,
+                           "level": binding.qos.level.key}
+    row = COM_BLANKET.decide(cloaking=cloaking, explicit=bool(binding.auth_identity),
+                             level_none=binding.authn_level is AuthnLevel.NONE,
+                             service_none=binding.provider is Provider.NONE)
+    if isinstance(row.effect, ErrorCode):
+        sentence = row.sentence.format(**ctx)
+        target = world.get_process(server)
+        decision = CallDecision(action=f"CoSetProxyBlanket {thread.process.name} -> {server}", code=row.effect,
+                                rules=(row.rule,), sentence=sentence, reasons=(Reason(row.rule, sentence),),
+                                com_api=True, caller=thread.process.name, server=target.name,
+                                caller_machine=thread.process.machine, server_machine=target.machine,
+                                presented="", server_account=target.account.qualified)
+        thread._record(decision)
+        return ServedCall(decision, None)
+
+    # Which identity goes out (R32)?
+    if binding.auth_identity:
+        account = world.get_account(binding.auth_identity)
+        explicit = Token(account.qualified, LogonSession(account.qualified, thread.process.machine,
+                                                         "explicit credentials", Credentials.OWN))
+    row = COM_IDENTITY.decide(cloaking=Cloaking.NONE if cloaking is Cloaking.BOTH else cloaking,
+                              explicit=bool(binding.auth_identity), impersonating=thread.impersonating)
+    presented = {"explicit": explicit if binding.auth_identity else None, "process": thread.process_token,
+                 "thread": thread.effective_token, "captured": captured or thread.effective_token}[row.effect]
+    ctx["client"] = presented.user
+    reasons.append(Reason(row.rule, row.sentence.format(**ctx)))
+
+    # Authentication level: the higher of client and server (R34); NONE on both means no authentication.
+    target = world.get_process(server)
+    theirs = engine.com_security.get(target.name)
+    server_level = theirs.authn_level if theirs is not None else AuthnLevel.CONNECT
+    negotiated = max(binding.authn_level, server_level)
+    reasons.append(Reason("R34", f"Authentication level: the higher of the client's {binding.authn_level.key} and "
+                                 f"{target.name}'s {server_level.key}, so {negotiated.key}.", decisive=False))
+    if negotiated is AuthnLevel.NONE:
+        binding = replace(binding, provider=Provider.NONE)
+    served = engine.connect(thread.process, presented, server, binding)
+    d = served.decision
+    decision = replace(d, reasons=tuple(reasons) + d.reasons,
+                       rules=tuple(dict.fromkeys([r.rule for r in reasons if r.decisive] + list(d.rules))),
+                       com_api=True)
+    if served.thread is not None:
+        served.thread.call_decision = decision
+    thread._record(decision)
+    return ServedCall(decision, served.thread)
+
+
+class ComThreadMixin:
+    """CoImpersonateClient / CoRevertToSelf for server threads serving COM calls (R36-R38)."""
+
+    com_depth: int = 0
+
+    def _com_call(self) -> bool:
+        call = self.call_decision
+        return call is not None and not self.ended and call.action.startswith("call ") and getattr(call, "com_api",
+                                                                                                   False)
+
+    def co_impersonate_client(self) -> ImpersonationResult:
+        """CoImpersonateClient: S_OK or E_FAIL; impersonations stack until one CoRevertToSelf (R36, R37)."""
+        call = self.call_decision
+        row = CO_IMPERSONATE.decide(com_call=self._com_call(), authenticated=bool(call and call.context))
+        ctx = {"caller": call.caller if call else "", "server": self.process.name, "process_identity": "",
+               "cloaking": "", "level": "", "client": call.context.user if call and call.context else ""}
+        if isinstance(row.effect, ErrorCode):
+            sentence = row.sentence.format(**ctx)
+            reasons = (Reason(row.rule, sentence), Reason("R11", f"The thread still acts as {self.acting_as}."))
+            return self._record(ImpersonationResult(action="CoImpersonateClient", code=row.effect,
+                                                    rules=("R36", "R11"), sentence=sentence, reasons=reasons,
+                                                    com_api=True, token=self.thread_token, acting_as=self.acting_as))
+        result = self.rpc_impersonate_client()
+        if result.ok:
+            self.com_depth += 1
+        return self._record(replace(self.history.pop(), action="CoImpersonateClient", com_api=True, rpc_api=False))
+
+    def co_revert_to_self(self) -> ImpersonationResult:
+        """CoRevertToSelf: one call ends every stacked impersonation (R37)."""
+        depth, self.com_depth = self.com_depth, 0
+        self.thread_token = None
+        sentence = (f"One CoRevertToSelf ended all {depth} impersonations; the thread is {self.acting_as} again."
+                    if depth > 1 else f"The thread is {self.acting_as} again.")
+        return self._record(ImpersonationResult(action="CoRevertToSelf", code=ErrorCode.ERROR_SUCCESS, rules=("R37",),
+                                                sentence=sentence, reasons=(Reason("R37", sentence),), com_api=True,
+                                                token=None, acting_as=self.acting_as))
+
+    def _com_end_of_call(self) -> Decision | None:
+        """COM reverts by itself when the method returns (R38); None for plain RPC calls."""
+        call = self.call_decision
+        if call is None or not getattr(call, "com_api", False):
+            return None
+        was = self.thread_token.user if self.thread_token is not None else None
+        self.thread_token, self.com_depth = None, 0
+        sentence = (f"The method returned while impersonating {was}; COM reverted the thread automatically."
+                    if was else "The method returned; COM's call is over.")
+        return Decision(action="end of call", code=ErrorCode.ERROR_SUCCESS, rules=("R38",), sentence=sentence,
+                        reasons=(Reason("R38", sentence),), com_api=True)
+
+
