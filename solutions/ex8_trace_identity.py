@@ -36,6 +36,7 @@ def trace(world, client, hops) -> list:
 ### BEGIN TESTS
 from functools import lru_cache
 
+from rpc_impersonation.engine import Options
 from rpc_impersonation.grading.spec import Failed, expect, test
 from rpc_impersonation.scenarios import load_named, names
 
@@ -87,5 +88,8 @@ def _scenario_tests(name):
 
 
 for _name in names():
-    test(f"every chain of {_name}", points=1, hidden=True)(_scenario_tests(_name))
+    _s = load_named(_name)
+    if _s.options == Options() and not any(h.bound_before_impersonating for c in _s.chains for h in c.hops):
+        # the core engine's scenarios whose servers impersonate before calling on (what trace() models)
+        test(f"every chain of {_name}", points=1, hidden=True)(_scenario_tests(_name))
 ### END HIDDEN TESTS

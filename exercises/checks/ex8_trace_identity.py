@@ -4,6 +4,7 @@ Run them with: python -m rpc_impersonation.grading check ex8
 """
 from functools import lru_cache
 
+from rpc_impersonation.engine import Options
 from rpc_impersonation.grading.spec import Failed, expect, test
 from rpc_impersonation.scenarios import load_named, names
 

@@ -40,7 +40,9 @@ class Hop:
 
     ``impersonate``: the server calls RpcImpersonateClient; ``check_result``: it stops when that
     fails (False reproduces the unchecked-return bug); ``revert``: it calls RpcRevertToSelf at the
-    end (False reproduces the forgotten revert); ``access``: resources it opens.
+    end (False reproduces the forgotten revert); ``access``: resources it opens;
+    ``bound_before_impersonating``: the *caller* set up this hop's binding before it impersonated,
+    so with static identity tracking the call carries the caller's own identity (R31).
     """
 
     server: str
@@ -49,6 +51,7 @@ class Hop:
     check_result: bool = True
     revert: bool = True
     access: tuple[Access, ...] = ()
+    bound_before_impersonating: bool = False
 
 
 @dataclass(frozen=True)
@@ -181,14 +184,19 @@ def evaluate(world: World, chain: Chain, options: Options | None = None) -> Chai
     final: Decision | None = None
     deciding: tuple[int, Decision] | None = None
 
+    early = None
     for index, hop in enumerate(chain.hops, start=1):
-        served = thread.call(hop.server, hop.binding)
+        served = thread.call(early, None) if early is not None else thread.call(hop.server, hop.binding)
+        early = None
         if not served.ok or served.thread is None:
             results.append(HopResult(index, hop, served.decision))
             final, deciding = served.decision, deciding or (index, served.decision)
             break
         server = served.thread
         served_threads.append((hop, server))
+        following = chain.hops[index] if index < len(chain.hops) else None
+        if following is not None and following.bound_before_impersonating:
+            early = server.bind(following.server, following.binding)  # identity captured now (R31)
         imp = server.rpc_impersonate_client() if hop.impersonate else None
         refused = imp is not None and not imp.ok and hop.check_result
         if imp is not None and deciding is None and (not imp.ok or server.acting_as != client_identity):

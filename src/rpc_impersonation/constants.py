@@ -241,6 +241,9 @@ class ErrorCode(enum.IntEnum):
 
     @property
     def hex(self) -> str:
+        """Hex, with HRESULTs grouped as 0x8007_0057 (easier to read, and never mistaken for an address)."""
+        if self.value > 0xFFFF:
+            return f"0x{self.value >> 16:04X}_{self.value & 0xFFFF:04X}"
         return f"0x{self.value:X}"
 
     def display(self, rpc_api: bool = False) -> str:

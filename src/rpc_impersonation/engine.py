@@ -22,11 +22,12 @@ Taught in notebooks/01_security_context.ipynb.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .binding import Binding
 from .com import ComThreadMixin, co_initialize_security, com_call
+from .kerberos import S4U, s4u_decision
 from .constants import (ApiFamily, ErrorCode, ImpLevel, Protseq, Provider, Right, TargetName, TokenLevel, Tracking,
                         parse)
 from .decisions import AccessDecision, CallDecision, Decision, ImpersonationResult, Reason
@@ -47,13 +48,16 @@ class Options:
 
     ``legacy_provider_bump`` (A2), ``local_non_lrpc_like_ncalrpc`` (A9), ``second_hop`` (A16):
     'anonymous_logon' or 'client_error'; ``delegated_credentials_expired`` (R26): the delegated
-    Kerberos identity has outlived its off-machine lifetime, so it works only locally.
+    Kerberos identity has outlived its off-machine lifetime, so it works only locally;
+    ``kerberos_delegation`` (R24, beyond the seeds): constrained and resource-based delegation as
+    Kerberos really does them (see rpc_impersonation.kerberos).
     """
 
     legacy_provider_bump: bool = False
     local_non_lrpc_like_ncalrpc: bool = False
     second_hop: str = "anonymous_logon"
     delegated_credentials_expired: bool = False
+    kerberos_delegation: bool = False
 
     def __post_init__(self) -> None:
         if self.second_hop not in ("anonymous_logon", "client_error"):
@@ -100,13 +104,18 @@ def _rules_of(reasons: list[Reason]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(decisive))
 
 
-def _usable(token: Token, options: Options) -> tuple[bool, tuple[Reason, ...]]:
-    """Whether the token's session still holds credentials for another machine (R18, R26)."""
-    creds = token.session.credentials
+def _usable(token: Token, engine: "Engine", target_machine: str,
+            target_account: str | None) -> tuple[bool, bool, tuple[Reason, ...]]:
+    """(credentials usable, target in scope, reasons) for authenticating to another machine (R18, R26, M2, R24)."""
+    creds, options = token.session.credentials, engine.options
     if creds is Credentials.DELEGATED and options.delegated_credentials_expired:
-        return False, (Reason("R26", f"{token.user}'s delegated Kerberos credentials have outlived their "
-                                     "off-machine lifetime; they now work only locally."),)
-    return creds.usable, ()
+        return False, True, (Reason("R26", f"{token.user}'s delegated Kerberos credentials have outlived their "
+                                           "off-machine lifetime; they now work only locally."),)
+    if not creds.usable and token.session.s4u is not None and options.kerberos_delegation and token.can_act:
+        ok, reason = s4u_decision(engine.world, token.session.s4u, token.user, target_machine, target_account)
+        return ok, True, (reason,)
+    usable = creds.usable
+    return usable, token.session.can_reach(target_machine) or not usable, ()
 
 
 _LEVEL_RULES = frozenset({"R4", "R6", "R7", "R9", "A2"})
@@ -169,9 +178,8 @@ class Engine:
             raise InvalidValueError("protseq", "ncalrpc", f"ncacn_ip_tcp or ncacn_np to reach {server.machine} from "
                                     f"{caller.machine} (ncalrpc is local only)", what="unusable")
         qos = binding.qos
-        client_name = (presented.user if not presented.is_primary
-                       else world.network_identity(caller.account, caller.machine) if not local
-                       else presented.user)
+        client_name = (presented.user if not presented.is_primary or local
+                       else world.network_identity(world.get_account(presented.user), caller.machine))
         ctx = {"caller": caller.name, "server": server.name, "client": client_name,
                "server_account": server.account.qualified, "machine": server.machine,
                "caller_machine": caller.machine, "protseq": binding.protseq.value, "api": binding.api.label,
@@ -217,15 +225,18 @@ class Engine:
         arrives = "none"
         identity = client_name
         if security != "none":
-            usable, expired = _usable(presented, opts)
+            target_acct = world.network_account(server.account, server.machine)
+            usable, in_scope, extra = _usable(presented, self, server.machine,
+                                              target_acct.qualified if target_acct else None)
             row = OUTBOUND.decide(primary=presented.is_primary, level=_level_of(presented), remote=not local,
-                                  credentials=usable, in_scope=presented.session.can_reach(server.machine) or not usable,
-                                  mode=opts.second_hop)
+                                  credentials=usable, in_scope=in_scope, mode=opts.second_hop)
             ctx["level"] = "primary" if presented.level is None else presented.level.label
             if row.decisive:
                 reasons.append(_reason(row, ctx))
-                reasons.extend(expired if row.rule == "A16" else ())
+                reasons.extend(extra)
                 reasons.extend(_origin(presented, row))
+            elif extra and not local:
+                reasons.extend(extra)  # constrained or resource-based delegation let the identity through
             if isinstance(row.effect, ErrorCode):
                 return refuse(row.effect, requested=level, provider=provider)
             arrives = "anonymous_logon" if row.effect == "anonymous" else "authenticated"
@@ -263,9 +274,13 @@ class Engine:
                 delivered, delegation = ImpLevel.IMPERSONATE, "refused"
             else:
                 server_acct = world.network_account(server.account, server.machine)
+                trust = server_acct.delegation if server_acct else "none"
+                if opts.kerberos_delegation and trust == "listed":
+                    trust = "none"
+                    reasons.append(Reason("R24", f"{server_acct.qualified} is trusted for constrained delegation "
+                                                 "only: it never receives a forwarded ticket, whatever the client asks."))
                 row = DELEGATION.decide(remote=not local, provider=provider, mutual=mutual,
-                                        server_trust=server_acct.delegation if server_acct else "none",
-                                        delegable=presenter.delegable if presenter else False)
+                                        server_trust=trust, delegable=presenter.delegable if presenter else False)
                 ctx["server_account"] = server_acct.qualified if server_acct else server.account.qualified
                 reasons.append(_reason(row, ctx))
                 delegation = row.effect
@@ -306,7 +321,12 @@ class Engine:
                     scope = tuple(server_acct.delegate_to) if server_acct and server_acct.delegation == "listed" else None
                     session = LogonSession(client_name, server.machine, "network", Credentials.DELEGATED, scope)
                 else:
-                    session = LogonSession(client_name, server.machine, "network", Credentials.NONE)
+                    s4u = None
+                    server_acct = world.network_account(server.account, server.machine)
+                    if opts.kerberos_delegation and server_acct is not None and provider in (Provider.KERBEROS,
+                                                                                               Provider.NTLM):
+                        s4u = S4U(server_acct.qualified, provider.label)
+                    session = LogonSession(client_name, server.machine, "network", Credentials.NONE, s4u=s4u)
                 context = Token(client_name, session, delivered.to_token(), tuple(r for r in reasons if r.decisive))
 
         handle = CallHandle(self._next(), caller.name, server.name)
@@ -340,6 +360,7 @@ class ServerThread(ComThreadMixin):
         self.call_decision = call
         self.thread_token: Token | None = None
         self.impersonation_failed = False
+        self._extra: tuple[Reason, ...] = ()
         self.history: list[Decision] = []
         self.ended = False
         world = engine.world
@@ -489,10 +510,11 @@ class ServerThread(ComThreadMixin):
         """Decide as whom the thread reaches ``target_machine`` (None identity: refused)."""
         token = self.effective_token
         remote = target_machine.lower() != self.process.machine.lower()
-        creds, _ = _usable(token, self.engine.options)
+        creds, in_scope, extra = _usable(token, self.engine, target_machine,
+                                         self._world.computer_account(target_machine))
+        self._extra = extra if remote else ()
         row = OUTBOUND.decide(primary=token.is_primary, level=_level_of(token), remote=remote, credentials=creds,
-                              in_scope=token.session.can_reach(target_machine) or not creds,
-                              mode=self.engine.options.second_hop)
+                              in_scope=in_scope, mode=self.engine.options.second_hop)
         if isinstance(row.effect, ErrorCode):
             return row, None
         if row.effect == "anonymous":
@@ -513,7 +535,7 @@ class ServerThread(ComThreadMixin):
                         client=token.user if not token.is_primary else self.process.account.qualified,
                         level=token.level.label if token.level is not None else "primary")
         row, identity = self._act(res.machine, ctx)
-        reasons = [_reason(row, ctx), *_origin(token, row)]
+        reasons = [_reason(row, ctx), *self._extra, *_origin(token, row)]
         if token.is_primary and self.impersonation_failed:
             reasons.insert(0, Reason("R11", f"The last impersonation failed, so the thread is still "
                                             f"{self.process.account.qualified}, the server's own account."))
@@ -601,6 +623,15 @@ class ServerThread(ComThreadMixin):
                 handle.captured = self.effective_token  # transport-level static: first call (R31)
             presented = handle.captured if handle.binding.qos.tracking is Tracking.STATIC else self.effective_token
             served = self.engine.connect(self.process, presented, handle.server, handle.binding)
+            if presented is not self.effective_token and presented.user != self.effective_token.user:
+                why = Reason("R31", f"The binding to {handle.server} uses static identity tracking and captured "
+                                    f"{presented.user} when it was set up, so the call carries {presented.user}, "
+                                    f"not {self.effective_token.user}, the identity the thread has now.")
+                decision = replace(served.decision, reasons=(why, *served.decision.reasons),
+                                   rules=("R31", *served.decision.rules))
+                if served.thread is not None:
+                    served.thread.call_decision = decision
+                served = ServedCall(decision, served.thread)
         else:
             if binding is None:
                 raise InvalidValueError("binding", None, "a Binding (use Binding.of(...))", what="missing")

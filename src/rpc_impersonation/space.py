@@ -37,6 +37,7 @@ class HopOption:
     level: ImpLevel
     mutual: bool
     trusted: bool
+    kcd: bool = False  # Kerberos mode only: the server may delegate to M1 only (constrained delegation, R24)
 
     @property
     def remote(self) -> bool:
@@ -56,23 +57,25 @@ class HopOption:
         bits = [self.route, self.provider.label, self.level.key]
         if self.mutual:
             bits.append("mutual")
-        bits.append("trusted" if self.trusted else "untrusted")
+        bits.append("trusted" if self.trusted else "kcd-to-M1" if self.kcd else "untrusted")
         return "/".join(bits)
 
 
-def _hop_options() -> tuple[HopOption, ...]:
+def _hop_options(kerberos: bool = False) -> tuple[HopOption, ...]:
     out = []
+    trust = ((False, False), (True, False), (False, True)) if kerberos else ((False, False), (True, False))
     for route in ROUTES:
         providers = (Provider.NTLM,) if route == "ncalrpc" else (Provider.NTLM, Provider.KERBEROS)
         for provider in providers:
             for level in LEVELS:
                 for mutual in ((False, True) if provider is Provider.KERBEROS else (False,)):
-                    for trusted in (False, True):
-                        out.append(HopOption(route, provider, level, mutual, trusted))
+                    for trusted, kcd in trust:
+                        out.append(HopOption(route, provider, level, mutual, trusted, kcd))
     return tuple(out)
 
 
 HOP_OPTIONS = _hop_options()
+KERBEROS_HOP_OPTIONS = _hop_options(kerberos=True)
 
 
 @dataclass(frozen=True)
@@ -90,15 +93,17 @@ class ChainConfig:
 class ChainSpace:
     """All chains of ``hops`` hops; one world serves every chain."""
 
-    def __init__(self, hops: int) -> None:
+    def __init__(self, hops: int, kerberos: bool = False) -> None:
         if hops not in (1, 2, 3):
             raise ValueError("hops must be 1, 2 or 3")
         self.hops = hops
+        self.kerberos = kerberos
+        self.options = KERBEROS_HOP_OPTIONS if kerberos else HOP_OPTIONS
         self.world = self._world()
 
     @property
     def size(self) -> int:
-        return len(HOP_OPTIONS) ** self.hops * 4
+        return len(self.options) ** self.hops * 4
 
     def _world(self) -> World:
         w = World("CORP", name=f"{self.hops}-hop space")
@@ -113,15 +118,23 @@ class ChainSpace:
             w.resource(f"file@{m}", on=m, allow={"alice": "read", "carol": "read"})
         for k in range(1, self.hops + 1):
             for m in machines[: k + 1]:
-                for trusted in (False, True):
-                    name = self.server_name(k, m, trusted)
-                    w.account(f"svc_{name}", trusted_for_delegation=trusted)
+                for trust in (("u", {}), ("t", {"trusted_for_delegation": True}), ("k", {"delegate_to": ["M1"]})):
+                    if trust[0] == "k" and not self.kerberos:
+                        continue
+                    name = self.server_name(k, m, trust[0])
+                    w.account(f"svc_{name}", **trust[1])
                     w.process(name, on=m, runs_as=f"svc_{name}")
         return w
 
     @staticmethod
-    def server_name(hop: int, machine: str, trusted: bool) -> str:
-        return f"h{hop}_{machine}_{'t' if trusted else 'u'}"
+    def server_name(hop: int, machine: str, trusted: bool | str) -> str:
+        """h<hop>_<machine>_<t|u|k>: trusted for delegation, untrusted, or constrained to M1."""
+        kind = trusted if isinstance(trusted, str) else ("t" if trusted else "u")
+        return f"h{hop}_{machine}_{kind}"
+
+    @staticmethod
+    def trust_kind(opt: "HopOption") -> str:
+        return "t" if opt.trusted else "k" if opt.kcd else "u"
 
     def chain(self, config: ChainConfig) -> Chain:
         """The concrete chain (servers placed on machines) for a configuration."""
@@ -136,13 +149,13 @@ class ChainSpace:
             m = f"M{machine}"
             binding = Binding.of(protseq=opt.protseq, provider=opt.provider, level=opt.level, mutual_auth=opt.mutual,
                                  ignore_delegation_failure=config.ignore_failure)
-            hops.append(Hop(self.server_name(k, m, opt.trusted), binding, access=(Access.of(f"file@{m}"),)))
+            hops.append(Hop(self.server_name(k, m, self.trust_kind(opt)), binding, access=(Access.of(f"file@{m}"),)))
         client = "client_carol" if config.sensitive_client else "client_alice"
         return Chain(client, tuple(hops), name=config.describe())
 
     def configs(self) -> Iterator[ChainConfig]:
         for sensitive, ignore in itertools.product((False, True), repeat=2):
-            for hops in itertools.product(HOP_OPTIONS, repeat=self.hops):
+            for hops in itertools.product(self.options, repeat=self.hops):
                 yield ChainConfig(hops, sensitive, ignore)
 
 
@@ -173,21 +186,24 @@ def walk(space: ChainSpace, visit, engine=None) -> int:
     """
     from .engine import Engine
 
-    engine = engine or Engine(space.world)
+    from .engine import Options
+
+    engine = engine or Engine(space.world, Options(kerberos_delegation=space.kerberos))
     world = space.world
-    n = len(HOP_OPTIONS)
+    n = len(space.options)
     bindings = {}
-    for i, opt in enumerate(HOP_OPTIONS):
+    for i, opt in enumerate(space.options):
         for ignore in (False, True):
             bindings[i, ignore] = Binding.of(protseq=opt.protseq, provider=opt.provider, level=opt.level,
                                              mutual_auth=opt.mutual, ignore_delegation_failure=ignore)
     memo: dict = {}
     total = 0
+    kinds = ("u", "t", "k") if space.kerberos else ("u", "t")
     servers = {(k, m, t): space.server_name(k, f"M{m}", t)
-               for k in range(1, space.hops + 1) for m in range(k + 1) for t in (False, True)}
+               for k in range(1, space.hops + 1) for m in range(k + 1) for t in kinds}
     processes = {name: world.get_process(name) for name in servers.values()}
     files = {m: f"file@M{m}" for m in range(space.hops + 1)}
-    plan = [(i, opt, opt.remote, opt.trusted) for i, opt in enumerate(HOP_OPTIONS)]
+    plan = [(i, opt, opt.remote, space.trust_kind(opt)) for i, opt in enumerate(space.options)]
 
     def hop(caller, token, server_name, binding, resource, option):
         served = engine.connect(caller, token, server_name, binding)

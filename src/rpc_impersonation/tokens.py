@@ -33,6 +33,7 @@ class LogonSession:
     kind: str  # "interactive", "service", "network", "anonymous"
     credentials: Credentials
     scope: tuple[str, ...] | None = None
+    s4u: object | None = None  # rpc_impersonation.kerberos.S4U when a service may use S4U2proxy (beyond the seeds)
 
     def can_reach(self, machine: str) -> bool:
         if not self.credentials.usable:

@@ -194,7 +194,8 @@ class World:
 
     def machine(self, name: str, *, domain: str | None | object = ..., com_default_level: object = "identify",
                 ignore_delegation_failure: bool = False, try_ip_spn: bool = False, ip_spn: bool = False,
-                trusted_for_delegation: bool = False, delegate_to: Iterable[str] = ()) -> None:
+                trusted_for_delegation: bool = False, delegate_to: Iterable[str] = (),
+                allowed_to_act_for: Iterable[str] = ()) -> None:
         """Add a machine; its computer account (NAME$) carries delegation settings for SYSTEM services."""
         self._unique("machine", name, self.machines)
         dom = self.default_domain if domain is ... else domain
@@ -208,7 +209,8 @@ class World:
                                               bool(ip_spn))
         if dom is not None:
             self._add_account(Account(f"{name}$", dom, trusted_for_delegation=bool(trusted_for_delegation),
-                                      delegate_to=self._machine_list(delegate_to, "delegate_to", late=True)))
+                                      delegate_to=self._machine_list(delegate_to, "delegate_to", late=True),
+                                      allowed_to_act_for=tuple(allowed_to_act_for)))
 
     def account(self, name: str, *, domain: str | None | object = ..., local_to: str | None = None,
                 trusted_for_delegation: bool = False, delegate_to: Iterable[str] = (),
@@ -301,6 +303,11 @@ class World:
             return ANONYMOUS_LOGON
         return account.qualified
 
+    def computer_account(self, machine: str) -> str | None:
+        """The computer account (DOMAIN\\NAME$) that a resource on ``machine`` is reached through."""
+        m = self.get_machine(machine)
+        return f"{m.domain}\\{m.name}$" if m.domain else None
+
     def network_account(self, account: Account, machine: str) -> Account | None:
         """The account whose AD settings apply when ``account`` authenticates from ``machine``."""
         ident = self.network_identity(account, machine)
@@ -373,6 +380,8 @@ class World:
     def validate(self) -> None:
         """Check cross-references that may be written in any order (delegation targets)."""
         for a in self.accounts.values():
+            for service in a.allowed_to_act_for:
+                self.get_account(service)
             for target in a.delegate_to:
                 if target.lower() not in self.machines:
                     raise InvalidValueError(f"delegate_to of {a.qualified}", target,

@@ -121,7 +121,8 @@ _WORLD = {"domain": False, "domains": False, "machines": True, "accounts": False
           "processes": True, "resources": False}
 _DOMAIN = {"name": True, "trusts": False}
 _MACHINE = {"name": True, "domain": False, "com_default_level": False, "ignore_delegation_failure": False,
-            "try_ip_spn": False, "ip_spn": False, "trusted_for_delegation": False, "delegate_to": False}
+            "try_ip_spn": False, "ip_spn": False, "trusted_for_delegation": False, "delegate_to": False,
+            "allowed_to_act_for": False}
 _ACCOUNT = {"name": True, "domain": False, "local_to": False, "trusted_for_delegation": False, "delegate_to": False,
             "trusted_to_auth_for_delegation": False, "allowed_to_act_for": False, "sensitive": False,
             "protected_user": False, "groups": False}
@@ -130,12 +131,14 @@ _PROCESS = {"name": True, "on": True, "runs_as": True, "impersonate_privilege": 
 _RESOURCE = {"name": True, "on": True, "kind": False, "allow": False, "deny": False}
 _CHAIN = {"name": True, "client": True, "hops": True, "expect": False, "description": False}
 _HOP = {"server": True, "binding": False, "impersonate": False, "check_result": False, "revert": False,
-        "access": False}
+        "access": False, "bound_before_impersonating": False}
 _BINDING = {"protseq": False, "provider": False, "authn_level": False, "level": False, "mutual_auth": False,
-            "ignore_delegation_failure": False, "tracking": False, "api": False, "spn": False, "target_name": False}
+            "ignore_delegation_failure": False, "tracking": False, "api": False, "spn": False, "target_name": False,
+            "cloaking": False, "auth_identity": False}
 _ACCESS = {"resource": True, "right": False}
 _EXPECT = {"code": False, "acting_as": False, "rules": False, "deciding_hop": False}
-_OPTIONS = {"legacy_provider_bump": False, "local_non_lrpc_like_ncalrpc": False, "second_hop": False}
+_OPTIONS = {"legacy_provider_bump": False, "local_non_lrpc_like_ncalrpc": False, "second_hop": False,
+            "delegated_credentials_expired": False, "kerberos_delegation": False}
 
 
 _FIELD_KEYS = {"machine": "on", "account": "runs_as", "process": "server", "resource": "resource"}
@@ -227,7 +230,8 @@ class _Parser:
                     self.obj(a, _ACCESS, ap)
                     self.build(world.get_resource, a, ap, name=a["resource"])
                     access.append(self.build(Access.of, a, ap, **a))
-                flags = {k: h[k] for k in ("impersonate", "check_result", "revert") if k in h}
+                flags = {k: h[k] for k in ("impersonate", "check_result", "revert", "bound_before_impersonating")
+                         if k in h}
                 for k, v in flags.items():
                     if not isinstance(v, bool):
                         raise self.fail(f"field {k!r} must be true or false, got {v!r}", h, hp, k)
