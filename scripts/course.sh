@@ -1,5 +1,10 @@
 #!/usr/bin/env bash
 # Start the course: JupyterLab on the notebooks, using the project's virtual environment.
+# COURSE_DIR picks another folder (the browser tests use a copy); extra arguments go to JupyterLab.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec .venv/bin/jupyter lab notebooks/ "$@"
+extra=()
+if [ "$(id -u)" -eq 0 ]; then
+    extra+=(--allow-root)  # JupyterLab refuses root without it (containers, CI machines)
+fi
+exec .venv/bin/jupyter lab "${COURSE_DIR:-notebooks/}" "${extra[@]}" "$@"

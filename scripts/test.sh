@@ -7,8 +7,9 @@ if [ ! -x .venv/bin/python ]; then
     exit 2
 fi
 export PYTHONHASHSEED=0
-targets=(tests src)
+targets=(tests src)  # tests/e2e drives JupyterLab in headless Chromium
 if compgen -G "notebooks/*.ipynb" >/dev/null; then
     targets+=(notebooks --nbval --nbval-sanitize-with notebooks/sanitize.cfg)
 fi
-exec .venv/bin/python -m pytest "${targets[@]}" "$@"
+# -rs prints every skipped test with its reason: nothing is skipped silently.
+exec .venv/bin/python -m pytest -rs "${targets[@]}" "$@"
