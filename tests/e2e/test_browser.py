@@ -15,6 +15,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -184,12 +185,19 @@ def shut_down(page) -> None:
 @pytest.mark.parametrize("name", COURSE)
 def test_notebook_runs_cleanly_in_the_browser(lab, browser, name):
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    try:
-        open_and_run(page, lab, name)
+    with running(browser, lab, name) as page:
         found = problems_in(page, name)
         page.screenshot(path=str(SHOTS / f"{Path(name).stem}.png"))
         assert not found, "\n".join(found)
+
+
+@contextmanager
+def running(browser, lab: str, name: str, timeout: float = 120):
+    """A page with ``name`` opened and run top to bottom; its kernels are stopped afterwards, pass or fail."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        open_and_run(page, lab, name, timeout)
+        yield page
     finally:
         shut_down(page)
         page.close()
@@ -214,9 +222,7 @@ def wait_text(locator, text: str, timeout: float = 20) -> str:
 
 
 def test_learner_uses_the_chain_builder(lab, browser):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    try:
-        open_and_run(page, lab, "04_delegation.ipynb")
+    with running(browser, lab, "04_delegation.ipynb") as page:
         out = output_of(page, "sandbox = ChainBuilder()")
         wait_text(out, "server2 acted as CORP\\alice")
         svg_before = out.locator("svg, img").first.evaluate("n => n.outerHTML")
@@ -230,15 +236,10 @@ def test_learner_uses_the_chain_builder(lab, browser):
         selects.nth(9).select_option("not trusted")          # svc_server1's delegation setting
         wait_text(out, "RPC_S_SEC_PKG_ERROR")
         out.screenshot(path=str(SHOTS / "interaction-chain-builder-account.png"))
-    finally:
-        shut_down(page)
-        page.close()
 
 
 def test_learner_answers_a_quick_check(lab, browser):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    try:
-        open_and_run(page, lab, "00_start_here.ipynb")
+    with running(browser, lab, "00_start_here.ipynb") as page:
         out = output_of(page, "question = QuickCheck.who_acts")
         out.get_by_text("CORP\\alice", exact=True).click()
         out.get_by_role("button", name="check").click()
@@ -247,15 +248,10 @@ def test_learner_answers_a_quick_check(lab, browser):
         out.get_by_role("button", name="check").click()
         wait_text(out, "Right: NT AUTHORITY\\ANONYMOUS LOGON")
         out.screenshot(path=str(SHOTS / "interaction-quick-check.png"))
-    finally:
-        shut_down(page)
-        page.close()
 
 
 def test_learner_steps_through_impersonation(lab, browser):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    try:
-        open_and_run(page, lab, "01_security_context.ipynb")
+    with running(browser, lab, "01_security_context.ipynb") as page:
         out = output_of(page, "stepper = ImpersonationStepper(")
         out.get_by_role("button", name="new call").click()
         wait_text(out, "thread acts as CORP\\svc_app (process token")
@@ -264,9 +260,6 @@ def test_learner_steps_through_impersonation(lab, browser):
         out.get_by_role("button", name="revert", exact=True).click()
         wait_text(out, "thread acts as CORP\\svc_app (process token")
         out.screenshot(path=str(SHOTS / "interaction-stepper.png"))
-    finally:
-        shut_down(page)
-        page.close()
 
 
 BROKEN = {"cells": [
@@ -281,13 +274,8 @@ BROKEN = {"cells": [
 
 
 def test_a_broken_widget_is_reported_with_notebook_and_cell(lab, browser):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    try:
-        (SERVED["folder"] / "broken.ipynb").write_text(json.dumps(BROKEN))
-        open_and_run(page, lab, "broken.ipynb", timeout=60)
+    (SERVED["folder"] / "broken.ipynb").write_text(json.dumps(BROKEN))
+    with running(browser, lab, "broken.ipynb", timeout=60) as page:
         found = problems_in(page, "broken.ipynb")
         assert any(p.startswith("broken.ipynb cell 0: widget") for p in found), found
         assert any(p.startswith("broken.ipynb cell 1: error output: RuntimeError") for p in found), found
-    finally:
-        shut_down(page)
-        page.close()
