@@ -158,7 +158,6 @@ def test_grade_a_class_writes_every_report_and_resumes(tmp_path):
     full = sum(r.max_score for r in results["ada"])
     assert sum(r.score for r in results["ada"]) == full
     assert sum(r.score for r in results["bea"]) == full and sum(r.score for r in results["cy"]) == full
-    assert sum(r.score for r in results["dee"]) == MASTERS["ex4"].tests() and True or True
     assert {r.exercise: r.score for r in results["dee"]}["ex4"] == 15
     assert sum(r.score for r in results["hostile_infinite_loop"]) == 0
     assert {r.exercise: r.score for r in results["hostile_print_flood"]}["ex1"] == 20

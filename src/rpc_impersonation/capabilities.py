@@ -27,7 +27,7 @@ from .errors import InvalidValueError
 from .world import World
 
 __all__ = ["CAPABILITIES", "PLACEMENTS", "ROWS", "Cell", "capability", "run_capability", "capability_matrix",
-           "identity_reach",
+           "identity_reach", "capability_world",
            "REACH_LEVELS", "REACH_PROVIDERS", "REACH_ROUTES"]
 
 CAPABILITIES = ("learn the identity", "check an ACL", "open a local resource", "reach another machine",
@@ -57,7 +57,8 @@ class Cell:
 
 
 @lru_cache(maxsize=1)
-def _world() -> World:
+def capability_world() -> World:
+    """The small world the capability checks run in (WS1, SRV1, SRV2, FILES; alice and three servers)."""
     w = World("CORP", name="capabilities")
     for m in ("WS1", "SRV1", "SRV2", "FILES"):
         w.machine(m)
@@ -97,7 +98,7 @@ def run_capability(what: str, *, api: str = "rpc", level: str = "impersonate", p
     if placement not in PLACEMENTS:
         raise InvalidValueError("placement", placement, list(PLACEMENTS))
     row = row or f"{api} {level}"
-    world = _world()
+    world = capability_world()
     engine = Engine(world)
     server = "local" if placement == "local" else "remote"
     served = engine.thread("client").call(server, _binding(placement, api, level, provider, mutual_auth))

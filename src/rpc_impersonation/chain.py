@@ -9,7 +9,7 @@ Taught in notebooks/04_delegation.ipynb.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .binding import Binding
@@ -193,7 +193,7 @@ def evaluate(world: World, chain: Chain, options: Options | None = None) -> Chai
             final, deciding = served.decision, deciding or (index, served.decision)
             break
         server = served.thread
-        served_threads.append((hop, server))
+        served_threads.append((len(results), hop, server))
         following = chain.hops[index] if index < len(chain.hops) else None
         if following is not None and following.bound_before_impersonating:
             early = server.bind(following.server, following.binding)  # identity captured now (R31)
@@ -222,17 +222,10 @@ def evaluate(world: World, chain: Chain, options: Options | None = None) -> Chai
         thread = server
 
     # Unwind: each server reverts (or forgets to) and returns, innermost first (R13, R14).
-    ends: dict[int, Decision] = {}
-    for hop, server in reversed(served_threads):
+    for position, hop, server in reversed(served_threads):
         if hop.revert and server.impersonating:
             server.rpc_revert_to_self()
-        ends[id(server)] = server.end_call()
-    by_server = {id(s): s for _, s in served_threads}
-    for i, r in enumerate(results):
-        for sid, s in by_server.items():
-            if s.call_decision is r.call:
-                results[i] = HopResult(r.index, r.hop, r.call, r.impersonation, r.accesses, ends[sid], r.acting_as,
-                                       r.thread_level, r.network_credentials, r.refused_request)
+        results[position] = replace(results[position], end=server.end_call())
 
     assert final is not None
     at, decider = deciding if deciding is not None else (len(results), final)

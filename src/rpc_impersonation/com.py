@@ -192,8 +192,7 @@ class ComThreadMixin:
 
     def _com_call(self) -> bool:
         call = self.call_decision
-        return call is not None and not self.ended and call.action.startswith("call ") and getattr(call, "com_api",
-                                                                                                   False)
+        return call is not None and not self.ended and call.com_api
 
     def co_impersonate_client(self) -> ImpersonationResult:
         """CoImpersonateClient: S_OK or E_FAIL; impersonations stack until one CoRevertToSelf (R36, R37)."""

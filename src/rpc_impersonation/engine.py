@@ -360,7 +360,6 @@ class ServerThread(ComThreadMixin):
         self.call_decision = call
         self.thread_token: Token | None = None
         self.impersonation_failed = False
-        self._extra: tuple[Reason, ...] = ()
         self.history: list[Decision] = []
         self.ended = False
         world = engine.world
@@ -506,22 +505,22 @@ class ServerThread(ComThreadMixin):
         return self.ended and self.thread_token is not None
 
     # --- using the token ------------------------------------------------------------------------------
-    def _act(self, target_machine: str, ctx: dict[str, Any]) -> tuple[Row, str | None]:
-        """Decide as whom the thread reaches ``target_machine`` (None identity: refused)."""
+    def _act(self, target_machine: str) -> tuple[Row, str | None, tuple[Reason, ...]]:
+        """Decide as whom the thread reaches ``target_machine`` (None identity: refused), with extra reasons."""
         token = self.effective_token
         remote = target_machine.lower() != self.process.machine.lower()
         creds, in_scope, extra = _usable(token, self.engine, target_machine,
                                          self._world.computer_account(target_machine))
-        self._extra = extra if remote else ()
+        extra = extra if remote else ()
         row = OUTBOUND.decide(primary=token.is_primary, level=_level_of(token), remote=remote, credentials=creds,
                               in_scope=in_scope, mode=self.engine.options.second_hop)
         if isinstance(row.effect, ErrorCode):
-            return row, None
+            return row, None, extra
         if row.effect == "anonymous":
-            return row, ANONYMOUS_LOGON
+            return row, ANONYMOUS_LOGON, extra
         if token.is_primary and remote:
-            return row, self._world.network_identity(self.process.account, self.process.machine)
-        return row, token.user
+            return row, self._world.network_identity(self.process.account, self.process.machine), extra
+        return row, token.user, extra
 
     def open(self, resource: str, right: object = "read") -> AccessDecision:
         """Open a resource with the thread's effective token (R11, R15, R17, R18, M4, A16).
@@ -534,8 +533,8 @@ class ServerThread(ComThreadMixin):
         ctx = self._ctx(resource=res.name, right=want.value, target=res.machine,
                         client=token.user if not token.is_primary else self.process.account.qualified,
                         level=token.level.label if token.level is not None else "primary")
-        row, identity = self._act(res.machine, ctx)
-        reasons = [_reason(row, ctx), *self._extra, *_origin(token, row)]
+        row, identity, extra = self._act(res.machine)
+        reasons = [_reason(row, ctx), *extra, *_origin(token, row)]
         if token.is_primary and self.impersonation_failed:
             reasons.insert(0, Reason("R11", f"The last impersonation failed, so the thread is still "
                                             f"{self.process.account.qualified}, the server's own account."))

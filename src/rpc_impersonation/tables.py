@@ -254,8 +254,6 @@ ACCESS_CHECK = _table("AccessCheck", {"primary": B, "level": LEVELS}, [
         "AccessCheck evaluates {resource}'s ACL for {client}."),
 ])
 
-ALL_TABLES = (LEVEL_DEFAULT, PROVIDER, MUTUAL_AUTH, ARRIVAL_LEVEL, DELEGATION, DELEGATION_REFUSED, CREDENTIALS,
-              OUTBOUND, SERVER_GATE, IMPERSONATE, REVERT, ACCESS_CHECK)
 
 # R25: Protected Users members cannot use NTLM to reach another machine.
 NTLM_ALLOWED = _table("NTLM for Protected Users", {"protected": B, "provider": AUTH_PROVIDERS, "remote": B}, [
@@ -263,8 +261,6 @@ NTLM_ALLOWED = _table("NTLM for Protected Users", {"protected": B, "provider": A
         "{client} is in Protected Users, which cannot authenticate to another machine with NTLM."),
     Row("R25", "allowed", {}, "", fallback=True),
 ])
-
-ALL_TABLES = (*ALL_TABLES, NTLM_ALLOWED)
 
 # R15 (and A3): OpenThreadToken on the thread's own impersonation token, to learn who the client is.
 OPEN_THREAD_TOKEN = _table("OpenThreadToken", {"impersonating": B, "level": LEVELS, "open_as_self": B}, [
@@ -277,4 +273,5 @@ OPEN_THREAD_TOKEN = _table("OpenThreadToken", {"impersonating": B, "level": LEVE
     Row("R16", "ok", {}, "The thread token names the client: {client}.", fallback=True),
 ], ordered=True)
 
-ALL_TABLES = (*ALL_TABLES, OPEN_THREAD_TOKEN)
+ALL_TABLES = (LEVEL_DEFAULT, PROVIDER, MUTUAL_AUTH, ARRIVAL_LEVEL, DELEGATION, DELEGATION_REFUSED, CREDENTIALS,
+              OUTBOUND, SERVER_GATE, IMPERSONATE, REVERT, ACCESS_CHECK, NTLM_ALLOWED, OPEN_THREAD_TOKEN)

@@ -154,6 +154,11 @@ class Resource:
     acl: tuple[Ace, ...] = ()
 
 
+def _names(names: Iterable[str] | str) -> tuple[str, ...]:
+    """A tuple of names (a single string counts as one); machines named here are checked by validate()."""
+    return (names,) if isinstance(names, str) else tuple(names)
+
+
 def _rights(value: object, field_name: str) -> frozenset[Right]:
     if isinstance(value, (str, Right)):
         parts = [value] if isinstance(value, Right) else [p for p in value.replace(",", " ").split() if p]
@@ -175,7 +180,7 @@ class World:
         self.domains: dict[str, Domain] = {}
         self.machines: dict[str, Machine] = {}
         self.accounts: dict[str, Account] = {}
-        self.groups: dict[str, tuple[str, ...]] = {}
+        self.groups: dict[str, str] = {}
         self.processes: dict[str, Process] = {}
         self.resources: dict[str, Resource] = {}
         if domain:
@@ -209,7 +214,7 @@ class World:
                                               bool(ip_spn))
         if dom is not None:
             self._add_account(Account(f"{name}$", dom, trusted_for_delegation=bool(trusted_for_delegation),
-                                      delegate_to=self._machine_list(delegate_to, "delegate_to", late=True),
+                                      delegate_to=_names(delegate_to),
                                       allowed_to_act_for=tuple(allowed_to_act_for)))
 
     def account(self, name: str, *, domain: str | None | object = ..., local_to: str | None = None,
@@ -230,16 +235,16 @@ class World:
             raise InvalidValueError("delegate_to", list(delegate_to),
                                     "empty when trusted_for_delegation is set (AD offers one or the other)",
                                     what="conflicting")
-        groups = tuple(self._lookup("groups", g, self.groups, display=lambda k: k) for g in groups)
+        groups = tuple(self._lookup("groups", g, self.groups) for g in groups)
         self._add_account(Account(name, dom, bool(trusted_for_delegation),
-                                  self._machine_list(delegate_to, "delegate_to", late=True),
+                                  _names(delegate_to),
                                   bool(trusted_to_auth_for_delegation), tuple(allowed_to_act_for), bool(sensitive),
                                   bool(protected_user), groups, local_to))
 
     def group(self, name: str) -> None:
         """Declare a group that accounts can join (``groups=``) and ACLs can name."""
         self._unique("group", name, self.groups)
-        self.groups[name.lower()] = (name,)
+        self.groups[name.lower()] = name
 
     def process(self, name: str, *, on: str, runs_as: str, impersonate_privilege: bool = True,
                 requires_authentication: bool = False, complus_default_level: object = "impersonate") -> None:
@@ -356,12 +361,6 @@ class World:
             raise ImpersonationError(f"duplicate account {account.qualified!r}; account names must be unique")
         self.accounts[key] = account
 
-    def _machine_list(self, names: Iterable[str], field_name: str, late: bool = False) -> tuple[str, ...]:
-        if isinstance(names, str):
-            names = [names]
-        # Targets may name machines added later; they are checked by validate().
-        return tuple(names)
-
     def _principal(self, name: str) -> str:
         if not isinstance(name, str):
             raise InvalidValueError("acl principal", name, "an account, group or well-known name")
@@ -369,11 +368,11 @@ class World:
         if key in _WELL_KNOWN_PRINCIPALS:
             return _WELL_KNOWN_PRINCIPALS[key]
         if key in self.groups:
-            return self.groups[key][0]
+            return self.groups[key]
         try:
             return self.get_account(name).qualified
         except InvalidValueError:
-            allowed = sorted({a.qualified for a in self.accounts.values()} | {g[0] for g in self.groups.values()}
+            allowed = sorted({a.qualified for a in self.accounts.values()} | set(self.groups.values())
                              | {EVERYONE, AUTHENTICATED_USERS, ANONYMOUS_LOGON})
             raise InvalidValueError("acl principal", name, allowed) from None
 
@@ -395,9 +394,7 @@ class World:
             raise ImpersonationError(f"duplicate {kind} {name!r}; {kind} names must be unique")
 
     @staticmethod
-    def _lookup(kind: str, name: object, table: Mapping, display=None):
+    def _lookup(kind: str, name: object, table: Mapping):
         if isinstance(name, str) and name.lower() in table:
             return table[name.lower()]
-        shown = sorted((display(v) if display else v.name) if not isinstance(v, tuple) else v[0]
-                       for v in table.values())
-        raise InvalidValueError(kind, name, shown)
+        raise InvalidValueError(kind, name, sorted(v if isinstance(v, str) else v.name for v in table.values()))

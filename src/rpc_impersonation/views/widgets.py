@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import ipywidgets as W
 
 from ..binding import Binding
-from ..capabilities import CAPABILITIES, PLACEMENTS, run_capability
+from ..capabilities import CAPABILITIES, PLACEMENTS, capability_world, run_capability
 from ..chain import Access, Chain, ChainResult, Hop, evaluate
 from ..constants import ApiFamily, ImpLevel, Protseq, Provider
 from ..decisions import Decision
@@ -90,7 +90,7 @@ def explore_level(level: str, api: str, placement: str, provider: str) -> tuple[
              for what in CAPABILITIES]
     row = "\n".join(f"{'yes' if c.allowed else 'no ':3}  {c.capability}: {c.decision.sentence} "
                     f"[{', '.join(c.decision.rules)}]" for c in cells)
-    world = load_named_world()
+    world = capability_world()
     server = "local" if placement == "local" else "remote"
     binding = (Binding.of(protseq="ncalrpc", provider="ntlm" if api == "rpc" else "default", level=level, api=api)
                if placement == "local" else Binding.of(provider=provider, level=level, mutual_auth=True, api=api))
@@ -99,11 +99,6 @@ def explore_level(level: str, api: str, placement: str, provider: str) -> tuple[
                                                                             Access.of("share@FILES"))),),
                                    name=f"{api} client grants {level}"))
     return row, result.story(), result
-
-
-def load_named_world() -> World:
-    from ..capabilities import _world
-    return _world()
 
 
 class LevelExplorer(_View):
@@ -140,7 +135,7 @@ class LevelExplorer(_View):
         self.matrix_row = row
         self.matrix_pane.value = _pre(row)
         self.result = result
-        self._show(story, chain_diagram(result, load_named_world()))
+        self._show(story, chain_diagram(result, capability_world()))
 
 
 # --- chain builder -------------------------------------------------------------------------------------
