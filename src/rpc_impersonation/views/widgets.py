@@ -67,14 +67,15 @@ class _View:
         self.dot = ""
 
     def _show(self, explanation: str, diagram: Diagram | None) -> None:
+        # The drawing is updated before the text, so a reader who sees new text sees the new drawing.
         self.explanation = explanation
-        self.explanation_pane.value = _pre(explanation)
         if diagram is None:
             self.dot, self.summary = "", explanation.splitlines()[0] if explanation else ""
             self.diagram_pane.value = ""
         else:
             self.dot, self.summary = diagram.dot, diagram.summary
             self.diagram_pane.value = _svg_html(diagram)
+        self.explanation_pane.value = _pre(explanation)
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
