@@ -17,7 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rpc_impersonation.binding import Binding
 from rpc_impersonation.chain import evaluate
+from rpc_impersonation.engine import Engine
+from rpc_impersonation.scenarios import seed_delegation_world
 from rpc_impersonation.constants import ErrorCode, ImpLevel, Provider, TokenLevel
 from rpc_impersonation.space import HOP_OPTIONS, ChainConfig, ChainSpace, walk
 from rpc_impersonation.world import ANONYMOUS_LOGON
@@ -88,6 +91,44 @@ def test_walk_agrees_with_plain_evaluation(hops):
             assert rec.acting_as == (hop.acting_as or rec.acting_as)
             if not rec.stopped:
                 assert rec.access.code is hop.accesses[0].code
+
+
+def _walk_answers(space, engine) -> dict:
+    answers = {}
+
+    def visit(client, sensitive, ignore, recs, weight):
+        answers[(sensitive, ignore, tuple(r.option for r in recs))] = [
+            (r.call.to_dict(), r.impersonation and r.impersonation.to_dict(), r.access and r.access.to_dict())
+            for r in recs]
+
+    walk(space, visit, engine)
+    return answers
+
+
+def test_remembered_call_decisions_equal_fresh_ones():
+    """The engine's remembered decisions change nothing: the whole 2-hop space, walked twice by a
+    remembering engine (the second walk answered from memory), matches an engine that decides afresh."""
+    space = SPACES[2]
+    fresh = _walk_answers(space, Engine(space.world, remember=False))
+    remembering = Engine(space.world)
+    first = _walk_answers(space, remembering)
+    assert first == fresh
+    assert _walk_answers(space, remembering) == fresh
+
+
+def test_a_repeated_call_reuses_its_decision_until_the_world_changes():
+    world = seed_delegation_world()
+    engine = Engine(world)
+    client = engine.thread("client")
+    binding = Binding.of(provider="kerberos", level="delegate", mutual_auth=True)
+    first, second = client.call("server_a", binding), client.call("server_a", binding)
+    assert second.decision is first.decision                      # remembered ...
+    assert second.thread is not first.thread                      # ... but a new call, with its own thread
+    assert second.thread.call_handle.number != first.thread.call_handle.number
+    world.machine("NEW1")
+    third = client.call("server_a", binding)
+    assert third.decision is not first.decision and third.decision == first.decision
+    assert Engine(world, remember=False).thread("client").call("server_a", binding).decision == first.decision
 
 
 def grant(result, index: int) -> tuple:

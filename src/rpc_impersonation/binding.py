@@ -13,6 +13,7 @@ Taught in notebooks/03_qos.ipynb.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 
 from .constants import (ApiFamily, AuthnLevel, Cloaking, ImpLevel, Protseq, Provider, QosCapability, SpnChoice,
                         TargetName, Tracking, parse)
@@ -58,6 +59,14 @@ class Binding:
             raise InvalidValueError(field_name, getattr(self, field_name), "unset for plain RPC (cloaking and an "
                                     "explicit identity are COM blanket settings; RPC uses identity tracking)",
                                     what="unusable")
+
+    @cached_property
+    def _hash(self) -> int:
+        return hash((self.protseq, self.provider, self.authn_level, self.qos, self.api, self.spn, self.target_name,
+                     self.cloaking, self.auth_identity))
+
+    def __hash__(self) -> int:
+        return self._hash  # bindings key the engine's remembered decisions: hash the fields once
 
     @property
     def effective_cloaking(self) -> Cloaking:

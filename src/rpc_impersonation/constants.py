@@ -31,10 +31,20 @@ class _Named(enum.Enum):
 
     @property
     def key(self) -> str:
-        return self.name.lower()
+        return self._name_.lower()  # _name_ rather than name: this is on every decision's path
 
     def __str__(self) -> str:
         return self.key
+
+
+class _Symbol(_Named):
+    """Mixin for enums that are not numbers: members are singletons, so they hash by identity.
+
+    Enum's own hash runs Python code on every dictionary lookup, and the decision tables look
+    these members up on every decision.
+    """
+
+    __hash__ = object.__hash__
 
 
 class ImpLevel(_Named, enum.IntEnum):
@@ -54,7 +64,7 @@ class ImpLevel(_Named, enum.IntEnum):
         """The token level this request turns into (R1: token = rpc - 1); DEFAULT must be resolved first."""
         if self is ImpLevel.DEFAULT:
             raise ImpersonationError("RPC_C_IMP_LEVEL_DEFAULT has no token level; resolve it first (R4-R6)")
-        return TokenLevel(self.value - 1)
+        return _TOKEN_LEVELS[self._value_ - 1]
 
 
 class TokenLevel(_Named, enum.IntEnum):
@@ -72,13 +82,18 @@ class TokenLevel(_Named, enum.IntEnum):
     @property
     def label(self) -> str:
         """The level named as the course names it (Anonymous, Identify, Impersonate, Delegate)."""
-        return ("Anonymous", "Identify", "Impersonate", "Delegate")[self.value]
+        return _TOKEN_LABELS[self._value_]
 
     def to_request(self) -> ImpLevel:
-        return ImpLevel(self.value + 1)
+        return _REQUEST_LEVELS[self._value_ + 1]
 
 
-class Protseq(_Named, enum.Enum):
+_TOKEN_LEVELS = tuple(TokenLevel)
+_TOKEN_LABELS = ("Anonymous", "Identify", "Impersonate", "Delegate")
+_REQUEST_LEVELS = tuple(ImpLevel)
+
+
+class Protseq(_Symbol):
     """RPC protocol sequences the engine models."""
 
     NCALRPC = "ncalrpc"
@@ -86,7 +101,7 @@ class Protseq(_Named, enum.Enum):
     NCACN_NP = "ncacn_np"
 
 
-class Provider(_Named, enum.Enum):
+class Provider(_Symbol):
     """Security providers (RPC_C_AUTHN_*). NONE means the client never set authentication."""
 
     NONE = 0
@@ -104,8 +119,11 @@ class Provider(_Named, enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"NONE": "none", "NEGOTIATE": "Negotiate", "NTLM": "NTLM", "KERBEROS": "Kerberos",
-                "DEFAULT": "default"}[self.name]
+        return _PROVIDER_LABELS[self._name_]
+
+
+_PROVIDER_LABELS = {"NONE": "none", "NEGOTIATE": "Negotiate", "NTLM": "NTLM", "KERBEROS": "Kerberos",
+                    "DEFAULT": "default"}
 
 
 class AuthnLevel(_Named, enum.IntEnum):
@@ -127,7 +145,7 @@ class Tracking(_Named, enum.IntEnum):
     DYNAMIC = 1
 
 
-class ApiFamily(_Named, enum.Enum):
+class ApiFamily(_Symbol):
     """Which API the client uses; decides what a DEFAULT level means (R4-R6, A1)."""
 
     RPC = "rpc"
@@ -136,7 +154,10 @@ class ApiFamily(_Named, enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"RPC": "plain RPC", "COM": "COM client", "COMPLUS": "COM+ server application"}[self.name]
+        return _API_LABELS[self._name_]
+
+
+_API_LABELS = {"RPC": "plain RPC", "COM": "COM client", "COMPLUS": "COM+ server application"}
 
 
 class QosCapability(enum.IntFlag):
@@ -159,7 +180,7 @@ class AccountFlag(enum.IntFlag):
     TRUSTED_TO_AUTHENTICATE_FOR_DELEGATION = 0x01000000
 
 
-class Cloaking(_Named, enum.Enum):
+class Cloaking(_Symbol):
     """COM's cloaking choice on a proxy (beyond the seeds: R32, R33, R35).
 
     DEFAULT means none for a COM client and dynamic for a COM+ application; BOTH (static and
@@ -182,7 +203,7 @@ class EoacFlag(enum.IntFlag):
     DYNAMIC_CLOAKING = 0x40
 
 
-class SpnChoice(_Named, enum.Enum):
+class SpnChoice(_Symbol):
     """The server principal name a client names when it binds (mutual authentication, R21)."""
 
     CORRECT = "correct"
@@ -190,21 +211,21 @@ class SpnChoice(_Named, enum.Enum):
     NONE = "none"
 
 
-class TargetName(_Named, enum.Enum):
+class TargetName(_Symbol):
     """How the client names the server's machine (Negotiate's choice, R22)."""
 
     NAME = "name"
     IP = "ip"
 
 
-class ResourceKind(_Named, enum.Enum):
+class ResourceKind(_Symbol):
     FILE = "file"
     SHARE = "share"
     DATABASE = "database"
     REGISTRY_KEY = "registry_key"
 
 
-class Right(_Named, enum.Enum):
+class Right(_Symbol):
     READ = "read"
     WRITE = "write"
 

@@ -95,7 +95,8 @@ def _level_of(token: Token) -> ImpLevel:
 
 
 def _reason(row: Row, ctx: dict[str, Any]) -> Reason:
-    return Reason(row.rule, row.sentence.format(**ctx), row.decisive)
+    """The row's reason in this context (written lazily: ``ctx`` must not be changed afterwards)."""
+    return Reason.from_template(row.rule, row.sentence, ctx, row.decisive)
 
 
 def _rules_of(reasons: list[Reason]) -> tuple[str, ...]:
@@ -117,6 +118,8 @@ def _usable(token: Token, engine: "Engine", target_machine: str,
     usable = creds.usable
     return usable, token.session.can_reach(target_machine) or not usable, ()
 
+
+_REMEMBERED_CALLS = 65_536  # bound on remembered call decisions per engine; the memo starts afresh beyond it
 
 _LEVEL_RULES = frozenset({"R4", "R6", "R7", "R9", "A2"})
 
@@ -145,12 +148,16 @@ class ServedCall:
 class Engine:
     """Evaluates calls and thread actions in one world, with one set of :class:`Options`."""
 
-    def __init__(self, world: World, options: Options | None = None) -> None:
+    def __init__(self, world: World, options: Options | None = None, *, remember: bool = True) -> None:
         world.validate()
         self.world = world
         self.options = options or Options()
+        self.remember = remember  # reuse decisions of calls made again (see connect); off only to measure
         self._handles = 0
         self._active: dict[int, "ServerThread"] = {}
+        self._decided: dict[tuple, tuple] = {}
+        self._decided_version = world.version
+        self._process_tokens: dict[tuple[str, str], Token] = {}
         self.com_security: dict[str, Any] = {}
 
     def co_initialize_security(self, process: str, level: object = "identify", authn_level: object = "connect",
@@ -168,11 +175,40 @@ class Engine:
 
     # --- the call ---------------------------------------------------------------------------------
     def connect(self, caller: Process, presented: Token, server_name: str, binding: Binding) -> ServedCall:
-        """Decide what happens when ``caller`` calls ``server_name`` presenting ``presented``."""
-        world, opts = self.world, self.options
-        server = world.get_process(server_name)
+        """Decide what happens when ``caller`` calls ``server_name`` presenting ``presented``.
+
+        A call decision depends only on the world, the options and these four inputs, so the
+        engine remembers it: the same call made again (same caller, the same token, server and
+        binding) reuses the decision and only gets a fresh call handle and server thread. Any
+        change to the world through its methods forgets every remembered decision.
+        """
         if not isinstance(binding, Binding):
             raise InvalidValueError("binding", binding, "a Binding (use Binding.of(...))", what="invalid")
+        world = self.world
+        if self._decided_version != world.version:
+            self._decided.clear()
+            self._decided_version = world.version
+        key = (caller.name, presented, server_name, binding)
+        entry = self._decided.get(key) if self.remember else None
+        if entry is None or entry[0] is not caller or entry[1] is not presented.origin:
+            decision, server = self._decide_call(caller, presented, world.get_process(server_name), binding)
+            if self.remember:
+                if len(self._decided) >= _REMEMBERED_CALLS:
+                    self._decided.clear()
+                self._decided[key] = (caller, presented.origin, decision, server)
+        else:
+            decision, server = entry[2], entry[3]
+        if not decision.ok:
+            return ServedCall(decision, None)
+        handle = CallHandle(self._next(), caller.name, server.name)
+        thread = ServerThread(self, server, handle, decision)
+        self._active[handle.number] = thread
+        return ServedCall(decision, thread)
+
+    def _decide_call(self, caller: Process, presented: Token, server: Process,
+                     binding: Binding) -> tuple[CallDecision, Process]:
+        """The call decision itself: a pure function of the world, the options and the inputs."""
+        world, opts = self.world, self.options
         local = caller.machine.lower() == server.machine.lower()
         if binding.protseq is Protseq.NCALRPC and not local:
             raise InvalidValueError("protseq", "ncalrpc", f"ncacn_ip_tcp or ncacn_np to reach {server.machine} from "
@@ -189,11 +225,11 @@ class Engine:
         base = dict(caller=caller.name, server=server.name, caller_machine=caller.machine,
                     server_machine=server.machine, presented=client_name, server_account=server.account.qualified)
 
-        def refuse(code: ErrorCode, **extra: Any) -> ServedCall:
+        def refuse(code: ErrorCode, **extra: Any) -> tuple[CallDecision, Process]:
             last = reasons[-1].sentence
-            return ServedCall(CallDecision(action=f"call {caller.name} -> {server.name}", code=code,
-                                           rules=_rules_of(reasons), sentence=f"The call failed: {last}",
-                                           reasons=tuple(reasons), rpc_api=True, **base, **extra), None)
+            return CallDecision(action=f"call {caller.name} -> {server.name}", code=code, rules=_rules_of(reasons),
+                                sentence=f"The call failed: {last}", reasons=tuple(reasons), rpc_api=True,
+                                **base, **extra), server
 
         # 1. Which level does the client grant? (R4, R6)
         row = LEVEL_DEFAULT.decide(api=binding.api, requested=qos.level)
@@ -205,7 +241,7 @@ class Engine:
             level = row.effect
         else:
             level = qos.level
-        ctx["default_level"] = ctx["requested"] = level.key
+        ctx = {**ctx, "default_level": level.key, "requested": level.key}
         reasons.append(_reason(row, ctx))
 
         # 2. Which security package runs? (R4, R22, R30, M5)
@@ -217,7 +253,7 @@ class Engine:
         if isinstance(row.effect, ErrorCode):
             return refuse(row.effect, requested=level)
         provider: Provider = row.effect
-        ctx["provider"] = provider.label
+        ctx = {**ctx, "provider": provider.label}
 
         # 3. Can the presented token authenticate at all, here or there? (R15, M3, R18, M2, A16)
         security = "ssp" if provider is not Provider.NONE else (
@@ -230,7 +266,7 @@ class Engine:
                                               target_acct.qualified if target_acct else None)
             row = OUTBOUND.decide(primary=presented.is_primary, level=_level_of(presented), remote=not local,
                                   credentials=usable, in_scope=in_scope, mode=opts.second_hop)
-            ctx["level"] = "primary" if presented.level is None else presented.level.label
+            ctx = {**ctx, "level": "primary" if presented.level is None else presented.level.label}
             if row.decisive:
                 reasons.append(_reason(row, ctx))
                 reasons.extend(extra)
@@ -281,7 +317,7 @@ class Engine:
                                                  "only: it never receives a forwarded ticket, whatever the client asks."))
                 row = DELEGATION.decide(remote=not local, provider=provider, mutual=mutual,
                                         server_trust=trust, delegable=presenter.delegable if presenter else False)
-                ctx["server_account"] = server_acct.qualified if server_acct else server.account.qualified
+                ctx = {**ctx, "server_account": server_acct.qualified if server_acct else server.account.qualified}
                 reasons.append(_reason(row, ctx))
                 delegation = row.effect
                 if delegation == "refused":
@@ -291,7 +327,7 @@ class Engine:
                     if isinstance(row.effect, ErrorCode):
                         return refuse(row.effect, requested=level, provider=provider)
                     delivered = ImpLevel.IMPERSONATE
-        ctx["level"] = delivered.to_token().label
+        ctx = {**ctx, "level": delivered.to_token().label}
 
         # 7. Does the server let the caller in? (M1)
         if security == "none":
@@ -329,7 +365,6 @@ class Engine:
                     session = LogonSession(client_name, server.machine, "network", Credentials.NONE, s4u=s4u)
                 context = Token(client_name, session, delivered.to_token(), tuple(r for r in reasons if r.decisive))
 
-        handle = CallHandle(self._next(), caller.name, server.name)
         if context is None:
             sentence = f"{server.name} accepted an unauthenticated call from {caller.name}; it cannot impersonate it."
         elif context.level is TokenLevel.ANONYMOUS:
@@ -343,9 +378,7 @@ class Engine:
                                 requested=level, provider=provider, delegated=delegation == "delegated",
                                 context=context, authenticated=security != "none" and arrives == "authenticated",
                                 **base)
-        thread = ServerThread(self, server, handle, decision)
-        self._active[handle.number] = thread
-        return ServedCall(decision, thread)
+        return decision, server
 
 
 class ServerThread(ComThreadMixin):
@@ -362,11 +395,15 @@ class ServerThread(ComThreadMixin):
         self.impersonation_failed = False
         self.history: list[Decision] = []
         self.ended = False
-        world = engine.world
         kind = "service" if call is not None or process.account.builtin else "interactive"
-        self.process_token = Token(process.account.qualified,
-                                   LogonSession(process.account.qualified, process.machine, kind, Credentials.OWN))
-        self._world = world
+        tokens = engine._process_tokens
+        token = tokens.get((process.name, kind))
+        if token is None:  # tokens are immutable: every thread of a process shares its primary token
+            name = process.account.qualified
+            token = tokens[process.name, kind] = Token(name, LogonSession(name, process.machine, kind,
+                                                                          Credentials.OWN))
+        self.process_token = token
+        self._world = engine.world
 
     # --- state ------------------------------------------------------------------------------------
     @property

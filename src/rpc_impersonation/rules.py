@@ -22,6 +22,7 @@ is compiled over its whole (finite) fact space and checked:
 from __future__ import annotations
 
 import itertools
+import operator
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -232,6 +233,8 @@ class DecisionTable:
         self.ordered = ordered
         self._order = tuple(self.facts)
         self._index: dict[tuple, Row] = {}
+        getter = operator.itemgetter(*self._order)
+        self._key = getter if len(self._order) > 1 else (lambda facts: (getter(facts),))
         self._check_rows(set(context))
         self._compile()
 
@@ -277,7 +280,7 @@ class DecisionTable:
     def decide(self, **facts: Any) -> Row:
         """The row that decides these facts (every fact of the table must be given)."""
         try:
-            return self._index[tuple(facts[f] for f in self._order)]
+            return self._index[self._key(facts)]
         except KeyError:
             missing = [f for f in self._order if f not in facts]
             if missing:

@@ -188,7 +188,8 @@ def walk(space: ChainSpace, visit, engine=None) -> int:
 
     from .engine import Options
 
-    engine = engine or Engine(space.world, Options(kerberos_delegation=space.kerberos))
+    # the walk remembers whole hops itself, so the engine need not remember calls
+    engine = engine or Engine(space.world, Options(kerberos_delegation=space.kerberos), remember=False)
     world = space.world
     n = len(space.options)
     bindings = {}

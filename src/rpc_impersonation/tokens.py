@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from .constants import TokenLevel
 from .decisions import Reason
@@ -54,13 +55,12 @@ class Token:
     level: TokenLevel | None = None
     origin: tuple[Reason, ...] = field(default=(), compare=False)
 
+    @cached_property
+    def _hash(self) -> int:
+        return hash((self.user, self.session, self.level))
+
     def __hash__(self) -> int:
-        # Tokens key the exhaustive walk's memo; computing the field hash once keeps that fast.
-        cached = self.__dict__.get("_hash")
-        if cached is None:
-            cached = hash((self.user, self.session, self.level))
-            object.__setattr__(self, "_hash", cached)
-        return cached
+        return self._hash  # tokens key the engine's remembered decisions and the walk's memo: hash once
 
     @property
     def is_primary(self) -> bool:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from .constants import ImpLevel, ResourceKind, Right, parse
 from .errors import ImpersonationError, InvalidValueError
@@ -89,7 +90,7 @@ class Account:
     local_to: str | None = None
     builtin: bool = False
 
-    @property
+    @cached_property
     def qualified(self) -> str:
         if self.builtin:
             return self.name
@@ -104,12 +105,12 @@ class Account:
             "in Protected Users: never delegated" if self.protected_user else "sensitive: never delegated")
         return f"{self.qualified}: {trust}; {can}"
 
-    @property
+    @cached_property
     def delegable(self) -> bool:
         """False for sensitive accounts and Protected Users members (R25)."""
         return not (self.sensitive or self.protected_user)
 
-    @property
+    @cached_property
     def delegation(self) -> str:
         """'none', 'any' or 'listed': how far this account is trusted to receive delegated identities (R19, M2)."""
         if self.trusted_for_delegation:
@@ -177,6 +178,7 @@ class World:
     def __init__(self, domain: str | None = "CORP", *, name: str = "world") -> None:
         self.name = name
         self.default_domain = domain
+        self.version = 0  # counts changes, so that engines can forget decisions made in an older world
         self.domains: dict[str, Domain] = {}
         self.machines: dict[str, Machine] = {}
         self.accounts: dict[str, Account] = {}
@@ -191,6 +193,7 @@ class World:
     # --- building -------------------------------------------------------------------------------
     def domain(self, name: str, *, trusts: Iterable[str] = ()) -> None:
         """Add a domain that trusts (both ways) the named domains."""
+        self.version += 1
         self._unique("domain", name, self.domains)
         trusts = tuple(trusts)
         for t in trusts:
@@ -202,6 +205,7 @@ class World:
                 trusted_for_delegation: bool = False, delegate_to: Iterable[str] = (),
                 allowed_to_act_for: Iterable[str] = ()) -> None:
         """Add a machine; its computer account (NAME$) carries delegation settings for SYSTEM services."""
+        self.version += 1
         self._unique("machine", name, self.machines)
         dom = self.default_domain if domain is ... else domain
         if dom is not None:
@@ -222,6 +226,7 @@ class World:
                 trusted_to_auth_for_delegation: bool = False, allowed_to_act_for: Iterable[str] = (),
                 sensitive: bool = False, protected_user: bool = False, groups: Iterable[str] = ()) -> None:
         """Add a user or service account with its AD settings (see :class:`Account`)."""
+        self.version += 1
         if local_to is not None:
             dom = None
             local_to = self._lookup("local_to", local_to, self.machines).name
@@ -243,12 +248,14 @@ class World:
 
     def group(self, name: str) -> None:
         """Declare a group that accounts can join (``groups=``) and ACLs can name."""
+        self.version += 1
         self._unique("group", name, self.groups)
         self.groups[name.lower()] = name
 
     def process(self, name: str, *, on: str, runs_as: str, impersonate_privilege: bool = True,
                 requires_authentication: bool = False, complus_default_level: object = "impersonate") -> None:
         """Add a process running as an account on a machine."""
+        self.version += 1
         self._unique("process", name, self.processes)
         machine = self._lookup("machine", on, self.machines)
         account = self.get_account(runs_as)
@@ -262,6 +269,7 @@ class World:
     def resource(self, name: str, *, on: str, kind: object = "file", allow: Mapping[str, object] | None = None,
                  deny: Mapping[str, object] | None = None) -> None:
         """Add a resource; ``allow``/``deny`` map principals to rights ('read', 'write' or both)."""
+        self.version += 1
         self._unique("resource", name, self.resources)
         machine = self._lookup("machine", on, self.machines)
         aces = []
