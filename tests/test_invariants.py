@@ -12,6 +12,7 @@ I6 With ignore-delegation-failure set, asking for a higher level never grants le
 """
 
 import itertools
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -152,8 +153,7 @@ def test_I6_higher_level_never_grants_less(hops, at, sensitive, ignore, pair):
     space = SPACES[3]
     low, high = (list(hops), list(hops))
     base = hops[at]
-    low[at] = type(base)(base.route, base.provider, pair[0], base.mutual, base.trusted)
-    high[at] = type(base)(base.route, base.provider, pair[1], base.mutual, base.trusted)
+    low[at], high[at] = replace(base, level=pair[0]), replace(base, level=pair[1])
     r_low = evaluate(space.world, space.chain(ChainConfig(tuple(low), sensitive, ignore)))
     r_high = evaluate(space.world, space.chain(ChainConfig(tuple(high), sensitive, ignore)))
     g_low, g_high = grant(r_low, at), grant(r_high, at)

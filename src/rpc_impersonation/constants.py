@@ -277,6 +277,9 @@ class ErrorCode(enum.IntEnum):
 E = TypeVar("E", bound=enum.Enum)
 
 
+_SPELLINGS: dict[type, dict[str, enum.Enum]] = {}
+
+
 def parse(kind: type[E], value: object, field: str) -> E:
     """Turn a member, its lower-case name (or, for int enums, its number) into a member of ``kind``.
 
@@ -285,10 +288,13 @@ def parse(kind: type[E], value: object, field: str) -> E:
     if isinstance(value, kind):
         return value
     if isinstance(value, str):
-        wanted = value.strip().lower().replace("-", "_").replace(" ", "_")
-        for member in kind:
-            if member.name.lower() == wanted or (isinstance(member.value, str) and member.value == wanted):
-                return member
+        spellings = _SPELLINGS.get(kind)
+        if spellings is None:
+            spellings = _SPELLINGS[kind] = {
+                **{m.value: m for m in kind if isinstance(m.value, str)}, **{m.name.lower(): m for m in kind}}
+        found = spellings.get(value.strip().lower().replace("-", "_").replace(" ", "_"))
+        if found is not None:
+            return found
     elif isinstance(value, int) and not isinstance(value, bool) and issubclass(kind, enum.IntEnum):
         try:
             return kind(value)

@@ -315,8 +315,11 @@ class Engine:
                     trust = "none"
                     reasons.append(Reason("R24", f"{server_acct.qualified} is trusted for constrained delegation "
                                                  "only: it never receives a forwarded ticket, whatever the client asks."))
-                row = DELEGATION.decide(remote=not local, provider=provider, mutual=mutual,
-                                        server_trust=trust, delegable=presenter.delegable if presenter else False)
+                # a session that acts as the user only through S4U2proxy holds no TGT to forward (R24)
+                session = presented.session
+                tgt = session.s4u is None or session.credentials.usable
+                row = DELEGATION.decide(remote=not local, provider=provider, mutual=mutual, server_trust=trust,
+                                        delegable=presenter.delegable if presenter else False, tgt=tgt)
                 ctx = {**ctx, "server_account": server_acct.qualified if server_acct else server.account.qualified}
                 reasons.append(_reason(row, ctx))
                 delegation = row.effect

@@ -121,6 +121,7 @@ ARRIVAL_LEVEL = _table("arrival level", {
 # R19, R25, A4: may the server receive a delegation-capable context? First failing prerequisite wins.
 DELEGATION = _table("delegation prerequisites", {
     "remote": B, "provider": AUTH_PROVIDERS, "mutual": B, "server_trust": ("none", "any", "listed"), "delegable": B,
+    "tgt": B,
 }, [
     Row("A4", "local", {"remote": False},
         "{server} runs on the caller's machine, so a Delegate-level token can be handed over locally."),
@@ -132,6 +133,9 @@ DELEGATION = _table("delegation prerequisites", {
         "{server_account}, the account {server} runs as, is not trusted for delegation."),
     Row("R25", "refused", {"delegable": False},
         "{client} is marked sensitive (or is in Protected Users) and can never be delegated."),
+    Row("R24", "refused", {"tgt": False},
+        "{caller} can act as {client} towards {server} only through constrained delegation (S4U2proxy): it holds a "
+        "service ticket as {client}, not {client}'s TGT, so there is nothing to forward."),
     Row("R19", "delegated", {},
         "Kerberos, mutual authentication, a server trusted for delegation and a delegable client: {server} receives "
         "{client}'s forwarded credentials."),

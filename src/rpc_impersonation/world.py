@@ -179,6 +179,7 @@ class World:
         self.name = name
         self.default_domain = domain
         self.version = 0  # counts changes, so that engines can forget decisions made in an older world
+        self._derived: dict[tuple, object] = {}  # answers derived from the world, valid until it changes
         self.domains: dict[str, Domain] = {}
         self.machines: dict[str, Machine] = {}
         self.accounts: dict[str, Account] = {}
@@ -191,9 +192,13 @@ class World:
             self.accounts[builtin.lower()] = Account(builtin, None, builtin=True)
 
     # --- building -------------------------------------------------------------------------------
+    def _changed(self) -> None:
+        self.version += 1
+        self._derived.clear()
+
     def domain(self, name: str, *, trusts: Iterable[str] = ()) -> None:
         """Add a domain that trusts (both ways) the named domains."""
-        self.version += 1
+        self._changed()
         self._unique("domain", name, self.domains)
         trusts = tuple(trusts)
         for t in trusts:
@@ -205,7 +210,7 @@ class World:
                 trusted_for_delegation: bool = False, delegate_to: Iterable[str] = (),
                 allowed_to_act_for: Iterable[str] = ()) -> None:
         """Add a machine; its computer account (NAME$) carries delegation settings for SYSTEM services."""
-        self.version += 1
+        self._changed()
         self._unique("machine", name, self.machines)
         dom = self.default_domain if domain is ... else domain
         if dom is not None:
@@ -226,7 +231,7 @@ class World:
                 trusted_to_auth_for_delegation: bool = False, allowed_to_act_for: Iterable[str] = (),
                 sensitive: bool = False, protected_user: bool = False, groups: Iterable[str] = ()) -> None:
         """Add a user or service account with its AD settings (see :class:`Account`)."""
-        self.version += 1
+        self._changed()
         if local_to is not None:
             dom = None
             local_to = self._lookup("local_to", local_to, self.machines).name
@@ -248,14 +253,14 @@ class World:
 
     def group(self, name: str) -> None:
         """Declare a group that accounts can join (``groups=``) and ACLs can name."""
-        self.version += 1
+        self._changed()
         self._unique("group", name, self.groups)
         self.groups[name.lower()] = name
 
     def process(self, name: str, *, on: str, runs_as: str, impersonate_privilege: bool = True,
                 requires_authentication: bool = False, complus_default_level: object = "impersonate") -> None:
         """Add a process running as an account on a machine."""
-        self.version += 1
+        self._changed()
         self._unique("process", name, self.processes)
         machine = self._lookup("machine", on, self.machines)
         account = self.get_account(runs_as)
@@ -269,7 +274,7 @@ class World:
     def resource(self, name: str, *, on: str, kind: object = "file", allow: Mapping[str, object] | None = None,
                  deny: Mapping[str, object] | None = None) -> None:
         """Add a resource; ``allow``/``deny`` map principals to rights ('read', 'write' or both)."""
-        self.version += 1
+        self._changed()
         self._unique("resource", name, self.resources)
         machine = self._lookup("machine", on, self.machines)
         aces = []
@@ -290,6 +295,14 @@ class World:
 
     def get_account(self, name: str) -> Account:
         """Find an account by 'name', 'DOMAIN\\\\name' or a built-in name such as 'SYSTEM'."""
+        if not isinstance(name, str):
+            return self._find_account(name)  # raises, naming the accounts there are
+        found = self._derived.get(("account", name))
+        if found is None:
+            found = self._derived["account", name] = self._find_account(name)
+        return found
+
+    def _find_account(self, name: str) -> Account:
         if not isinstance(name, str):
             raise InvalidValueError("account", name, sorted(a.qualified for a in self.accounts.values()))
         key = name.lower()
@@ -323,6 +336,12 @@ class World:
 
     def network_account(self, account: Account, machine: str) -> Account | None:
         """The account whose AD settings apply when ``account`` authenticates from ``machine``."""
+        key = ("network account", account.qualified, machine)
+        if key not in self._derived:
+            self._derived[key] = self._network_account(account, machine)
+        return self._derived[key]
+
+    def _network_account(self, account: Account, machine: str) -> Account | None:
         ident = self.network_identity(account, machine)
         if ident == ANONYMOUS_LOGON:
             return None
@@ -330,6 +349,12 @@ class World:
 
     def kerberos_between(self, a: str, b: str) -> bool:
         """True when both machines are in domains that are the same or trust each other (M5)."""
+        found = self._derived.get(("kerberos", a, b))
+        if found is None:
+            found = self._derived["kerberos", a, b] = self._kerberos_between(a, b)
+        return found
+
+    def _kerberos_between(self, a: str, b: str) -> bool:
         da, db = self.get_machine(a).domain, self.get_machine(b).domain
         if da is None or db is None:
             return False
@@ -339,6 +364,12 @@ class World:
 
     def memberships(self, identity: str) -> frozenset[str]:
         """Every principal name an identity matches in an ACL (itself, its groups, well-known groups)."""
+        found = self._derived.get(("memberships", identity))
+        if found is None:
+            found = self._derived["memberships", identity] = self._memberships(identity)
+        return found
+
+    def _memberships(self, identity: str) -> frozenset[str]:
         names = {identity}
         if identity != ANONYMOUS_LOGON:
             names |= {EVERYONE, AUTHENTICATED_USERS}
@@ -368,6 +399,7 @@ class World:
         if key in self.accounts:
             raise ImpersonationError(f"duplicate account {account.qualified!r}; account names must be unique")
         self.accounts[key] = account
+        self._derived.clear()  # a new account can make a short name ambiguous
 
     def _principal(self, name: str) -> str:
         if not isinstance(name, str):
