@@ -224,3 +224,62 @@ def test_gradescope_autograder_grades_a_submission_locally(tmp_path):
         by_ex[ex] = by_ex.get(ex, 0) + t["score"]
     assert by_ex["ex1"] == 20 and by_ex["ex2"] == 15 and by_ex["ex3"] == 0
     assert any(t["visibility"] == "after_published" for t in doc["tests"])
+
+
+# --- nbgrader versions of the exercises (the benchmark's side-by-side; nbgrader itself not needed) -------------
+def _notebook_namespace(code: str) -> dict:
+    namespace: dict = {"__name__": "__main__"}
+    exec(compile(code, "<answer cell>", "exec"), namespace)  # trusted: the masters' own code, as a kernel would
+    return namespace
+
+
+@pytest.mark.parametrize("layout", ["per-exercise", "one-notebook"])
+def test_nbgrader_export_carries_every_test_with_its_points(tmp_path, layout):
+    from rpc_impersonation.grading.nbgrader import export_course
+
+    paths = export_course(ROOT / "solutions", tmp_path, layout)
+    assert len(paths) == (len(MASTERS) if layout == "per-exercise" else 1)
+    cells = [c for p in paths for c in json.loads(p.read_text())["cells"]]
+    graded = [c for c in cells if c["metadata"]["nbgrader"]["grade"]]
+    assert sum(c["metadata"]["nbgrader"]["points"] for c in graded) == sum(
+        t.points for m in MASTERS.values() for t in m.tests())
+    hidden = [c for c in graded if "BEGIN HIDDEN TESTS" in c["source"]]
+    assert len(hidden) == sum(t.hidden for m in MASTERS.values() for t in m.tests())
+    answers = [c for c in cells if c["metadata"]["nbgrader"]["solution"]]
+    assert [c["id"] for c in answers] == [f"{i}-answer" for i in MASTERS]
+    assert all("### BEGIN SOLUTION" in c["source"] for c in answers)
+    assert "c.Execute.timeout = 30.0" in (tmp_path / "nbgrader_config.py").read_text()
+
+
+@pytest.mark.parametrize("exercise", sorted(MASTERS))
+def test_nbgrader_check_passes_the_solution_and_explains_a_stub(exercise):
+    from rpc_impersonation.grading.nbgrader import check
+
+    master = MASTERS[exercise]
+    solved, stub = _notebook_namespace(master.solution_code), _notebook_namespace(master.student_code())
+    for t in master.tests():
+        check(exercise, t.name, solved)
+        with pytest.raises(AssertionError, match="not implemented yet"):
+            check(exercise, t.name, stub)
+
+
+def test_nbgrader_check_forbids_the_evaluator_only_while_the_students_code_runs():
+    from rpc_impersonation.grading.nbgrader import check
+    from rpc_impersonation.scenarios import loader
+
+    evaluate = loader.evaluate
+    cheating = _notebook_namespace((HOSTILE / "uses_evaluate" / "ex8_trace_identity.py").read_text())
+    first = MASTERS["ex8"].tests()[0]
+    with pytest.raises(AssertionError, match="not allowed in this exercise"):
+        check("ex8", first.name, cheating)
+    assert loader.evaluate is evaluate  # restored: the test's own expectations may use it
+
+
+def test_nbgrader_fill_answers_replaces_only_the_named_answer_cells(tmp_path):
+    from rpc_impersonation.grading.nbgrader import export_course, fill_answers
+
+    (path,) = export_course(ROOT / "solutions", tmp_path, "one-notebook")
+    notebook = json.loads(path.read_text())
+    filled = fill_answers(notebook, {"ex3": "def least_level(task):\n    return 'identify'\n"})
+    changed = [a["id"] for a, b in zip(notebook["cells"], filled["cells"]) if a["source"] != b["source"]]
+    assert changed == ["ex3-answer"]

@@ -8,12 +8,14 @@ does inside the sandbox can change the consequences the grade is based on.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 from ..errors import ImpersonationError
 from .worlds import serve
 
-__all__ = ["DRIVERS", "forbid", "thread_proxy", "snapshot"]
+__all__ = ["DRIVERS", "forbid", "forbidden", "thread_proxy", "snapshot"]
 
 _PRISTINE: dict[str, object] = {}
 _API = ("rpc_impersonate_client", "rpc_revert_to_self", "rpc_revert_to_self_ex", "open", "access_check")
@@ -31,8 +33,8 @@ class NotAllowed(ImpersonationError):
     pass
 
 
-def forbid(dotted: str) -> None:
-    """Replace a function (module.attr or module.Class.attr) with one that explains it is off limits."""
+def _owner(dotted: str) -> tuple[object, str]:
+    """The object holding the last name of ``dotted`` (module.attr or module.Class.attr), and that name."""
     parts = dotted.split(".")
     for i in range(len(parts) - 1, 0, -1):
         try:
@@ -41,12 +43,41 @@ def forbid(dotted: str) -> None:
             continue
         for attr in parts[i:-1]:
             owner = getattr(owner, attr)
+        return owner, parts[-1]
+    raise ImpersonationError(f"cannot forbid {dotted!r}: no such module")
 
-        def refused(*_a, _name=dotted, **_k):
-            raise NotAllowed(f"{_name} is not allowed in this exercise; use the engine's primitives "
-                             "(Engine, ServerThread) instead")
-        setattr(owner, parts[-1], refused)
-        return
+
+def forbid(dotted: str) -> None:
+    """Replace a function (module.attr or module.Class.attr) with one that explains it is off limits."""
+    owner, name = _owner(dotted)
+
+    def refused(*_a, _name=dotted, **_k):
+        raise NotAllowed(f"{_name} is not allowed in this exercise; use the engine's primitives "
+                         "(Engine, ServerThread) instead")
+    setattr(owner, name, refused)
+
+
+@contextmanager
+def forbidden(names: tuple[str, ...], namespaces: tuple[dict, ...] = ()) -> Iterator[None]:
+    """Forbid ``names`` while the block runs, then put the originals back (for graders sharing a process).
+
+    Code that imported a forbidden function before the block holds its own reference; entries of
+    ``namespaces`` (a notebook's globals) bound to a forbidden original are swapped for the block too.
+    """
+    saved = [(owner, name, getattr(owner, name)) for owner, name in map(_owner, names)]
+    for dotted in names:
+        forbid(dotted)
+    swaps = {id(original): getattr(owner, name) for owner, name, original in saved}
+    rebound = [(ns, key, value) for ns in namespaces for key, value in list(ns.items()) if id(value) in swaps]
+    for ns, key, value in rebound:
+        ns[key] = swaps[id(value)]
+    try:
+        yield
+    finally:
+        for ns, key, value in rebound:
+            ns[key] = value
+        for owner, name, original in saved:
+            setattr(owner, name, original)
 
 
 def _result(decision) -> SimpleNamespace:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .masters import Master
-from .spec import Failed, NotImplementedYet, StudentError
+from .spec import NotImplementedYet, StudentError, outcome
 
 __all__ = ["Session", "TestResult", "ExerciseResult", "grade_exercise", "Budget"]
 
@@ -247,19 +247,5 @@ def grade_exercise(master: Master, source: str | None, hidden: bool = True, budg
 
 
 def _one(t, run: _Run) -> TestResult:
-    try:
-        t.fn(run)
-        return TestResult(t.name, t.points, t.points, "passed", "", t.hidden)
-    except NotImplementedYet as exc:
-        return TestResult(t.name, 0, t.points, "not implemented", f"{exc}: replace the raise NotImplementedError "
-                          "line with your code", t.hidden)
-    except StudentError as exc:
-        return TestResult(t.name, 0, t.points, "error", str(exc), t.hidden)
-    except Failed as exc:
-        return TestResult(t.name, 0, t.points, "failed", str(exc), t.hidden)
-    except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
-        # the student's value had the wrong shape for the comparison
-        return TestResult(t.name, 0, t.points, "failed", f"your code returned a value of the wrong type or shape "
-                          f"({type(exc).__name__}: {exc})", t.hidden)
-
-
+    status, message = outcome(t, run)
+    return TestResult(t.name, t.points if status == "passed" else 0, t.points, status, message, t.hidden)

@@ -13,7 +13,8 @@ from typing import Any
 from ..decisions import Decision
 from ..errors import ImpersonationError
 
-__all__ = ["TestCase", "Failed", "StudentError", "NotImplementedYet", "test", "expect", "collect", "Runner"]
+__all__ = ["TestCase", "Failed", "StudentError", "NotImplementedYet", "test", "expect", "collect", "outcome",
+           "Runner"]
 
 
 class Failed(AssertionError):
@@ -63,6 +64,22 @@ def collect() -> list[TestCase]:
     out = list(_REGISTRY)
     _REGISTRY.clear()
     return out
+
+
+def outcome(case: TestCase, run: Runner) -> tuple[str, str]:
+    """Run one test: ("passed", "") or (status, the message for the student), whatever the student's code did."""
+    try:
+        case.fn(run)
+        return "passed", ""
+    except NotImplementedYet as exc:
+        return "not implemented", f"{exc}: replace the raise NotImplementedError line with your code"
+    except StudentError as exc:
+        return "error", str(exc)
+    except Failed as exc:
+        return "failed", str(exc)
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+        # the student's value had the wrong shape for the comparison
+        return "failed", f"your code returned a value of the wrong type or shape ({type(exc).__name__}: {exc})"
 
 
 def _because(because: Decision | str | None) -> str:
