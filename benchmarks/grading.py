@@ -52,7 +52,7 @@ def make_class(folder: Path, students: int) -> dict[str, int]:
                     continue  # a deleted file
                 text = m.solution_code + ("\ndef broken(:\n" if j == 1 else "")
             elif kind == "hostile":
-                case = ("infinite_loop", "os_exit")[i % 2] if m.id == "ex1" else None
+                case = ("infinite_loop", "os_exit")[(i // len(KINDS)) % 2] if m.id == "ex1" else None
                 text = (hostile / case / f"{m.module}.py").read_text() if case else m.solution_code
             else:
                 text = m.student_code()
