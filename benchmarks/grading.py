@@ -30,7 +30,15 @@ from rpc_impersonation.grading.runner import Budget
 ROOT = Path(__file__).resolve().parent.parent
 BUDGET = Budget(per_call=1.0, per_exercise=20.0)
 NBGRADER_CELL_TIMEOUT = 2.0  # seconds; nbgrader's own default is 30
+HOSTILE_CASES = ("infinite_loop", "os_exit")
 KINDS = ("correct", "correct", "correct", "partly wrong", "partly wrong", "broken", "hostile", "untouched")
+
+
+def kind_of(student: str) -> str:
+    """What make_class put in a student's folder (student007 -> 'untouched')."""
+    i = int(student.removeprefix("student"))
+    kind = KINDS[i % len(KINDS)]
+    return f"hostile, {HOSTILE_CASES[(i // len(KINDS)) % 2]} in ex1" if kind == "hostile" else kind
 
 
 def make_class(folder: Path, students: int) -> dict[str, int]:
@@ -52,7 +60,7 @@ def make_class(folder: Path, students: int) -> dict[str, int]:
                     continue  # a deleted file
                 text = m.solution_code + ("\ndef broken(:\n" if j == 1 else "")
             elif kind == "hostile":
-                case = ("infinite_loop", "os_exit")[(i // len(KINDS)) % 2] if m.id == "ex1" else None
+                case = HOSTILE_CASES[(i // len(KINDS)) % 2] if m.id == "ex1" else None
                 text = (hostile / case / f"{m.module}.py").read_text() if case else m.solution_code
             else:
                 text = m.student_code()
@@ -160,6 +168,11 @@ def main() -> None:
             # (starting workers, computing the expected answers once) that a class of 200 spreads out
             print(f"    at the class size of {args.students}: ours {per * 1000:.0f} ms per submission, "
                   f"ratio {seconds / n / per:.1f}x")
+            for student in sorted(our_totals):
+                if student not in totals or abs(totals[student] - our_totals[student]) >= 1e-9:
+                    theirs = f"{totals[student]:g}" if student in totals else "no grade"
+                    print(f"    differs: {student} ({kind_of(student)}): nbgrader {theirs}, "
+                          f"ours {our_totals[student]:g}")
 
 
 if __name__ == "__main__":
