@@ -37,7 +37,8 @@ from .constants import Cloaking, ImpLevel, Protseq, Provider
 from .errors import InvalidValueError
 from .world import World
 
-__all__ = ["HopOption", "ChainConfig", "ChainSpace", "HOP_OPTIONS", "FLAVOURS", "HopRecord", "walk", "check_all"]
+__all__ = ["HopOption", "ChainConfig", "ChainSpace", "HOP_OPTIONS", "FLAVOURS", "KINDS", "CONSTRAINED_TO", "HopRecord",
+           "walk", "check_all"]
 
 ROUTES = ("ncalrpc", "tcp-local", "tcp-remote")
 LEVELS = (ImpLevel.ANONYMOUS, ImpLevel.IDENTIFY, ImpLevel.IMPERSONATE, ImpLevel.DELEGATE)
