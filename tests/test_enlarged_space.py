@@ -32,7 +32,6 @@ import pytest
 
 from rpc_impersonation.constants import Cloaking, ErrorCode, ImpLevel, Provider, TokenLevel
 from rpc_impersonation.space import CONSTRAINED_TO, KINDS, ChainSpace, HopRecord, check_all
-from rpc_impersonation.world import ANONYMOUS_LOGON
 
 USED = Counter()  # how often each widened case occurred: the restated invariants must not be vacuous
 

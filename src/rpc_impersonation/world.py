@@ -17,7 +17,7 @@ Taught in notebooks/01_security_context.ipynb.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 from .constants import ImpLevel, ResourceKind, Right, parse

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ImpersonationError
-from .masters import Master, VisibleSpec, find_leaks, load_masters, notebook_json
+from .masters import VisibleSpec, find_leaks, load_masters, notebook_json
 from .report import text_report
 from .runner import ExerciseResult, grade_exercise
 

@@ -1,7 +1,7 @@
 """nbgrader versions of the exercises, built from the same masters.
 
-For instructors who grade with nbgrader, and for ``benchmarks/grading.py --nbgrader``, which grades
-the same answers both ways. :func:`export_course` writes an nbgrader course folder::
+For instructors who grade with nbgrader, and for ``benchmarks/grading.py``, which grades the same
+answers both ways when nbgrader is installed. :func:`export_course` writes an nbgrader course folder::
 
     nbgrader_config.py
     source/<assignment>/exN_topic.ipynb     (layout "per-exercise": one notebook per exercise)
@@ -102,11 +102,11 @@ def export_course(solutions: str | Path, course: str | Path, layout: str = "per-
 def fill_answers(notebook: Mapping[str, Any], answers: Mapping[str, str]) -> dict:
     """A copy of a released notebook with the answer cell of each exercise in ``answers`` replaced."""
     nb = json.loads(json.dumps(notebook))
+    wanted = {answer_cell_id(exercise): source for exercise, source in answers.items()}
     for cell in nb["cells"]:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
-        exercise = grade_id.removesuffix("-answer")
-        if grade_id.endswith("-answer") and exercise in answers:
-            cell["source"] = answers[exercise]
+        if grade_id in wanted:
+            cell["source"] = wanted[grade_id]
     return nb
 
 
