@@ -15,10 +15,7 @@ import argparse
 import importlib.util
 import io
 import json
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -86,15 +83,11 @@ def grade_nbgrader(folder: Path, work: Path, layout: str) -> tuple[float, dict[s
     """
     from nbgrader.api import Gradebook
 
-    from rpc_impersonation.grading.nbgrader import export_course, fill_answers
+    from rpc_impersonation.grading.nbgrader import export_course, fill_answers, run_nbgrader
 
     course = work / f"nbgrader-{layout}"
     export_course(ROOT / "solutions", course, layout, timeout=NBGRADER_CELL_TIMEOUT)
-    env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-               RPC_IMPERSONATION_SOLUTIONS=str(ROOT / "solutions"))
-    nbgrader = [sys.executable, "-m", "nbgrader"]
-    subprocess.run([*nbgrader, "generate_assignment", "rpc", "--force"], cwd=course, env=env, check=True,
-                   capture_output=True)
+    run_nbgrader(course, "generate_assignment", "rpc", "--force", solutions=ROOT / "solutions")
     masters = load_masters(ROOT / "solutions")
     released = {p.stem: json.loads(p.read_text()) for p in (course / "release" / "rpc").glob("*.ipynb")}
     students = sorted(p.name for p in folder.iterdir())
@@ -109,7 +102,7 @@ def grade_nbgrader(folder: Path, work: Path, layout: str) -> tuple[float, dict[s
                 continue  # the student deleted this exercise
             (target / f"{name}.ipynb").write_text(json.dumps(fill_answers(notebook, answers)))
     start = time.perf_counter()
-    subprocess.run([*nbgrader, "autograde", "rpc"], cwd=course, env=env, capture_output=True)
+    run_nbgrader(course, "autograde", "rpc", solutions=ROOT / "solutions", check=False)
     seconds = time.perf_counter() - start
     totals: dict[str, float] = {}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:

@@ -290,20 +290,17 @@ def test_nbgrader_autograde_gives_the_solution_full_marks_and_a_stub_zero(tmp_pa
     pytest.importorskip("nbgrader", reason="nbgrader is an optional extra: pip install -e '.[nbgrader]'")
     from nbgrader.api import Gradebook
 
-    from rpc_impersonation.grading.nbgrader import export_course, fill_answers
+    from rpc_impersonation.grading.nbgrader import export_course, fill_answers, run_nbgrader
 
     export_course(ROOT / "solutions", tmp_path, "one-notebook", timeout=10)
-    env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-               RPC_IMPERSONATION_SOLUTIONS=str(ROOT / "solutions"))
-    nbgrader = [sys.executable, "-m", "nbgrader"]
-    subprocess.run([*nbgrader, "generate_assignment", "rpc"], cwd=tmp_path, env=env, check=True, capture_output=True)
+    run_nbgrader(tmp_path, "generate_assignment", "rpc", solutions=ROOT / "solutions")
     released = json.loads((tmp_path / "release" / "rpc" / "all_exercises.ipynb").read_text())
     assert "### BEGIN SOLUTION" not in json.dumps(released)
     for student, answers in (("solved", {i: m.solution_code for i, m in MASTERS.items()}), ("untouched", {})):
         folder = tmp_path / "submitted" / student / "rpc"
         folder.mkdir(parents=True)
         (folder / "all_exercises.ipynb").write_text(json.dumps(fill_answers(released, answers)))
-    subprocess.run([*nbgrader, "autograde", "rpc"], cwd=tmp_path, env=env, check=True, capture_output=True)
+    run_nbgrader(tmp_path, "autograde", "rpc", solutions=ROOT / "solutions")
     total = sum(t.points for m in MASTERS.values() for t in m.tests())
     with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gb:
         assert gb.find_submission("rpc", "solved").score == total

@@ -152,7 +152,7 @@ class Engine:
         world.validate()
         self.world = world
         self.options = options or Options()
-        self.remember = remember  # reuse decisions of calls made again (see connect); off only to measure
+        self.remember = remember  # reuse decisions of calls made again (see connect); off to measure, or in walks
         self._handles = 0
         self._active: dict[int, "ServerThread"] = {}
         self._decided: dict[tuple, tuple] = {}

@@ -196,6 +196,14 @@ class World:
         self.version += 1
         self._derived.clear()
 
+    def _derive(self, key: tuple, compute, *args):
+        """``compute(*args)``, remembered under ``key`` until the world changes (lookups on every decision)."""
+        try:
+            return self._derived[key]
+        except KeyError:
+            value = self._derived[key] = compute(*args)
+            return value
+
     def domain(self, name: str, *, trusts: Iterable[str] = ()) -> None:
         """Add a domain that trusts (both ways) the named domains."""
         self._changed()
@@ -297,10 +305,7 @@ class World:
         """Find an account by 'name', 'DOMAIN\\\\name' or a built-in name such as 'SYSTEM'."""
         if not isinstance(name, str):
             return self._find_account(name)  # raises, naming the accounts there are
-        found = self._derived.get(("account", name))
-        if found is None:
-            found = self._derived["account", name] = self._find_account(name)
-        return found
+        return self._derive(("account", name), self._find_account, name)
 
     def _find_account(self, name: str) -> Account:
         if not isinstance(name, str):
@@ -336,10 +341,7 @@ class World:
 
     def network_account(self, account: Account, machine: str) -> Account | None:
         """The account whose AD settings apply when ``account`` authenticates from ``machine``."""
-        key = ("network account", account.qualified, machine)
-        if key not in self._derived:
-            self._derived[key] = self._network_account(account, machine)
-        return self._derived[key]
+        return self._derive(("network account", account.qualified, machine), self._network_account, account, machine)
 
     def _network_account(self, account: Account, machine: str) -> Account | None:
         ident = self.network_identity(account, machine)
@@ -349,10 +351,7 @@ class World:
 
     def kerberos_between(self, a: str, b: str) -> bool:
         """True when both machines are in domains that are the same or trust each other (M5)."""
-        found = self._derived.get(("kerberos", a, b))
-        if found is None:
-            found = self._derived["kerberos", a, b] = self._kerberos_between(a, b)
-        return found
+        return self._derive(("kerberos", a, b), self._kerberos_between, a, b)
 
     def _kerberos_between(self, a: str, b: str) -> bool:
         da, db = self.get_machine(a).domain, self.get_machine(b).domain
@@ -364,10 +363,7 @@ class World:
 
     def memberships(self, identity: str) -> frozenset[str]:
         """Every principal name an identity matches in an ACL (itself, its groups, well-known groups)."""
-        found = self._derived.get(("memberships", identity))
-        if found is None:
-            found = self._derived["memberships", identity] = self._memberships(identity)
-        return found
+        return self._derive(("memberships", identity), self._memberships, identity)
 
     def _memberships(self, identity: str) -> frozenset[str]:
         names = {identity}

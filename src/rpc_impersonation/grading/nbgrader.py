@@ -31,7 +31,7 @@ from ..errors import InvalidValueError
 from .masters import Master, load_masters
 from .spec import NotImplementedYet, StudentError, outcome
 
-__all__ = ["LAYOUTS", "export_course", "check", "fill_answers", "answer_cell_id"]
+__all__ = ["LAYOUTS", "export_course", "run_nbgrader", "check", "fill_answers", "answer_cell_id"]
 
 LAYOUTS = ("per-exercise", "one-notebook")
 SOLUTIONS_VARIABLE = "RPC_IMPERSONATION_SOLUTIONS"
@@ -97,6 +97,18 @@ def export_course(solutions: str | Path, course: str | Path, layout: str = "per-
         path.write_text(json.dumps(_notebook(cells), indent=1, sort_keys=True) + "\n", encoding="utf-8")
         paths.append(path)
     return paths
+
+
+def run_nbgrader(course: str | Path, *args: str, solutions: str | Path, check: bool = True):
+    """Run ``nbgrader *args`` in ``course`` with this interpreter, its tools on PATH (nbgrader calls
+    ``alembic`` by name) and the kernels pointed at ``solutions``; returns the CompletedProcess."""
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+               **{SOLUTIONS_VARIABLE: str(Path(solutions).resolve())})
+    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, check=check,
+                          capture_output=True, text=True)
 
 
 def fill_answers(notebook: Mapping[str, Any], answers: Mapping[str, str]) -> dict:
