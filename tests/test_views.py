@@ -184,15 +184,17 @@ def test_chain_builder_add_remove_and_invalid_combination():
 
 def test_stepper_shows_the_token_at_each_step():
     st = ImpersonationStepper(level="impersonate", provider="ntlm")
-    assert st.press("open admin file").ok and "CORP\\svc_app" in st.state
+    assert st.steps == ("impersonate", "open report.txt", "open secrets.txt", "call backend", "revert", "end call")
+    assert "rpc-stepper-live" in st.widget._dom_classes
+    assert st.press("open secrets.txt").ok and "NT AUTHORITY\\SYSTEM" in st.state
     st.press("impersonate")
-    assert st.state.startswith("thread acts as CORP\\alice (Impersonate-level")
-    assert st.press("open admin file").code.name == "ERROR_ACCESS_DENIED"
+    assert st.state.startswith("thread acts as CORP\\erin (Impersonate-level")
+    assert st.press("open admin file").code.name == "ERROR_ACCESS_DENIED"   # the old name of the second file
     assert st.press("call backend").identity_seen == "NT AUTHORITY\\ANONYMOUS LOGON"
     st.press("revert")
-    assert "CORP\\svc_app (process token" in st.state
+    assert "NT AUTHORITY\\SYSTEM (process token" in st.state
     st.press("end call")
-    assert st.buttons["impersonate"].disabled
+    assert st.buttons["impersonate"].disabled and "rpc-stepper-ended" in st.widget._dom_classes
     with pytest.raises(ImpersonationError):
         st.press("impersonate")
     st.level.value = "identify"
@@ -200,9 +202,41 @@ def test_stepper_shows_the_token_at_each_step():
     assert st.press("open report").code.name == "ERROR_BAD_IMPERSONATION_LEVEL"
     st.provider.value = "none"
     assert st.press("impersonate").code.name == "RPC_S_NO_CONTEXT_AVAILABLE"
-    assert "thread acts as CORP\\svc_app" in st.state
+    assert "thread acts as NT AUTHORITY\\SYSTEM" in st.state
     with pytest.raises(InvalidValueError):
         st.press("dance")
+
+
+def test_stepper_delegate_succeeds_only_with_mutual_authentication():
+    st = ImpersonationStepper(level="delegate", provider="kerberos")
+    assert st.thread is None and "(R19)" in st.state and "mutual authentication" in st.state
+    assert all(b.disabled for b in st.buttons.values())
+    st.mutual_auth.value = True                       # what a click on the toggle does
+    assert st.thread is not None and not st.buttons["impersonate"].disabled
+    st.press("impersonate")
+    assert "Delegate-level thread token; network credentials: yes" in st.state
+    assert st.press("call backend").identity_seen == "CORP\\erin"
+
+
+def test_stepper_world_is_a_parameter():
+    world = load_named("unchecked-impersonation").world
+    st = ImpersonationStepper(world=world, client="good_caller", server="service", backend="service",
+                              files=("secrets.txt",))
+    assert st.steps[1] == "open secrets.txt" and "NT AUTHORITY\\SYSTEM" in st.state
+    with pytest.raises(InvalidValueError):
+        ImpersonationStepper(world=world, client="nobody")
+
+
+def test_widget_labels_are_not_clipped():
+    # a description longer than ipywidgets' default 90 px is cut ("client gra..."): such controls size to fit
+    st, cb, ex = ImpersonationStepper(), ChainBuilder(), LevelExplorer()
+    controls = [st.level, st.provider, ex.level, ex.api, ex.placement, ex.provider, *cb.delegation.values()]
+    for control in controls:
+        if len(control.description) > 10:
+            assert control.style.description_width in ("initial", "auto") or \
+                int(control.style.description_width.rstrip("px")) >= 8 * len(control.description), control.description
+    for box in (cb.sensitive, st.mutual_auth):
+        assert box.indent is False and box.layout.width in ("auto", None), box.description
 
 
 def test_quick_check_starts_unanswered_and_lets_the_learner_retry():

@@ -205,7 +205,8 @@ class ChainBuilder(_View):
                                             description=f"svc_{name}", layout=W.Layout(width="360px"),
                                             style={"description_width": "110px"})
                            for name in SANDBOX_SERVERS}
-        self.sensitive = W.Checkbox(value=client_sensitive, description="alice is sensitive (cannot be delegated)")
+        self.sensitive = W.Checkbox(value=client_sensitive, description="alice is sensitive (cannot be delegated)",
+                                    indent=False, layout=W.Layout(width="auto"))
         for w in (*self.delegation.values(), self.sensitive):
             w.observe(lambda _: self.refresh(), names="value")
         accounts = W.VBox([W.HTML("<b>Accounts (Active Directory settings)</b>"), *self.delegation.values(),
@@ -316,68 +317,100 @@ class ChainBuilder(_View):
 
 
 # --- impersonation stepper ---------------------------------------------------------------------------
-STEPS = ("impersonate", "open report", "open admin file", "call backend", "revert", "end call")
+STEPS = ("impersonate", "open report.txt", "open secrets.txt", "call backend", "revert", "end call")
+_STEP_ALIASES = {"open report": 0, "open admin file": 1}  # the names of earlier versions: first and second file
 
 
 def stepper_world() -> World:
+    """Notebook 01's world: Erin on WS1 calls a service running as SYSTEM on SRV1; report.txt is Erin's to read,
+    secrets.txt only SYSTEM's; a backend on SRV2. SRV1's computer account is trusted for delegation, so a
+    Kerberos Delegate call with mutual authentication succeeds."""
     w = World("CORP", name="stepper")
-    for m in ("WS1", "SRV1", "SRV2"):
-        w.machine(m)
-    w.account("alice")
-    w.account("svc_app")
+    w.machine("WS1")
+    w.machine("SRV1", trusted_for_delegation=True)
+    w.machine("SRV2")
+    w.account("erin")
     w.account("svc_backend")
-    w.process("client", on="WS1", runs_as="alice")
-    w.process("service", on="SRV1", runs_as="svc_app")
+    w.process("client", on="WS1", runs_as="erin")
+    w.process("service", on="SRV1", runs_as="SYSTEM")
     w.process("backend", on="SRV2", runs_as="svc_backend")
-    w.resource("report.txt", on="SRV1", allow={"alice": "read"})
-    w.resource("admin.txt", on="SRV1", allow={"svc_app": "read"})
+    w.resource("report.txt", on="SRV1", allow={"erin": "read"})
+    w.resource("secrets.txt", on="SRV1", allow={"SYSTEM": "read"})
     return w
 
 
 class ImpersonationStepper(_View):
-    """Step one server thread through impersonate / open / call onward / revert and watch its token."""
+    """Step one server thread through impersonate / open / call onward / revert and watch its token.
 
-    def __init__(self, level: str = "impersonate", provider: str = "ntlm") -> None:
+    ``world`` (default :func:`stepper_world`), ``client``, ``server``, ``backend`` and the two ``files`` the
+    server may open can be given, so the stepper tells the same story as the text around it. The step
+    buttons are named after the files ("open report.txt"); the older names "open report" and "open admin
+    file" still work in :meth:`press`.
+    """
+
+    def __init__(self, level: str = "impersonate", provider: str = "ntlm", mutual_auth: bool = False, *,
+                 world: World | None = None, client: str = "client", server: str = "service",
+                 backend: str = "backend", files: Sequence[str] = ("report.txt", "secrets.txt")) -> None:
         super().__init__()
-        self.level = W.Dropdown(options=LEVELS, value=level, description="client grants")
-        self.provider = W.Dropdown(options=["none", "ntlm", "kerberos"], value=provider, description="provider")
-        self.buttons = {s: W.Button(description=s) for s in STEPS}
+        self._world_given = world
+        self.client, self.server, self.backend, self.files = client, server, backend, tuple(files)
+        check = world or stepper_world()
+        for name in (client, server, backend):
+            check.get_process(name)
+        for f in self.files:
+            check.get_resource(f)
+        wide = {"description_width": "initial"}
+        self.level = W.Dropdown(options=LEVELS, value=level, description="client grants", style=wide,
+                                layout=W.Layout(width="230px"))
+        self.provider = W.Dropdown(options=["none", "ntlm", "kerberos"], value=provider, description="provider",
+                                   style=wide, layout=W.Layout(width="180px"))
+        self.mutual_auth = W.Checkbox(value=mutual_auth, description="mutual authentication", indent=False,
+                                      layout=W.Layout(width="auto"))
+        self.steps = ("impersonate", *(f"open {f}" for f in self.files), f"call {backend}", "revert", "end call")
+        self.buttons = {s: W.Button(description=s, layout=W.Layout(width="auto")) for s in self.steps}
         for step, b in self.buttons.items():
             b.on_click(lambda _, s=step: self.press(s))
         restart = W.Button(description="new call", icon="refresh")
         restart.on_click(lambda _: self.restart())
-        self.level.observe(lambda _: self.restart(), names="value")
-        self.provider.observe(lambda _: self.restart(), names="value")
+        for control in (self.level, self.provider, self.mutual_auth):
+            control.observe(lambda _: self.restart(), names="value")
         self.state_pane = W.HTML()
         self.state = ""
         self.last: Decision | None = None
-        self.widget = W.VBox([W.HBox([self.level, self.provider, restart]), W.HBox(list(self.buttons.values())),
+        self.widget = W.VBox([W.HBox([self.level, self.provider, self.mutual_auth, restart],
+                                     layout=W.Layout(flex_flow="row wrap")),
+                              W.HBox(list(self.buttons.values()), layout=W.Layout(flex_flow="row wrap")),
                               self.state_pane, self.diagram_pane, self.explanation_pane])
+        self.widget.add_class("rpc-stepper")
         self.restart()
 
     def restart(self) -> None:
-        self.world = stepper_world()
+        self.world = self._world_given or stepper_world()
         engine = Engine(self.world)
-        served = engine.thread("client").call("service", Binding.of(provider=self.provider.value,
-                                                                    level=self.level.value))
+        served = engine.thread(self.client).call(self.server, Binding.of(
+            provider=self.provider.value, level=self.level.value, mutual_auth=self.mutual_auth.value))
         self.call = served.decision
         self.thread = served.thread
         self.last = served.decision
         self._render()
 
     def press(self, step: str) -> Decision:
-        """Do one step (one of STEPS) and return the engine's decision."""
-        if step not in STEPS:
-            raise InvalidValueError("step", step, STEPS)
+        """Do one step (one of ``self.steps``) and return the engine's decision."""
+        step = f"open {self.files[_STEP_ALIASES[step]]}" if step in _STEP_ALIASES else step
+        if step == "call backend":
+            step = f"call {self.backend}"
+        if step not in self.steps:
+            raise InvalidValueError("step", step, self.steps)
         t = self.thread
         if t is None:
             raise ImpersonationError("the call was refused, so there is no server thread; choose other settings")
         if t.ended and step != "end call":
             raise ImpersonationError("the call has ended; press 'new call' (restart()) to serve another")
+        onward = Binding.of(provider="kerberos", level="impersonate", mutual_auth=True)
         actions: dict[str, Callable[[], Decision]] = {
-            "impersonate": t.rpc_impersonate_client, "open report": lambda: t.open("report.txt"),
-            "open admin file": lambda: t.open("admin.txt"),
-            "call backend": lambda: t.call("backend", Binding.of(provider="kerberos", level="impersonate")).decision,
+            "impersonate": t.rpc_impersonate_client,
+            **{f"open {f}": (lambda f=f: t.open(f)) for f in self.files},
+            f"call {self.backend}": lambda: t.call(self.backend, onward).decision,
             "revert": t.rpc_revert_to_self, "end call": t.end_call,
         }
         self.last = actions[step]()
@@ -387,7 +420,7 @@ class ImpersonationStepper(_View):
     def _render(self) -> None:
         t = self.thread
         if t is None:
-            self.state = f"The call was refused: {self.call.code_name}"
+            self.state = f"The call was refused: {self.call.code_name}. {self.call.headline}"
             self._show(self.call.explain(), None)
         else:
             tok = t.effective_token
@@ -396,8 +429,11 @@ class ImpersonationStepper(_View):
                           f"{'yes' if tok.network_credentials else 'no'})")
             self._show(self.last.explain(), thread_diagram(t.history, t.process.account.qualified))
         self.state_pane.value = f"<b>{html.escape(self.state)}</b>"
+        ended = t is None or t.ended
         for b in self.buttons.values():
             b.disabled = t is None or (t.ended and b.description != "end call")
+        self.widget.remove_class("rpc-stepper-ended" if not ended else "rpc-stepper-live")
+        self.widget.add_class("rpc-stepper-ended" if ended else "rpc-stepper-live")
 
 
 # --- quick check ---------------------------------------------------------------------------------------
