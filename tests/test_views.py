@@ -8,7 +8,7 @@ from rpc_impersonation.views import display
 from rpc_impersonation.views.diagrams import chain_diagram, chain_graph, thread_diagram
 from rpc_impersonation.views.graph import PALETTE, to_dot
 from rpc_impersonation.views.plots import level_matrix_figure, level_matrix_text, reach_figure, reach_table
-from rpc_impersonation.views.widgets import ChainBuilder, ImpersonationStepper, LevelExplorer, QuickCheck
+from rpc_impersonation.views.widgets import ChainBuilder, ImpersonationStepper, LevelExplorer, Option, QuickCheck
 
 
 def diagram(scenario, chain):
@@ -184,15 +184,17 @@ def test_chain_builder_add_remove_and_invalid_combination():
 
 def test_stepper_shows_the_token_at_each_step():
     st = ImpersonationStepper(level="impersonate", provider="ntlm")
-    assert st.press("open admin file").ok and "CORP\\svc_app" in st.state
+    assert st.steps == ("impersonate", "open report.txt", "open secrets.txt", "call backend", "revert", "end call")
+    assert "rpc-stepper-live" in st.widget._dom_classes
+    assert st.press("open secrets.txt").ok and "NT AUTHORITY\\SYSTEM" in st.state
     st.press("impersonate")
-    assert st.state.startswith("thread acts as CORP\\alice (Impersonate-level")
-    assert st.press("open admin file").code.name == "ERROR_ACCESS_DENIED"
+    assert st.state.startswith("thread acts as CORP\\erin (Impersonate-level")
+    assert st.press("open admin file").code.name == "ERROR_ACCESS_DENIED"   # the old name of the second file
     assert st.press("call backend").identity_seen == "NT AUTHORITY\\ANONYMOUS LOGON"
     st.press("revert")
-    assert "CORP\\svc_app (process token" in st.state
+    assert "NT AUTHORITY\\SYSTEM (process token" in st.state
     st.press("end call")
-    assert st.buttons["impersonate"].disabled
+    assert st.buttons["impersonate"].disabled and "rpc-stepper-ended" in st.widget._dom_classes
     with pytest.raises(ImpersonationError):
         st.press("impersonate")
     st.level.value = "identify"
@@ -200,23 +202,122 @@ def test_stepper_shows_the_token_at_each_step():
     assert st.press("open report").code.name == "ERROR_BAD_IMPERSONATION_LEVEL"
     st.provider.value = "none"
     assert st.press("impersonate").code.name == "RPC_S_NO_CONTEXT_AVAILABLE"
-    assert "thread acts as CORP\\svc_app" in st.state
+    assert "thread acts as NT AUTHORITY\\SYSTEM" in st.state
     with pytest.raises(InvalidValueError):
         st.press("dance")
 
 
-def test_quick_check_feedback_explains_the_rule():
+def test_stepper_delegate_succeeds_only_with_mutual_authentication():
+    st = ImpersonationStepper(level="delegate", provider="kerberos")
+    assert st.thread is None and "(R19)" in st.state and "mutual authentication" in st.state
+    assert all(b.disabled for b in st.buttons.values())
+    st.mutual_auth.value = True                       # what a click on the toggle does
+    assert st.thread is not None and not st.buttons["impersonate"].disabled
+    st.press("impersonate")
+    assert "Delegate-level thread token; network credentials: yes" in st.state
+    assert st.press("call backend").identity_seen == "CORP\\erin"
+
+
+def test_stepper_world_is_a_parameter():
+    world = load_named("unchecked-impersonation").world
+    st = ImpersonationStepper(world=world, client="good_caller", server="service", backend="service",
+                              files=("secrets.txt",))
+    assert st.steps[1] == "open secrets.txt" and "NT AUTHORITY\\SYSTEM" in st.state
+    with pytest.raises(InvalidValueError):
+        ImpersonationStepper(world=world, client="nobody")
+
+
+def test_widget_labels_are_not_clipped():
+    # a description longer than ipywidgets' default 90 px is cut ("client gra..."): such controls size to fit
+    st, cb, ex = ImpersonationStepper(), ChainBuilder(), LevelExplorer()
+    controls = [st.level, st.provider, ex.level, ex.api, ex.placement, ex.provider, *cb.delegation.values()]
+    for control in controls:
+        if len(control.description) > 10:
+            assert control.style.description_width in ("initial", "auto") or \
+                int(control.style.description_width.rstrip("px")) >= 8 * len(control.description), control.description
+    for box in (cb.sensitive, st.mutual_auth):
+        assert box.indent is False and box.layout.width in ("auto", None), box.description
+
+
+def test_quick_check_starts_unanswered_and_lets_the_learner_retry():
     q = QuickCheck.who_acts("seed-ncalrpc", "lb-impersonate", "C")
     assert q.correct == "NT AUTHORITY\\ANONYMOUS LOGON"
+    assert q.state == "unanswered" and q.feedback == "" and q.radio.value is None
+    assert "rpc-qc-unanswered" in q.widget._dom_classes and "rpc-quick-check" in q.widget._dom_classes
+    assert "lb-impersonate" not in q.question and "ncalrpc" in q.question  # the set-up, not the chain's name
     wrong = q.choose("CORP\\userA")
-    assert wrong.startswith("Not quite") and "A16" in wrong and q.is_correct is False
+    # the misconception of that option and its rules; never the hidden answer
+    assert wrong.startswith("Not quite") and "R19" in wrong and "Try again" in wrong and q.correct not in wrong
+    assert q.state == "wrong" and "rpc-qc-wrong" in q.widget._dom_classes and "rpc-qc-unanswered" not in \
+        q.widget._dom_classes
     right = q.choose(q.correct)
-    assert right.startswith("Right") and q.is_correct
+    assert right.startswith("Right") and q.is_correct and "(A16)" in right and q.state == "right"
+    assert q.show_button.disabled
     assert q.choose(None) == "Pick an answer first."
     with pytest.raises(InvalidValueError):
         q.choose("bob")
-    q2 = QuickCheck.outcome_of("seed-delegation", "ntlm")
-    assert q2.correct == "RPC_S_SEC_PKG_ERROR"
-    q2.radio.value = "ERROR_SUCCESS"
-    q2.check.click()
-    assert q2.is_correct is False and "R19" in q2.feedback
+
+
+def test_quick_check_reveals_after_n_tries_or_on_request_only():
+    q = QuickCheck.outcome_of("seed-delegation", "ntlm")
+    assert q.correct == "RPC_S_SEC_PKG_ERROR"
+    q.radio.value = "ERROR_SUCCESS"
+    q.check.click()
+    assert q.is_correct is False and q.state == "wrong" and "RPC_S_SEC_PKG_ERROR" not in q.feedback
+    q.choose("ERROR_ACCESS_DENIED")
+    assert q.state == "revealed" and "The engine's answer: RPC_S_SEC_PKG_ERROR" in q.feedback and "(R19)" in q.feedback
+    never = QuickCheck.outcome_of("seed-delegation", "ntlm", reveal_after=None)
+    for answer in ("ERROR_SUCCESS", "ERROR_ACCESS_DENIED", "ERROR_BAD_IMPERSONATION_LEVEL"):
+        assert "RPC_S_SEC_PKG_ERROR" not in never.choose(answer).split("\n")[-1] and never.state == "wrong"
+    assert never.reveal().startswith("The engine's answer: RPC_S_SEC_PKG_ERROR") and never.state == "revealed"
+
+
+def test_quick_check_options_carry_their_own_misconception():
+    q = QuickCheck("Who?", [Option("a", "a is wrong because of R7."), "b"], "b", load_named(
+        "seed-delegation").evaluate("ntlm").outcome, why=None, kind="which rule decides")
+    assert q.choose("a").startswith("Not quite. a is wrong because of R7.")
+    q = QuickCheck("Who?", ["a", "b"], "b", load_named("seed-delegation").evaluate("ntlm").outcome,
+                   why={"a": "a misreads R8."})
+    assert "a misreads R8." in q.choose("a")
+    with pytest.raises(InvalidValueError):
+        QuickCheck("Who?", ["a", "b"], "b", q.because, why={"c": "?"})
+    with pytest.raises(InvalidValueError):
+        QuickCheck("Who?", ["a", "a"], "a", q.because)
+    with pytest.raises(InvalidValueError):
+        QuickCheck("Who?", ["a", "b"], "b", q.because, reveal_after=0)
+
+
+def test_which_rule_and_who_sees_checks():
+    q = QuickCheck.which_rule("seed-delegation", "no-mutual-auth")
+    assert q.correct == "R19: Delegation prerequisites"
+    consequence = q.choose("R20: Delegation refused")
+    assert "consequence" in consequence and q.state == "wrong"
+    other = q.choose("R27: The ncalrpc exception")
+    assert "R27 says" in other and q.state == "revealed" and "mutual authentication" in other
+    seen = QuickCheck.who_sees("seed-ncalrpc", "lb-impersonate", "RB")
+    assert seen.correct == "CORP\\userA" and "CORP\\svc_lb" in seen.choices
+    assert seen.choose("NT AUTHORITY\\ANONYMOUS LOGON").startswith("Not quite")
+    gone = QuickCheck.who_sees("seed-delegation", "no-mutual-auth", "server_b")
+    assert gone.correct == "nobody: the chain never gets there"
+
+
+# --- the headline: the most specific cause, never the generic R20 ------------------------------------
+@pytest.mark.parametrize("chain, rule_id, words", [
+    ("ntlm", "R19", "Only Kerberos"), ("no-mutual-auth", "R19", "mutual authentication"),
+    ("server-not-trusted", "R19", "not trusted"), ("sensitive-account", "R25", "sensitive")])
+def test_the_headline_is_the_specific_cause_and_r20_its_consequence(chain, rule_id, words):
+    r = load_named("seed-delegation").evaluate(chain)
+    assert r.outcome.cause.rule == rule_id and words in r.headline and "R20" not in r.headline
+    assert [c.rule for c in r.outcome.consequences] == ["R20"]
+    lines = r.explanation_lines()
+    assert lines[0] == r.headline and lines[1].startswith("so: Delegate was required and impossible")
+    story = r.story().splitlines()
+    assert story[story.index(next(x for x in story if x.startswith("outcome"))) + 1].strip() == r.headline
+    assert r.hops[0].call.explain().splitlines()[1].strip() == r.hops[0].call.headline
+    assert r.outcome.to_dict()["cause"] == rule_id
+
+
+def test_a_remark_is_never_the_headline():
+    # A6 (NTLM accepts the mutual flag) is true of the ntlm call but decides nothing
+    call = load_named("seed-delegation").evaluate("ntlm").hops[0].call
+    assert "A6" in call.rules and call.cause.rule == "R19"

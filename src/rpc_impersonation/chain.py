@@ -153,8 +153,20 @@ class ChainResult:
                 lines.append(f"  => {c.server} acted as {h.acting_as} ({level}; can reach other machines: {creds})")
         lines.append(f"outcome (decided at hop {self.deciding_hop}): {self.outcome.code_name} "
                      f"[{', '.join(self.outcome.rules)}]")
-        lines.append(f"  {self.outcome.sentence}")
+        lines.extend(f"  {line}" for line in self.explanation_lines())
         return "\n".join(lines)
+
+    @property
+    def headline(self) -> str:
+        """The most specific cause of the outcome, with its rule id (what every view shows first)."""
+        return self.outcome.headline
+
+    def explanation_lines(self) -> list[str]:
+        """The headline, its generic consequence (such as R20's refusal), then what happened at the end."""
+        lines = [self.headline, *(f"so: {r.sentence} ({r.rule})" for r in self.outcome.consequences)]
+        if self.outcome.sentence != self.outcome.cause.sentence:
+            lines.append(self.outcome.sentence)
+        return lines
 
     def to_dict(self) -> dict[str, Any]:
         return {"chain": self.chain.name, "path": self.chain.path, "client_identity": self.client_identity,
@@ -239,9 +251,9 @@ def _summary(chain: Chain, results: list[HopResult], final: Decision, decider: D
              client: str) -> str:
     last = results[-1]
     if not last.call.ok:
-        return f"The call to {last.hop.server} failed at hop {at}: {last.call.reasons[-1].sentence}"
+        return f"The call to {last.hop.server} failed at hop {at}, so nothing ran on {last.hop.server}."
     if last.refused_request:
-        return f"{last.hop.server} refused the request because impersonation failed: {decider.sentence}"
+        return f"{last.hop.server} refused the request because its impersonation failed."
     who = last.acting_as
     if who == client:
         where = f"{last.hop.server} acted as {client}"
@@ -250,16 +262,6 @@ def _summary(chain: Chain, results: list[HopResult], final: Decision, decider: D
     else:
         where = f"{last.hop.server} acted as {who}, not as {client}"
     tail = "" if isinstance(final, CallDecision) else f"; {final.sentence}"
-    if decider is not final:
-        return f"{where}{tail} Decided at hop {at}: {_key_sentence(decider)}"
-    return f"{where}{tail}"
-
-
-def _key_sentence(decision: Decision) -> str:
-    """The first decisive reason of a decision (what actually changed the outcome)."""
-    for r in decision.reasons:
-        if r.decisive and r.rule not in ("R10", "M4"):
-            return r.sentence
-    return decision.sentence
+    return f"{where}{tail}" + ("" if decider is final else f" (decided at hop {at}, see the cause above)")
 
 
