@@ -9,7 +9,7 @@ machines, bindings), never by a scenario or chain name that could hint at the an
 >>> q = question("02.identify-opens-file")
 >>> q.form, q.misconception.key
 ('multiple choice', 'identify-can-open')
->>> q.answer in q.choices and "R15" in q.explain(q.answer)
+>>> q.answer in q.choices and "R15" in q.explain("identify")
 True
 
 Taught in every notebook (00-08); the widgets are made by :func:`rpc_impersonation.views.ask`.
@@ -166,22 +166,24 @@ def describe_chain(world: World, chain: Chain) -> str:
 
 
 def _why(decision: Decision, prefer: str = "") -> str:
-    return f"{_key_sentence(decision, prefer)} ({', '.join(decision.rules)})"
+    """The engine's reason: the reason citing ``prefer`` (the rule the question is about) if the decision has
+    one, else the decision's headline, its most specific cause."""
+    for reason in decision.reasons:
+        if prefer and reason.rule == prefer and reason.decisive:
+            return f"{reason.sentence} ({reason.rule})"
+    return decision.headline
 
 
-def _key_sentence(decision: Decision, prefer: str = "") -> str:
-    """The most specific decisive reason: the one citing ``prefer`` (the rule the question is about) if the
-    decision has it, else the first decisive one that is not a generic consequence."""
-    for reason in decision.reasons:
-        if prefer and reason.rule == prefer:
-            return reason.sentence
-    for reason in decision.reasons:
-        if reason.decisive and reason.rule not in ("R20", "M4", "R10"):
-            return reason.sentence
-    return decision.sentence
+def _trap(misconception: Misconception) -> str:
+    return (f" This question is about the belief that {misconception.belief}; "
+            f"see {RULES[misconception.rule].title} ({misconception.rule}).")
 
 
 # --- builders ------------------------------------------------------------------------------------------------
+_OTHER = ("That account belongs to another process on the path; a server acts as it only when that process "
+          "calls out as itself instead of as its caller (R17, R31, R32).")
+
+
 def _hop(result: ChainResult, server: str) -> HopResult | None:
     return next((h for h in result.hops if h.hop.server.lower() == server.lower()), None)
 
@@ -205,19 +207,22 @@ def who_acts_question(key: str, world: World, chain: Chain, server: str, misconc
     own = world.get_process(server).account.qualified
     why = _why(decision, MISCONCEPTIONS[misconception].rule)
     explain = {
-        client: f"{client} would need the client's identity to arrive at {server} and be usable there.",
+        client: f"{client} would need every hop before {server} to carry the client's identity with credentials "
+                f"it can use there (R18, R23), or the one hop past an ncalrpc call (R27, R28).",
         own: f"{server} acts as its own account {own} only if it does not impersonate, or its impersonation "
              f"fails and it goes on regardless ({RULES['R11'].title}, R11).",
         ANONYMOUS_LOGON: f"{ANONYMOUS_LOGON} is what arrives when the caller's token holds no credentials to pass "
                          f"on ({RULES['R18'].title}, R18).",
-        NEVER: f"The request never reaches {server} only if an earlier call is refused.",
+        NEVER: f"The request never reaches {server} only if a call on the way is refused, for example because "
+               f"Delegate was required and impossible (R20).",
     }
+    mis = MISCONCEPTIONS[misconception]
     opts = []
     for text in sorted({client, own, ANONYMOUS_LOGON, NEVER, answer}, key=lambda t: (t == NEVER, t)):
         if text == answer:
             opts.append(Option(text, f"Right: {server} acts as {answer}. {why}"))
         else:
-            opts.append(Option(text, f"Not this one: {explain[text]} Here the engine says: {why}"))
+            opts.append(Option(text, f"Not this one: {explain.get(text, _OTHER)}{_trap(mis)}"))
     text = prompt or f"As whom does {server} act?"
     return Question(key, "who does it act as", f"{describe_chain(world, chain)} {text}", tuple(opts), answer,
                     MISCONCEPTIONS[misconception], decision)
@@ -248,7 +253,7 @@ def outcome_question(key: str, prompt: str, decision: Decision, codes: Iterable[
             opts.append(Option(answer, f"Right: {decision.code_name}. {why}"))
         else:
             would = f"{label[name]} would mean {meaning} ({rule})." if meaning else f"{name} is not what happens."
-            opts.append(Option(label[name], f"Not this one: {would} Here the engine says: {why}"))
+            opts.append(Option(label[name], f"Not this one: {would}{_trap(MISCONCEPTIONS[misconception])}"))
     return Question(key, "multiple choice", prompt, tuple(opts), answer, MISCONCEPTIONS[misconception], decision)
 
 
@@ -266,8 +271,8 @@ def rule_question(key: str, prompt: str, decision: Decision, rules: Iterable[str
         if r == cited[0]:
             opts.append(Option(label[r], f"Right: {reason.get(r, decision.sentence)} ({r})"))
         else:
-            opts.append(Option(label[r], f"Not this one: {RULES[r].summary} It does not decide here; the engine "
-                                         f"cites {', '.join(decision.rules)}: {_key_sentence(decision)}"))
+            opts.append(Option(label[r], f"Not this one: {r} says: {RULES[r].summary} That is not what decides "
+                                         f"this case.{_trap(MISCONCEPTIONS[misconception])}"))
     return Question(key, "which rule decides", prompt, tuple(opts), label[cited[0]], MISCONCEPTIONS[misconception],
                     decision)
 
@@ -275,7 +280,8 @@ def rule_question(key: str, prompt: str, decision: Decision, rules: Iterable[str
 def yes_no_question(key: str, prompt: str, decision: Decision, misconception: str) -> Question:
     answer = "yes" if decision.ok else "no"
     why = _why(decision, MISCONCEPTIONS[misconception].rule)
-    opts = tuple(Option(t, (f"Right: {t}. " if t == answer else f"Not this one: the engine says {answer}. ") + why)
+    mis = MISCONCEPTIONS[misconception]
+    opts = tuple(Option(t, f"Right: {t}. {why}" if t == answer else f"Not this one.{_trap(mis)}")
                  for t in ("yes", "no"))
     return Question(key, "multiple choice", prompt, opts, answer, MISCONCEPTIONS[misconception], decision)
 
@@ -288,9 +294,14 @@ def level_question(key: str, prompt: str, decide: Callable[[str], Decision], mis
     opts = []
     for lvl in levels:
         d = decisions[lvl]
-        verdict = "Right" if lvl == answer else "Not this one"
-        opts.append(Option(lvl, f"{verdict}: at {lvl} the engine says {d.code_name}: "
-                                f"{_why(d, MISCONCEPTIONS[misconception].rule)}"))
+        if lvl == answer:
+            opts.append(Option(lvl, f"Right: {lvl} is the least. {_why(d, MISCONCEPTIONS[misconception].rule)}"))
+        elif not d.ok:
+            opts.append(Option(lvl, f"Not this one: at {lvl} the open fails with {d.code_name}: "
+                                    f"{_why(d, MISCONCEPTIONS[misconception].rule)}"))
+        else:
+            opts.append(Option(lvl, f"Not this one: {lvl} works, but it grants more than needed; the question asks "
+                                    "for the least level."))
     return Question(key, "multiple choice", prompt, tuple(opts), answer, MISCONCEPTIONS[misconception],
                     decisions[answer])
 
@@ -300,8 +311,9 @@ def token_level_question(key: str, prompt: str, decision, misconception: str) ->
     answer = decision.context.level.label
     levels = [lvl.to_token().label for lvl in ImpLevel if lvl is not ImpLevel.DEFAULT]
     why = _why(decision, MISCONCEPTIONS[misconception].rule)
-    opts = tuple(Option(lvl, (f"Right: {lvl}. " if lvl == answer else f"Not this one: it arrives at {answer}. ")
-                        + why) for lvl in levels)
+    mis = MISCONCEPTIONS[misconception]
+    opts = tuple(Option(lvl, f"Right: {lvl}. {why}" if lvl == answer else f"Not this one.{_trap(mis)}")
+                 for lvl in levels)
     return Question(key, "multiple choice", prompt, opts, answer, MISCONCEPTIONS[misconception], decision)
 
 
@@ -343,7 +355,8 @@ def _q01() -> list[Question]:
         "The service (NT AUTHORITY\\SYSTEM on SRV1) serves Erin's NTLM call at Impersonate, calls "
         "RpcImpersonateClient, does its work and returns without RpcRevertToSelf. The same pooled thread then "
         "picks up its next piece of work. As whom does it act?",
-        tuple(Option(t, (f"Right: {t}. " if t == forgot_answer else "Not this one. ") + _why(ended))
+        tuple(Option(t, f"Right: {t}. {_why(ended)}" if t == forgot_answer else
+                     f"Not this one.{_trap(MISCONCEPTIONS['runtime-reverts'])}")
               for t in sorted({own, erin, ANONYMOUS_LOGON})),
         forgot_answer, MISCONCEPTIONS["runtime-reverts"], ended)
     return [
@@ -484,9 +497,9 @@ def _q06() -> list[Question]:
     where = Question(
         "06.which-hop", "multiple choice",
         f"{describe_chain(world, broken)} The database refuses the request. At which hop is Bob's identity lost?",
-        tuple(Option(text, (f"Right: {text}. " if text == answer else
-                            f"Not this one: the engine says the identity is lost at hop {result.deciding_hop}. ")
-                     + _why(decider)) for text in hop_names.values()),
+        tuple(Option(text, f"Right: {text}. {_why(decider)}" if text == answer else
+                     f"Not this one: read that hop's story: as whom does its server act?"
+                     f"{_trap(MISCONCEPTIONS['first-hop-breaks'])}") for text in hop_names.values()),
         answer, MISCONCEPTIONS["first-hop-breaks"], decider)
     first = result.hops[0].call
     return [
