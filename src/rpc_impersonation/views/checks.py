@@ -17,9 +17,9 @@ import ipywidgets as W
 from ..chain import Chain
 from ..quiz import Question, question, questions, who_acts_question
 from ..world import World
-from .widgets import Option, QuickCheck
+from .widgets import ChainBuilder, Option, QuickCheck, build_chain
 
-__all__ = ["Check", "ask", "ask_all", "predict_who_acts"]
+__all__ = ["Check", "ask", "ask_all", "predict_who_acts", "predict_in_builder"]
 
 
 class Check:
@@ -98,3 +98,10 @@ def ask_all(notebook: str) -> _Checks:
 def predict_who_acts(world: World, chain: Chain, server: str, misconception: str) -> Check:
     """A check on any chain (for example a chain builder's): as whom does ``server`` act?"""
     return Check(who_acts_question(f"custom.{chain.name}.{server}", world, chain, server, misconception))
+
+
+def predict_in_builder(builder: ChainBuilder, server: str, misconception: str) -> Check:
+    """'As whom does <server> act?' for the chain a builder holds now (ask it before showing the builder)."""
+    world, chain = build_chain(builder.hops, {k: v.value for k, v in builder.delegation.items()},
+                               builder.sensitive.value)
+    return predict_who_acts(world, chain, server, misconception)
