@@ -127,7 +127,7 @@ class Question:
     def text(self) -> str:
         """The question and its options, without the answer (safe to print under a widget)."""
         letters = "abcdefgh"
-        lines = [f"Predict: {self.prompt}"]
+        lines = [f"Predict ({self.form}): {self.prompt}"]
         lines += [f"  ({letters[i]}) {o.text}" for i, o in enumerate(self.options)]
         return "\n".join(lines)
 
@@ -151,18 +151,19 @@ def describe_binding(binding: Binding) -> str:
 def describe_chain(world: World, chain: Chain) -> str:
     """Who calls whom, on which machines, with which bindings; nothing about the outcome."""
     client = world.get_process(chain.client)
-    lines = [f"{chain.client} runs as {client.account.qualified} on {client.machine}."]
-    caller = chain.client
-    for hop in chain.hops:
+    caller = f"{chain.client} ({client.account.qualified} on {client.machine})"
+    sentences = []
+    for i, hop in enumerate(chain.hops):
         server = world.get_process(hop.server)
         what = "impersonates its caller" if hop.impersonate else "does NOT impersonate its caller"
         if hop.impersonate and not hop.check_result:
             what += " without checking the result"
-        lines.append(f"{caller} calls {hop.server} ({server.account.qualified} on {server.machine}) over "
-                     f"{describe_binding(hop.binding)}; {hop.server} {what}"
-                     + ("" if not hop.access else f" and opens {', '.join(a.resource for a in hop.access)}") + ".")
+        opens = "" if not hop.access else f" and opens {', '.join(a.resource for a in hop.access)}"
+        lead = "Set-up:" if i == 0 else "Then"
+        sentences.append(f"{lead} {caller} calls {hop.server} ({server.account.qualified} on {server.machine}) "
+                         f"over {describe_binding(hop.binding)}; {hop.server} {what}{opens}.")
         caller = hop.server
-    return " ".join(lines)
+    return " ".join(sentences)
 
 
 def _why(decision: Decision, prefer: str = "") -> str:
@@ -174,9 +175,10 @@ def _why(decision: Decision, prefer: str = "") -> str:
     return decision.headline
 
 
-def _trap(misconception: Misconception) -> str:
-    return (f" This question is about the belief that {misconception.belief}; "
-            f"see {RULES[misconception.rule].title} ({misconception.rule}).")
+def _trap(misconception: Misconception, name_rule: bool = True) -> str:
+    """The belief a question is about, and (unless the rule is itself the answer) the rule to read."""
+    see = f"; see {RULES[misconception.rule].title} ({misconception.rule})" if name_rule else ""
+    return f" This question is about the belief that {misconception.belief}{see}."
 
 
 # --- builders ------------------------------------------------------------------------------------------------
@@ -272,7 +274,7 @@ def rule_question(key: str, prompt: str, decision: Decision, rules: Iterable[str
             opts.append(Option(label[r], f"Right: {reason.get(r, decision.sentence)} ({r})"))
         else:
             opts.append(Option(label[r], f"Not this one: {r} says: {RULES[r].summary} That is not what decides "
-                                         f"this case.{_trap(MISCONCEPTIONS[misconception])}"))
+                                         f"this case.{_trap(MISCONCEPTIONS[misconception], name_rule=False)}"))
     return Question(key, "which rule decides", prompt, tuple(opts), label[cited[0]], MISCONCEPTIONS[misconception],
                     decision)
 
@@ -301,7 +303,7 @@ def level_question(key: str, prompt: str, decide: Callable[[str], Decision], mis
                                     f"{_why(d, MISCONCEPTIONS[misconception].rule)}"))
         else:
             opts.append(Option(lvl, f"Not this one: {lvl} works, but it grants more than needed; the question asks "
-                                    "for the least level."))
+                                    f"for the least level ({RULES['R2'].title}, R2)."))
     return Question(key, "multiple choice", prompt, tuple(opts), answer, MISCONCEPTIONS[misconception],
                     decisions[answer])
 
