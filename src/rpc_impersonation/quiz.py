@@ -55,6 +55,12 @@ def _misconceptions(*rows: tuple[str, str, str]) -> dict[str, Misconception]:
 MISCONCEPTIONS = _misconceptions(
     ("system-opens-anything", "a service running as SYSTEM opens anything, even while it impersonates a client",
      "R17"),
+    ("acts-as-client-on-arrival", "a server thread acts as its client as soon as the call arrives", "R17"),
+    ("identify-refuses-impersonation", "RpcImpersonateClient fails when the client granted only Identify", "R15"),
+    ("com-default-fixed", "a COM client that sets no level stays at Identify whatever the administrator set",
+     "R6"),
+    ("ncalrpc-ends-at-rb", "after the ncalrpc exception's one hop, nothing can carry the identity further", "R23"),
+    ("one-revert-per-impersonation", "each CoImpersonateClient needs its own CoRevertToSelf", "R37"),
     ("handle-zero-always-works", "RpcImpersonateClient(0) always finds a caller to impersonate", "R10"),
     ("failure-leaves-no-rights", "a failed RpcImpersonateClient leaves the thread with no identity, or as the client",
      "R11"),
@@ -335,6 +341,15 @@ def _q00() -> list[Question]:
                  "impersonate-reaches-network")]
 
 
+def thread_identity_question(key: str, prompt: str, answer: str, decision: Decision, identities: Iterable[str],
+                             misconception: str) -> Question:
+    """'As whom does the thread act now?' after some steps; ``answer`` is the engine thread's identity."""
+    mis = MISCONCEPTIONS[misconception]
+    opts = tuple(Option(t, f"Right: {t}. {_why(decision, mis.rule)}" if t == answer else f"Not this one.{_trap(mis)}")
+                 for t in sorted({*identities, answer}))
+    return Question(key, "who does it act as", prompt, opts, answer, mis, decision)
+
+
 def _erin_thread():
     world = load_named("unchecked-impersonation").world
     engine = Engine(world)
@@ -350,18 +365,22 @@ def _q01() -> list[Question]:
     _, pooled = _erin_thread()
     pooled.rpc_impersonate_client()
     ended = pooled.end_call()
-    forgot_answer = pooled.acting_as
     own, erin = pooled.process.account.qualified, world.get_process("good_caller").account.qualified
-    forgot = Question(
-        "01.forgot-to-revert", "who does it act as",
+    forgot = thread_identity_question(
+        "01.forgot-to-revert",
         "The service (NT AUTHORITY\\SYSTEM on SRV1) serves Erin's NTLM call at Impersonate, calls "
         "RpcImpersonateClient, does its work and returns without RpcRevertToSelf. The same pooled thread then "
-        "picks up its next piece of work. As whom does it act?",
-        tuple(Option(t, f"Right: {t}. {_why(ended)}" if t == forgot_answer else
-                     f"Not this one.{_trap(MISCONCEPTIONS['runtime-reverts'])}")
-              for t in sorted({own, erin, ANONYMOUS_LOGON})),
-        forgot_answer, MISCONCEPTIONS["runtime-reverts"], ended)
+        "picks up its next piece of work. As whom does it act?", pooled.acting_as, ended,
+        (own, erin, ANONYMOUS_LOGON), "runtime-reverts")
+    _, fresh = _erin_thread()
+    before = fresh.open("secrets.txt")
     return [
+        outcome_question("01.before-impersonating",
+                         "The service runs as NT AUTHORITY\\SYSTEM; secrets.txt on its machine allows only SYSTEM. "
+                         "Erin's NTLM call at Impersonate arrives; before calling RpcImpersonateClient, the thread "
+                         "opens secrets.txt. What does the open return?", before,
+                         ["ERROR_SUCCESS", "ERROR_ACCESS_DENIED", "ERROR_BAD_IMPERSONATION_LEVEL"],
+                         "acts-as-client-on-arrival"),
         outcome_question("01.system-opens-secrets",
                          "The service runs as NT AUTHORITY\\SYSTEM; secrets.txt on its machine allows only SYSTEM. "
                          "While it impersonates Erin (NTLM, Impersonate), it opens secrets.txt. What does the open "
@@ -412,8 +431,16 @@ def _delegation_call(level: str, **binding) -> Decision:
 def _q03() -> list[Question]:
     world, tracking = _scenario("identity-tracking", "static-bound-early")
     com = _delegation_call("default", api="com", provider="kerberos")
+    identify = Engine(load_named("seed-delegation").world).thread("client").call(
+        "server_a", Binding.of(provider="kerberos", level="identify", mutual_auth=True)).thread.rpc_impersonate_client()
+    raised = load_named("com-machine-default").evaluate("admin-raised-default").outcome
     ntlm = _delegation_call("impersonate", provider="ntlm", mutual_auth=True, spn="wrong")
     return [
+        outcome_question("03.identify-impersonates",
+                         "A client grants only Identify to a server on another machine (Kerberos, mutual "
+                         "authentication). The server calls RpcImpersonateClient. What does it return?", identify,
+                         ["ERROR_SUCCESS", "RPC_S_NO_CONTEXT_AVAILABLE", "ERROR_BAD_IMPERSONATION_LEVEL"],
+                         "identify-refuses-impersonation"),
         token_level_question("03.com-default-level",
                              "A COM client on a machine whose machine-wide level was never changed calls a server "
                              "with Kerberos and sets no impersonation level in code. At which level does the "
@@ -422,6 +449,12 @@ def _q03() -> list[Question]:
                          "A client asks for mutual authentication with NTLM and names the wrong server principal "
                          "name (SPN). What does the call return?", ntlm,
                          ["ERROR_SUCCESS", "RPC_S_SEC_PKG_ERROR", "ERROR_ACCESS_DENIED"], "ntlm-proves-server"),
+        outcome_question("03.admin-raised",
+                         "An administrator raised the machine-wide COM level of WS2 to Impersonate. A COM client on "
+                         "WS2 sets no level in code and calls a COM server on APP1, which impersonates it and opens "
+                         "profile.dat, a file the client may read. What does the open return?", raised,
+                         ["ERROR_SUCCESS", "ERROR_ACCESS_DENIED", "ERROR_BAD_IMPERSONATION_LEVEL"],
+                         "com-default-fixed"),
         who_acts_question("03.static-tracking", world, tracking, "server_b", "static-follows-thread",
                           prompt="server_a set up its binding to server_b, with static identity tracking, before it "
                                  "impersonated. As whom does server_b act?"),
@@ -485,6 +518,7 @@ def _q05() -> list[Question]:
                       "another machine, where RB sees A. Which rule lets LB's token reach RB?",
                       load_named("seed-ncalrpc").evaluate("lb-impersonate").hops[0].call,
                       ["R18", "R27", "R19", "R29"], "impersonate-stays-home"),
+        _who("05.delegate-to-c", "seed-ncalrpc", "lb-delegate", "C", "ncalrpc-ends-at-rb"),
         _who("05.same-machine-tcp", "seed-ncalrpc", "lb-over-local-tcp", "RB", "same-machine-is-enough"),
     ]
 
@@ -516,8 +550,19 @@ def _q06() -> list[Question]:
 
 
 def _q07() -> list[Question]:
+    com = load_named("com-cloaking")
+    middle = Engine(com.world).thread("client").call("middle", Binding.of(api="com", provider="kerberos")).thread
+    for _ in range(2):
+        middle.co_impersonate_client()
+    reverted = middle.co_revert_to_self()
+    client = com.world.get_process("client").account.qualified
     return [
         _who("07.no-cloaking", "com-cloaking", "no-cloaking", "backend", "com-passes-identity"),
+        thread_identity_question("07.one-revert",
+                                 f"A COM middle tier ({middle.process.account.qualified}) serves {client}'s call, "
+                                 "calls CoImpersonateClient twice, then CoRevertToSelf once. As whom does the thread "
+                                 "act now?", middle.acting_as, reverted, (client, ANONYMOUS_LOGON),
+                                 "one-revert-per-impersonation"),
         _who("07.rbcd-not-listed", "resource-based-delegation", "target-does-not-list-it", "archive",
              "target-need-not-agree",
              "The archive's account does not list the front end in msDS-AllowedToActOnBehalfOfOtherIdentity. As "
