@@ -48,11 +48,7 @@ def _pre(text: str) -> str:
 
 
 def _svg_html(diagram: Diagram) -> str:
-    svg = diagram.svg
-    if svg is None:
-        from .display import INSTALL_HINT
-        return _pre(INSTALL_HINT + "\n" + diagram.dot)
-    return f"<div style='overflow-x: auto'>{svg}</div>"
+    return diagram.html()
 
 
 class _View:
