@@ -38,9 +38,9 @@ CAPABILITY_NOTES = {
     "check an ACL": "AccessCheck of a file on the server's machine",
     "open a local resource": "open a file on the server's machine while impersonating",
     "reach another machine": "open a share on a third machine while impersonating",
-    "let the next server go on": "call a server on a third machine asking the SAME level (Kerberos, mutual "
+    "let the next server go on": "call a server on another machine asking the SAME level (Kerberos, mutual "
                                  "authentication; every server trusted for delegation); that server "
-                                 "impersonates and opens a share on a fourth machine",
+                                 "impersonates and opens a share on yet another machine",
 }
 PLACEMENTS = {"local": "server on the client's machine (ncalrpc)",
               "remote": "server on another machine (Kerberos, mutual auth)"}

@@ -103,7 +103,7 @@ def level_matrix_figure(placement: str = "remote"):
         for side in ax.spines.values():
             side.set_visible(False)
         ax.xaxis.tick_top()
-        ax.set_title(f"What the server can do with the client's identity: {PLACEMENTS[placement]}")
+        ax.set_title(f"What the server can do with the client's identity:\n{PLACEMENTS[placement]}")
         fig.text(0.01, 0.0, "\n".join(textwrap.fill(n, 150) for n in _footnotes(placement)), fontsize=8,
                  va="bottom", ha="left")
         fig.get_layout_engine().set(rect=(0, 0.1, 1, 0.9))
