@@ -59,6 +59,7 @@ class _View:
     def __init__(self) -> None:
         self.explanation_pane = W.HTML()
         self.diagram_pane = W.HTML()
+        self.diagram_pane.add_class("rpc-diagram-pane")  # what the browser test watches for the redrawn diagram
         self.explanation = ""
         self.summary = ""
         self.dot = ""
@@ -118,6 +119,7 @@ class LevelExplorer(_View):
             w.observe(lambda _: self.refresh(), names="value")
         self.widget = W.VBox([W.HBox([self.level, self.api]), W.HBox([self.placement, self.provider]),
                               self.matrix_pane, self.diagram_pane, self.explanation_pane])
+        self.widget.add_class("rpc-level-explorer")
         self.refresh()
 
     def set(self, **values: str) -> None:
@@ -212,6 +214,7 @@ class ChainBuilder(_View):
         self.widget = W.VBox([W.HTML("<b>Hops</b> (each server impersonates its caller and opens the file on its "
                                      "machine)"), self.hops_box, self.add_button, accounts, self.diagram_pane,
                               self.explanation_pane])
+        self.widget.add_class("rpc-chain-builder")
         self._quiet = True
         default = hops if hops is not None else (
             HopChoice("server1", level="delegate"), HopChoice("server2", level="impersonate"))
