@@ -196,7 +196,9 @@ def test_level_explorer_follows_its_controls():
     le.set(placement="local", level="impersonate")
     assert le.provider.disabled and "yes  reach another machine" in le.matrix_row
     le.set(api="com", level="default")
-    assert "no   open a local resource" in le.matrix_row and "R6" in le.matrix_row
+    assert "no   open a local resource [R15, R6]" in le.matrix_row
+    le.set(api="rpc", level="anonymous", placement="remote")
+    assert le.matrix_row.startswith("asked anonymous, the server received Identify") and "A2" in le.matrix_row
     with pytest.raises(InvalidValueError):
         le.set(colour="red")
 

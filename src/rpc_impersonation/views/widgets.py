@@ -87,7 +87,8 @@ def explore_level(level: str, api: str, placement: str, provider: str) -> tuple[
     """The capability row (as text), and the chain client -> server opening a local file and a share."""
     cells = [run_capability(what, api=api, level=level, placement=placement, provider=provider)
              for what in CAPABILITIES]
-    row = "\n".join(f"{'yes' if c.allowed else 'no ':3}  {c.capability}: {c.decision.headline}" for c in cells)
+    row = "\n".join(f"{'yes' if c.allowed else 'no ':3}  {c.capability} [{', '.join(c.decision.rules)}]: "
+                    f"{c.decision.cause.sentence}" for c in cells)
     if cells[0].raised:
         row = (f"asked {level}, the server received {cells[0].received}: off ncalrpc the engine raises Anonymous "
                f"to Identify (R7, modelling decision A2)\n") + row
