@@ -48,11 +48,7 @@ def _pre(text: str) -> str:
 
 
 def _svg_html(diagram: Diagram) -> str:
-    svg = diagram.svg
-    if svg is None:
-        from .display import INSTALL_HINT
-        return _pre(INSTALL_HINT + "\n" + diagram.dot)
-    return f"<div style='overflow-x: auto'>{svg}</div>"
+    return diagram.html()
 
 
 class _View:
@@ -63,6 +59,7 @@ class _View:
     def __init__(self) -> None:
         self.explanation_pane = W.HTML()
         self.diagram_pane = W.HTML()
+        self.diagram_pane.add_class("rpc-diagram-pane")  # what the browser test watches for the redrawn diagram
         self.explanation = ""
         self.summary = ""
         self.dot = ""
@@ -90,8 +87,11 @@ def explore_level(level: str, api: str, placement: str, provider: str) -> tuple[
     """The capability row (as text), and the chain client -> server opening a local file and a share."""
     cells = [run_capability(what, api=api, level=level, placement=placement, provider=provider)
              for what in CAPABILITIES]
-    row = "\n".join(f"{'yes' if c.allowed else 'no ':3}  {c.capability}: {c.decision.sentence} "
-                    f"[{', '.join(c.decision.rules)}]" for c in cells)
+    row = "\n".join(f"{'yes' if c.allowed else 'no ':3}  {c.capability} [{', '.join(c.decision.rules)}]: "
+                    f"{c.decision.cause.sentence}" for c in cells)
+    if cells[0].raised:
+        row = (f"asked {level}, the server received {cells[0].received}: off ncalrpc the engine raises Anonymous "
+               f"to Identify (R7, modelling decision A2)\n") + row
     world = capability_world()
     server = "local" if placement == "local" else "remote"
     binding = (Binding.of(protseq="ncalrpc", provider="ntlm" if api == "rpc" else "default", level=level, api=api)
@@ -120,6 +120,7 @@ class LevelExplorer(_View):
             w.observe(lambda _: self.refresh(), names="value")
         self.widget = W.VBox([W.HBox([self.level, self.api]), W.HBox([self.placement, self.provider]),
                               self.matrix_pane, self.diagram_pane, self.explanation_pane])
+        self.widget.add_class("rpc-level-explorer")
         self.refresh()
 
     def set(self, **values: str) -> None:
@@ -214,6 +215,7 @@ class ChainBuilder(_View):
         self.widget = W.VBox([W.HTML("<b>Hops</b> (each server impersonates its caller and opens the file on its "
                                      "machine)"), self.hops_box, self.add_button, accounts, self.diagram_pane,
                               self.explanation_pane])
+        self.widget.add_class("rpc-chain-builder")
         self._quiet = True
         default = hops if hops is not None else (
             HopChoice("server1", level="delegate"), HopChoice("server2", level="impersonate"))
