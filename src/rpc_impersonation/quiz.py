@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .binding import Binding
-from .capabilities import capability_world, run_capability
+from .capabilities import run_capability
 from .chain import Access, Chain, ChainResult, Hop, HopResult, evaluate
 from .constants import ImpLevel
 from .decisions import Decision
@@ -32,8 +32,10 @@ from .rules import RULES
 from .scenarios import load_named
 from .world import ANONYMOUS_LOGON, World
 
-__all__ = ["Misconception", "MISCONCEPTIONS", "Option", "Question", "FORMS", "question", "questions",
-           "question_keys", "who_acts_question", "answer_key"]
+__all__ = ["Misconception", "MISCONCEPTIONS", "Option", "Question", "FORMS", "NEVER", "question", "questions",
+           "question_keys", "answer_key", "describe_binding", "describe_chain", "who_acts_question",
+           "outcome_question", "rule_question", "yes_no_question", "level_question", "token_level_question",
+           "thread_identity_question"]
 
 FORMS = ("multiple choice", "which rule decides", "who does it act as")
 NEVER = "nobody: the request never gets there"
