@@ -62,6 +62,10 @@ MISCONCEPTIONS = _misconceptions(
     ("com-default-fixed", "a COM client that sets no level stays at Identify whatever the administrator set",
      "R6"),
     ("ncalrpc-ends-at-rb", "after the ncalrpc exception's one hop, nothing can carry the identity further", "R23"),
+    ("lost-identity-fails-loudly", "when the identity cannot travel further, the onward call fails with a "
+     "security error instead of arriving as someone else", "A16"),
+    ("early-binding-freezes", "a binding set up before impersonating always carries the server's own identity",
+     "R31"),
     ("one-revert-per-impersonation", "each CoImpersonateClient needs its own CoRevertToSelf", "R37"),
     ("handle-zero-always-works", "RpcImpersonateClient(0) always finds a caller to impersonate", "R10"),
     ("failure-leaves-no-rights", "a failed RpcImpersonateClient leaves the thread with no identity, or as the client",
@@ -168,8 +172,11 @@ def describe_chain(world: World, chain: Chain) -> str:
             what += " without checking the result"
         opens = "" if not hop.access else f" and opens {', '.join(a.resource for a in hop.access)}"
         lead = "Set-up:" if i == 0 else "Then"
+        static = "dynamic" not in hop.binding.describe()  # describe() names dynamic tracking only
+        early = "" if not hop.bound_before_impersonating else (
+            f" ({caller} set up this binding before it impersonated{', with static tracking' if static else ''})")
         sentences.append(f"{lead} {caller} calls {hop.server} ({server.account.qualified} on {server.machine}) "
-                         f"over {describe_binding(hop.binding)}; {hop.server} {what}{opens}.")
+                         f"over {describe_binding(hop.binding)}{early}; {hop.server} {what}{opens}.")
         caller = hop.server
     return " ".join(sentences)
 
@@ -249,10 +256,13 @@ CODE_MEANINGS = {
 }
 
 
-def outcome_question(key: str, prompt: str, decision: Decision, codes: Iterable[str], misconception: str) -> Question:
-    """'What does it return?' with the engine's code among plausible ones."""
+def outcome_question(key: str, prompt: str, decision: Decision, codes: Iterable[str], misconception: str,
+                     rpc_function: bool | None = None) -> Question:
+    """'What does it return?' with the engine's code among plausible ones. ``rpc_function``: name success
+    RPC_S_OK (default: as the decision does)."""
     names = list(dict.fromkeys([*codes, decision.code.name]))
-    success = "RPC_S_OK" if decision.rpc_api else "ERROR_SUCCESS"  # what an RPC function calls success
+    rpc = decision.rpc_api if rpc_function is None else rpc_function
+    success = "RPC_S_OK" if rpc else "ERROR_SUCCESS"  # what an RPC function calls success
     label = {name: success if name == "ERROR_SUCCESS" else name for name in names}
     answer = label[decision.code.name]
     why = _why(decision, MISCONCEPTIONS[misconception].rule)
@@ -457,9 +467,7 @@ def _q03() -> list[Question]:
                          "profile.dat, a file the client may read. What does the open return?", raised,
                          ["ERROR_SUCCESS", "ERROR_ACCESS_DENIED", "ERROR_BAD_IMPERSONATION_LEVEL"],
                          "com-default-fixed"),
-        who_acts_question("03.static-tracking", world, tracking, "server_b", "static-follows-thread",
-                          prompt="server_a set up its binding to server_b, with static identity tracking, before it "
-                                 "impersonated. As whom does server_b act?"),
+        who_acts_question("03.static-tracking", world, tracking, "server_b", "static-follows-thread"),
     ]
 
 
@@ -541,6 +549,10 @@ def _q06() -> list[Question]:
         answer, MISCONCEPTIONS["first-hop-breaks"], decider)
     first = result.hops[0].call
     return [
+        outcome_question("06.symptom",
+                         f"{describe_chain(world, broken)} What does Bob's request end with?",
+                         result.outcome, ["ERROR_SUCCESS", "RPC_S_SEC_PKG_ERROR", "ERROR_ACCESS_DENIED"],
+                         "lost-identity-fails-loudly", rpc_function=False),
         where,
         rule_question("06.why-ntlm",
                       "The browser names the web front end by its IP address and uses Negotiate. The front end "
@@ -569,6 +581,8 @@ def _q07() -> list[Question]:
              "target-need-not-agree",
              "The archive's account does not list the front end in msDS-AllowedToActOnBehalfOfOtherIdentity. As "
              "whom does archive act?"),
+        _who("07.dynamic-bound-early", "identity-tracking", "dynamic-bound-early", "server_b",
+             "early-binding-freezes"),
         outcome_question("07.negotiate-by-ip",
                          "Alice's client uses Negotiate with Delegate and mutual authentication, but names Server A by "
                          "its IP address (no IP SPN). What does the call return?",
