@@ -33,9 +33,9 @@ NO_DEFAULT = object()  # the field has no fixed default (absence means something
 def json_type(value: Any) -> str:
     """The JSON name of a value's type, as an author would say it."""
     if isinstance(value, bool):
-        return "true or false"
+        return "a boolean"
     if value is None:
-        return "null"
+        return "no value"
     if isinstance(value, (int, float)):
         return "a number"
     if isinstance(value, str):
