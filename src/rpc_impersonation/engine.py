@@ -303,13 +303,14 @@ class Engine:
         # 5. Which level arrives? (R7, R30, A2)
         row = ARRIVAL_LEVEL.decide(protseq=binding.protseq, provider=provider, level=level,
                                    bump=opts.legacy_provider_bump)
-        delivered = level if row.effect is None else row.effect
+        no_qos = row.effect == "no qos"  # unauthenticated: the level asked for is never sent (R4)
+        delivered = level if row.effect is None or no_qos else row.effect
         if row.effect is not None:
             reasons.append(_reason(row, ctx))
 
-        # 6. Delegation (R19, R20, R25, A4).
+        # 6. Delegation (R19, R20, R25, A4, M2).
         delegation = "none"
-        if delivered is ImpLevel.DELEGATE:
+        if delivered is ImpLevel.DELEGATE and not no_qos:
             if arrives == "anonymous_logon":
                 delivered, delegation = ImpLevel.IMPERSONATE, "refused"
             else:
@@ -323,7 +324,8 @@ class Engine:
                 session = presented.session
                 tgt = session.s4u is None or session.credentials.usable
                 row = DELEGATION.decide(remote=not local, provider=provider, mutual=mutual, server_trust=trust,
-                                        delegable=presenter.delegable if presenter else False, tgt=tgt)
+                                        delegable=presenter.delegable if presenter else False, tgt=tgt,
+                                        scoped=session.scope is not None)
                 ctx = {**ctx, "server_account": server_acct.qualified if server_acct else server.account.qualified}
                 reasons.append(_reason(row, ctx))
                 delegation = row.effect
