@@ -134,3 +134,12 @@ def test_schema_and_loader_both_accept(case):
     doc = VALID[case](shipped("seed-delegation"))
     assert list(VALIDATOR.iter_errors(doc)) == []
     loads(json.dumps(doc), "x.json").evaluate_all()
+
+
+def test_the_documented_example_is_valid_for_schema_and_loader():
+    text = (SCHEMA_FILE.parent / "scenarios.md").read_text(encoding="utf-8")
+    example = text.split("```json\n", 1)[1].split("```", 1)[0]
+    doc = json.loads(example)
+    assert list(VALIDATOR.iter_errors(doc)) == []
+    scenario = loads(example, "scenarios.md")
+    assert scenario.check() == {"delegated": []}

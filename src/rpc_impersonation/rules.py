@@ -172,7 +172,8 @@ RULES: Mapping[str, Rule] = _rules(
     ("M1", "Servers that require authentication", "A server that insists on authenticated callers (a security "
      "callback) rejects unauthenticated and ANONYMOUS LOGON calls with ERROR_ACCESS_DENIED.", ("RAI", "WASS")),
     ("M2", "Delegation limited to listed computers", "A server account trusted for delegation only to listed "
-     "computers can use a delegated identity towards those computers and no others.", ("SA",)),
+     "computers can use a delegated identity towards those computers and no others, and cannot forward it again.",
+     ("SA",)),
     ("M3", "Outbound identity below Impersonate", "A thread whose token is below Impersonate cannot authenticate "
      "anywhere as that token; the call fails with ERROR_BAD_IMPERSONATION_LEVEL.", ("OTT", "SIL")),
     ("M4", "ACL evaluation", "An access is allowed when an allow entry for the identity (or a group it belongs to) "
