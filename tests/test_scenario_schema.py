@@ -85,6 +85,9 @@ INVALID = {
     "delegate_to a string": (("world", "accounts", 2, "delegate_to"), "SRVB"),
     "domain a number": (("world", "domain"), 1),
     "schema not a string": (("$schema",), 1),
+    "blank principal": (("world", "resources", 0, "allow"), {" ": "read"}),
+    "float hop": (("chains", 1, "expect", "deciding_hop"), 1.5),
+    "nested $schema": (B + ("$schema",), "x"),
 }
 
 

@@ -42,13 +42,15 @@ def json_type(value: Any) -> str:
         return "a string"
     if isinstance(value, list):
         return "a list"
-    return "an object"
+    return "an object" if isinstance(value, dict) else "not a JSON value"
 
 
 def show(value: Any, limit: int = 60) -> str:
     """A value as JSON text, shortened; never a Python class name."""
     text = json.dumps(value, ensure_ascii=True, sort_keys=True)
-    return text if len(text) <= limit else text[:limit - 5] + " ...}"[-(5 if text[0] == "{" else 4):]
+    if len(text) <= limit:
+        return text
+    return text[:limit - 5] + {"{": " ...}", "[": " ...]"}.get(text[0], " ...")
 
 
 class Kind:
@@ -215,7 +217,9 @@ class MapOf(Kind):
     keys: str
 
     def problem(self, value: Any) -> str | None:
-        return None if isinstance(value, dict) else json_type(value)
+        if not isinstance(value, dict):
+            return json_type(value)
+        return "an object with an empty name as a key" if any(not re.search(r"\S", k) for k in value) else None
 
     def describe(self) -> str:
         return f"an object mapping {self.keys} to {self.value.describe()}"

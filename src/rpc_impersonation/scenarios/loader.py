@@ -222,6 +222,8 @@ def loads(text: str, source: str = "<scenario>") -> Scenario:
     """
     if isinstance(text, (bytes, bytearray)):
         text = decode(bytes(text), source)
+    if not isinstance(text, str):
+        raise InvalidValueError("scenario text", type(text).__name__, "a str, or UTF-8 bytes", what="invalid")
     return _Builder(read(text, source)).document()
 
 
