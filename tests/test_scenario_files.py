@@ -257,7 +257,7 @@ def test_a_binding_must_be_an_object(tmp_path, capsys):
 def test_unknown_fields_suggest_the_near_one(tmp_path, capsys):
     doc = _doc()
     doc["world"]["accounts"][1]["senstive"] = True
-    _refused(tmp_path, capsys, doc, "world.accounts[1].senstive", "unknown field 'senstive' in a account object "
+    _refused(tmp_path, capsys, doc, "world.accounts[1].senstive", "unknown field 'senstive' in an account object "
              "(did you mean 'sensitive'?)", at='"senstive"')
 
 

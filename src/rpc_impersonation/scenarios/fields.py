@@ -25,7 +25,7 @@ from ..rules import RULES
 from ..seeds import SEED_STATEMENTS
 
 __all__ = ["Kind", "Text", "Flag", "Choice", "Count", "ListOf", "MapOf", "Nullable", "Rights", "Obj", "Field",
-           "ObjectSpec", "NO_DEFAULT", "SCENARIO", "OBJECTS", "json_type", "show"]
+           "ObjectSpec", "NO_DEFAULT", "SCENARIO", "OBJECTS", "json_type", "show", "with_article"]
 
 NO_DEFAULT = object()  # the field has no fixed default (absence means something the doc text explains)
 
@@ -43,6 +43,10 @@ def json_type(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     return "an object" if isinstance(value, dict) else "not a JSON value"
+
+
+def with_article(noun: str) -> str:
+    return ("an " if noun[0] in "aeiou" else "a ") + noun
 
 
 def show(value: Any, limit: int = 60) -> str:
@@ -311,7 +315,7 @@ class Obj(Kind):
         return None if isinstance(value, dict) else json_type(value)
 
     def describe(self) -> str:
-        return f"a {self.spec.name} object"
+        return f"{with_article(self.spec.name)} object"
 
     def schema(self) -> dict[str, Any]:
         return {"$ref": f"#/$defs/{self.spec.name}"}

@@ -19,7 +19,7 @@ from ..constants import Protseq
 from ..engine import Options
 from ..errors import ImpersonationError, InvalidValueError, ScenarioError
 from ..world import World
-from .fields import SCENARIO, Kind, Nullable, Obj, ObjectSpec, show
+from .fields import SCENARIO, Kind, Nullable, Obj, ObjectSpec, show, with_article
 from .jsontext import MAX_BYTES, JsonText, Path as DocPath, decode, read
 
 __all__ = ["Scenario", "Expectation", "load", "loads", "parse_document"]
@@ -113,11 +113,11 @@ class _Builder:
             if key not in spec.names and key not in spec.extra:
                 near = difflib.get_close_matches(key, spec.names, 1)
                 hint = f" (did you mean {near[0]!r}?)" if near else ""
-                raise self.doc.error(f"unknown field {key!r} in a {spec.name} object{hint}; expected one of "
+                raise self.doc.error(f"unknown field {key!r} in {with_article(spec.name)} object{hint}; expected one of "
                                      f"{', '.join(spec.names)}", path + (key,), key=True)
         for f in spec.fields:
             if f.required and f.name not in node:
-                raise self.doc.error(f"missing required field {f.name!r} of a {spec.name} object: {f.doc}", path)
+                raise self.doc.error(f"missing required field {f.name!r} of {with_article(spec.name)} object: {f.doc}", path)
         for key in spec.extra:
             if key in node and not isinstance(node[key], str):
                 raise self.doc.error(f"{show(node[key])} is not a string; {key} names a JSON Schema (a URL or a "
