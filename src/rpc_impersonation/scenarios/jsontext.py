@@ -31,7 +31,8 @@ MAX_BYTES = 1_048_576
 MAX_DEPTH = 32
 
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?")
-_SPACE = " \t\n\r"
+_SPACE = re.compile(r"[ \t\n\r]*")
+_SURROGATES = re.compile(r"\\u[dD][89abAB]|[\ud800-\udfff]")
 _LITERALS = (("true", True), ("false", False), ("null", None))
 _MAX_DIGITS = 100  # a longer number is no count or level, and int() of thousands of digits is slow or refused
 
@@ -53,16 +54,21 @@ def line_column(text: str, offset: int) -> tuple[int, int]:
 
 @dataclass
 class JsonText:
-    """A parsed document and, for every value and key in it, its offset in the text."""
+    """A parsed document and, for every value and key in it, its offset in the text.
+
+    The offsets are found only when an error needs one (a second, slower pass over the text)."""
 
     value: Any
     text: str
     source: str
-    values: dict[Path, int] = field(default_factory=dict)
+    values: dict[Path, int] | None = None
     keys: dict[Path, int] = field(default_factory=dict)
 
     def where(self, path: Path, *, key: bool = False) -> tuple[int, int]:
         """Line and column of the value at ``path`` (or of its key, with ``key=True``)."""
+        if self.values is None:
+            located = _located(self.text, self.source)
+            self.values, self.keys = located.values, located.keys
         table = self.keys if key and path in self.keys else self.values
         while path and path not in table:
             path = path[:-1]
@@ -77,7 +83,7 @@ class JsonText:
 class _Reader:
     def __init__(self, text: str, source: str) -> None:
         self.text, self.source = text, source
-        self.doc = JsonText(None, text, source)
+        self.doc = JsonText(None, text, source, values={})
 
     def fail(self, message: str, offset: int, path: Path = ()) -> ScenarioError:
         line, column = line_column(self.text, offset)
@@ -85,10 +91,7 @@ class _Reader:
                              column=column)
 
     def skip(self, i: int) -> int:
-        text, n = self.text, len(self.text)
-        while i < n and text[i] in _SPACE:
-            i += 1
-        return i
+        return _SPACE.match(self.text, i).end()
 
     def expect_end(self, i: int) -> None:
         i = self.skip(i)
@@ -187,18 +190,77 @@ class _Reader:
             raise self.fail("malformed JSON: Expecting ',' delimiter or ']'", i, path)
 
 
-def read(text: str, source: str = "<scenario>") -> JsonText:
-    """Parse ``text`` (a leading byte-order mark is skipped), remembering where each value is."""
-    if len(text) > MAX_BYTES:
-        raise ScenarioError(f"the text is {len(text):,} characters long; a scenario may have at most "
-                            f"{MAX_BYTES:,} (documented in docs/scenarios.md)", source=source)
-    if text.startswith("\ufeff"):
-        text = text[1:]
+class _Refused(Exception):
+    """The quick parse met something the strict reader refuses; the strict reader then says where and why."""
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise _Refused
+    return out
+
+
+def _refuse(_: str) -> Any:
+    raise _Refused
+
+
+def _whole(digits: str) -> int:
+    if len(digits) > _MAX_DIGITS:
+        raise _Refused
+    return int(digits)
+
+
+def _fraction(digits: str) -> float:
+    number = float(digits)
+    if len(digits) > _MAX_DIGITS or number in (float("inf"), float("-inf")):
+        raise _Refused
+    return number
+
+
+_QUICK = json.decoder.JSONDecoder(object_pairs_hook=_unique_pairs, parse_constant=_refuse, parse_int=_whole,
+                                  parse_float=_fraction)
+
+
+def _too_deep(value: Any) -> bool:
+    """Whether objects and lists nest more than MAX_DEPTH levels (walked without recursion)."""
+    level = [value]
+    for _ in range(MAX_DEPTH):
+        level = [c for v in level if isinstance(v, (dict, list)) for c in (v.values() if isinstance(v, dict) else v)]
+        if not level:
+            return False
+    return any(isinstance(v, (dict, list)) for v in level)
+
+
+def _located(text: str, source: str) -> JsonText:
+    """The strict reader: slower, but knows where every value is, and raises the located error."""
     reader = _Reader(text, source)
     value, end = reader.value(0, (), 0)
     reader.expect_end(end)
     reader.doc.value = value
     return reader.doc
+
+
+def read(text: str, source: str = "<scenario>") -> JsonText:
+    """Parse ``text`` (a leading byte-order mark is skipped), remembering where each value is.
+
+    A well-formed document is parsed by the C decoder; anything it would accept that the format
+    refuses (duplicate keys, NaN, surrogate escapes, deep nesting), and any error, goes to the
+    strict reader, which names the place."""
+    if len(text) > MAX_BYTES:
+        raise ScenarioError(f"the text is {len(text):,} characters long; a scenario may have at most "
+                            f"{MAX_BYTES:,} (documented in docs/scenarios.md)", source=source)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not _SURROGATES.search(text):
+        try:
+            value = _QUICK.decode(text)
+        except (_Refused, ValueError, RecursionError):
+            pass
+        else:
+            if not _too_deep(value):
+                return JsonText(value, text, source)
+    return _located(text, source)
 
 
 def decode(data: bytes, source: str) -> str:
