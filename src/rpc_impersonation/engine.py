@@ -515,7 +515,7 @@ class ServerThread(ComThreadMixin):
             reasons.append(Reason("R11", f"Nothing changed: the thread still acts as {self.acting_as}."))
         else:
             code = ErrorCode.ERROR_SUCCESS
-            self.thread_token = None
+            self.thread_token, self.com_depth = None, 0  # a revert ends stacked COM impersonations too (R12)
         return self._record(ImpersonationResult(action=api, code=code, rules=_rules_of(reasons),
                                                 sentence=reasons[0].sentence if code else reasons[0].sentence,
                                                 reasons=tuple(reasons), rpc_api=True, token=self.thread_token,
