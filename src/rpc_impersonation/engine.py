@@ -26,10 +26,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .binding import Binding
-from .com import ComThreadMixin, co_initialize_security, com_call
+from .com import ComThreadMixin, co_initialize_security, com_call, proxy_cloaking
 from .kerberos import S4U, s4u_decision
-from .constants import (ApiFamily, ErrorCode, ImpLevel, Protseq, Provider, Right, TargetName, TokenLevel, Tracking,
-                        parse)
+from .constants import (ApiFamily, Cloaking, ErrorCode, ImpLevel, Protseq, Provider, Right, TargetName, TokenLevel,
+                        Tracking, parse)
 from .decisions import AccessDecision, CallDecision, Decision, ImpersonationResult, Reason
 from .errors import InvalidValueError
 from .rules import Row
@@ -521,7 +521,7 @@ class ServerThread(ComThreadMixin):
             reasons.append(Reason("R11", f"Nothing changed: the thread still acts as {self.acting_as}."))
         else:
             code = ErrorCode.ERROR_SUCCESS
-            self.thread_token = None
+            self.thread_token, self.com_depth = None, 0  # a revert ends stacked COM impersonations too (R12)
         return self._record(ImpersonationResult(action=api, code=code, rules=_rules_of(reasons),
                                                 sentence=reasons[0].sentence if code else reasons[0].sentence,
                                                 reasons=tuple(reasons), rpc_api=True, token=self.thread_token,
@@ -646,10 +646,15 @@ class ServerThread(ComThreadMixin):
 
     # --- calling onward ---------------------------------------------------------------------------------
     def bind(self, server: str, binding: Binding) -> BindingHandle:
-        """Create a binding handle; with static tracking and an SSP the identity is captured now (R31)."""
+        """Create a binding handle (plain RPC) or obtain a proxy (COM) and capture the outbound identity now
+        where the rules say so: static SSP tracking (R31), static cloaking set on the proxy's blanket (R32).
+        Transport-level static tracking and static cloaking from CoInitializeSecurity capture at the first call."""
         self._world.get_process(server)
         handle = BindingHandle(self.engine._next(), server, binding)
-        if binding.qos.tracking is Tracking.STATIC and binding.provider is not Provider.NONE:
+        if binding.api is not ApiFamily.RPC:
+            if proxy_cloaking(self.engine, self.process.name, binding) == (Cloaking.STATIC, "blanket"):
+                handle.captured = self.effective_token
+        elif binding.qos.tracking is Tracking.STATIC and binding.provider is not Provider.NONE:
             handle.captured = self.effective_token
         return handle
 
@@ -660,8 +665,9 @@ class ServerThread(ComThreadMixin):
         com = binding if isinstance(server, str) else server.binding
         if com is not None and com.api is not ApiFamily.RPC:
             if isinstance(server, BindingHandle):
-                if server.captured is None:
-                    server.captured = self.effective_token
+                cloaking, _ = proxy_cloaking(self.engine, self.process.name, server.binding)
+                if cloaking is Cloaking.STATIC and server.captured is None:
+                    server.captured = self.effective_token  # static cloaking from CoInitializeSecurity: first call
                 return com_call(self, server.server, server.binding, captured=server.captured)
             return com_call(self, server, binding)
         if isinstance(server, BindingHandle):
@@ -671,8 +677,9 @@ class ServerThread(ComThreadMixin):
             presented = handle.captured if handle.binding.qos.tracking is Tracking.STATIC else self.effective_token
             served = self.engine.connect(self.process, presented, handle.server, handle.binding)
             if presented is not self.effective_token and presented.user != self.effective_token.user:
+                when = "when it was set up" if handle.binding.provider is not Provider.NONE else "at its first call"
                 why = Reason("R31", f"The binding to {handle.server} uses static identity tracking and captured "
-                                    f"{presented.user} when it was set up, so the call carries {presented.user}, "
+                                    f"{presented.user} {when}, so the call carries {presented.user}, "
                                     f"not {self.effective_token.user}, the identity the thread has now.")
                 decision = replace(served.decision, reasons=(why, *served.decision.reasons),
                                    rules=("R31", *served.decision.rules))
