@@ -1,6 +1,8 @@
 """COM's security blanket and cloaking. BEYOND THE SEEDS: the two seed documents stop at levels and
-delegation; this module adds R32-R38 of the facts sheet and plugs into the core at one point
-(``ServerThread.call`` hands COM bindings to :func:`com_call`).
+delegation; this module adds R32-R38 of the facts sheet. It is a plug-in: it registers with
+:data:`plugins.REGISTRY` (COM and COM+ calls and bindings, the thread operations CoImpersonateClient
+and CoRevertToSelf, the engine operation CoInitializeSecurity, its hooks at a revert and at the end of a
+call, and its tables); the core never imports it.
 
 * ``CoInitializeSecurity`` sets a process's defaults once (a second call: RPC_E_TOO_LATE; DEFAULT
   level or both cloaking flags: E_INVALIDARG).
@@ -18,24 +20,25 @@ Taught in notebooks/07_beyond_the_seeds.ipynb.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .binding import Binding
 from .constants import ApiFamily, AuthnLevel, Cloaking, ErrorCode, ImpLevel, Provider, parse
-from .decisions import Decision, ImpersonationResult, Reason
-
+from .decisions import CallDecision, Decision, ImpersonationResult
+from .plugins import REGISTRY
+from .reason import Reason
 from .rules import DecisionTable, Row
+from .thread import BindingHandle, EngineCore, ServedCall, ServerThread
 from .tokens import Credentials, LogonSession, Token
 
-if TYPE_CHECKING:
-    from .engine import ServedCall, ServerThread
-
-__all__ = ["ComSecurity", "co_initialize_security", "proxy_cloaking", "com_call", "ComThreadMixin", "COM_TABLES"]
+__all__ = ["ComSecurity", "co_initialize_security", "proxy_cloaking", "com_call", "co_impersonate_client", "co_revert_to_self",
+           "COM_TABLES"]
 
 B = (True, False)
 _CTX = ("caller", "server", "client", "process_identity", "cloaking", "level", "authn", "server_authn")
 
 
-def _table(name, facts, rows, ordered=True):
+def _table(name: str, facts: dict[str, Any], rows: list[Row], ordered: bool = True) -> DecisionTable:
     return DecisionTable(name, facts, rows, ordered=ordered, context=_CTX)
 
 
@@ -126,7 +129,7 @@ class ComSecurity:
     cloaking: Cloaking
 
 
-def co_initialize_security(engine, process: str, level: object = "identify", authn_level: object = "connect",
+def co_initialize_security(engine: EngineCore, process: str, level: object = "identify", authn_level: object = "connect",
                            cloaking: object = "none") -> Decision:
     """CoInitializeSecurity for ``process`` (R6, R35)."""
     proc = engine.world.get_process(process)
@@ -135,37 +138,34 @@ def co_initialize_security(engine, process: str, level: object = "identify", aut
     cloak = parse(Cloaking, cloaking, "cloaking")
     if cloak is Cloaking.DEFAULT:
         cloak = Cloaking.NONE
-    row = CO_INIT.decide(already=proc.name in engine.com_security, level_default=lvl is ImpLevel.DEFAULT,
+    row = CO_INIT.decide(already=proc.name in _settings(engine), level_default=lvl is ImpLevel.DEFAULT,
                          both_cloaking=cloak is Cloaking.BOTH)
     sentence = row.sentence.format(caller=proc.name, server="", client="", process_identity="",
                                    cloaking=cloak.value, level=lvl.key, authn=alvl.key, server_authn="")
     code = row.effect if isinstance(row.effect, ErrorCode) else ErrorCode.ERROR_SUCCESS
     if code is ErrorCode.ERROR_SUCCESS:
-        engine.com_security[proc.name] = ComSecurity(lvl, alvl, cloak)
+        _settings(engine)[proc.name] = ComSecurity(lvl, alvl, cloak)
     return Decision(action=f"CoInitializeSecurity in {proc.name}", code=code, rules=(row.rule,), sentence=sentence,
                     reasons=(Reason(row.rule, sentence),), com_api=True)
 
 
-def proxy_cloaking(engine, process: str, binding) -> tuple[Cloaking, str]:
+def proxy_cloaking(engine: EngineCore, process: str, binding: Binding) -> tuple[Cloaking, str]:
     """A proxy's cloaking and where it comes from: ``"blanket"`` (CoSetProxyBlanket set it) or ``"process"``
     (CoInitializeSecurity's, or the API family's default). Static cloaking captures at SetBlanket time in the
     first case and at the proxy's first call in the second (R32)."""
     if binding.cloaking is not Cloaking.DEFAULT:
         return binding.cloaking, "blanket"
-    own = engine.com_security.get(process)
+    own = _settings(engine).get(process)
     if own is not None and binding.api is ApiFamily.COM:
         return own.cloaking, "process"
     return binding.effective_cloaking, "process"
 
 
-def com_call(thread: ServerThread, server: str, binding, captured: Token | None = None) -> ServedCall:
+def com_call(thread: ServerThread, server: str, binding: Binding, captured: Token | None = None) -> ServedCall:
     """A COM call from ``thread``: blanket, cloaking and authentication level, then the core's call."""
-    from .engine import ServedCall
-    from .decisions import CallDecision
-
     engine, world = thread.engine, thread.engine.world
     reasons: list[Reason] = []
-    own = engine.com_security.get(thread.process.name)
+    own = _settings(engine).get(thread.process.name)
     if own is not None and binding.qos.level is ImpLevel.DEFAULT:
         binding = binding.with_(level=own.level.key)
         reasons.append(Reason("R6", f"{thread.process.name} set level {own.level.key} with CoInitializeSecurity, "
@@ -210,7 +210,7 @@ def com_call(thread: ServerThread, server: str, binding, captured: Token | None 
 
     # Authentication level (R34): a level left to COM is the higher of client and server; a level set on the
     # blanket is used as given, and the server refuses it if it is lower than its own. NONE: no authentication.
-    theirs = engine.com_security.get(target.name)
+    theirs = _settings(engine).get(target.name)
     server_level = theirs.authn_level if theirs is not None else AuthnLevel.CONNECT
     explicit = binding.authn_level is not AuthnLevel.DEFAULT
     mine = binding.authn_level if explicit else (own.authn_level if own is not None else AuthnLevel.CONNECT)
@@ -233,58 +233,99 @@ def com_call(thread: ServerThread, server: str, binding, captured: Token | None 
     return ServedCall(decision, served.thread)
 
 
-class ComThreadMixin:
-    """CoImpersonateClient / CoRevertToSelf for server threads serving COM calls (R36-R38)."""
-
-    com_depth: int = 0
-
-    def _com_call(self) -> bool:
-        call = self.call_decision
-        return call is not None and not self.ended and call.com_api
-
-    def co_impersonate_client(self) -> ImpersonationResult:
-        """CoImpersonateClient: S_OK or E_FAIL; impersonations stack until one CoRevertToSelf (R36, R37)."""
-        call = self.call_decision
-        row = CO_IMPERSONATE.decide(com_call=self._com_call(), authenticated=bool(call and call.context))
-        ctx = {"caller": call.caller if call else "", "server": self.process.name, "process_identity": "",
-               "cloaking": "", "level": "", "client": call.context.user if call and call.context else ""}
-        if isinstance(row.effect, ErrorCode):
-            sentence = row.sentence.format(**ctx)
-            reasons = (Reason(row.rule, sentence), Reason("R11", f"The thread still acts as {self.acting_as}."))
-            return self._record(ImpersonationResult(action="CoImpersonateClient", code=row.effect,
-                                                    rules=("R36", "R11"), sentence=sentence, reasons=reasons,
-                                                    com_api=True, token=self.thread_token, acting_as=self.acting_as))
-        result = self.rpc_impersonate_client()
-        if result.ok:
-            self.com_depth += 1
-        return self._record(replace(self.history.pop(), action="CoImpersonateClient", com_api=True, rpc_api=False))
-
-    def co_revert_to_self(self) -> ImpersonationResult:
-        """CoRevertToSelf: one call ends every stacked impersonation (R37); without a COM call it fails (E_FAIL)."""
-        row = CO_REVERT.decide(com_call=self._com_call())
-        if isinstance(row.effect, ErrorCode):
-            sentence = row.sentence.format(client=self.acting_as)
-            return self._record(ImpersonationResult(action="CoRevertToSelf", code=row.effect, rules=(row.rule,),
-                                                    sentence=sentence, reasons=(Reason(row.rule, sentence),),
-                                                    com_api=True, token=self.thread_token, acting_as=self.acting_as))
-        depth, self.com_depth = self.com_depth, 0
-        self.thread_token = None
-        sentence = (f"One CoRevertToSelf ended all {depth} impersonations; the thread is {self.acting_as} again."
-                    if depth > 1 else row.sentence.format(client=self.acting_as))
-        return self._record(ImpersonationResult(action="CoRevertToSelf", code=ErrorCode.ERROR_SUCCESS, rules=("R37",),
-                                                sentence=sentence, reasons=(Reason("R37", sentence),), com_api=True,
-                                                token=None, acting_as=self.acting_as))
-
-    def _com_end_of_call(self) -> Decision | None:
-        """COM reverts by itself when the method returns (R38); None for plain RPC calls."""
-        call = self.call_decision
-        if call is None or not getattr(call, "com_api", False):
-            return None
-        was = self.thread_token.user if self.thread_token is not None else None
-        self.thread_token, self.com_depth = None, 0
-        sentence = (f"The method returned while impersonating {was}; COM reverted the thread automatically."
-                    if was else "The method returned; COM's call is over.")
-        return Decision(action="end of call", code=ErrorCode.ERROR_SUCCESS, rules=("R38",), sentence=sentence,
-                        reasons=(Reason("R38", sentence),), com_api=True)
+def _settings(engine: EngineCore) -> dict[str, ComSecurity]:
+    """What CoInitializeSecurity set, per process, in this engine."""
+    return engine.state["com_security"]  # type: ignore[no-any-return]
 
 
+def _com_call_served(thread: ServerThread) -> bool:
+    call = thread.call_decision
+    return call is not None and not thread.ended and call.com_api
+
+
+def co_impersonate_client(thread: ServerThread) -> ImpersonationResult:
+    """CoImpersonateClient: S_OK or E_FAIL; impersonations stack until one CoRevertToSelf (R36, R37)."""
+    call = thread.call_decision
+    row = CO_IMPERSONATE.decide(com_call=_com_call_served(thread), authenticated=bool(call and call.context))
+    ctx = {"caller": call.caller if call else "", "server": thread.process.name, "process_identity": "",
+           "cloaking": "", "level": "", "client": call.context.user if call and call.context else ""}
+    if isinstance(row.effect, ErrorCode):
+        sentence = row.sentence.format(**ctx)
+        reasons = (Reason(row.rule, sentence), Reason("R11", f"The thread still acts as {thread.acting_as}."))
+        return thread._record(ImpersonationResult(  # type: ignore[return-value]
+            action="CoImpersonateClient", code=row.effect, rules=("R36", "R11"), sentence=sentence, reasons=reasons,
+            com_api=True, token=thread.thread_token, acting_as=thread.acting_as))
+    result = thread.rpc_impersonate_client()
+    if result.ok:
+        thread.state["com_depth"] += 1
+    return thread._record(replace(thread.history.pop(), action="CoImpersonateClient",  # type: ignore[return-value]
+                                  com_api=True, rpc_api=False))
+
+
+def co_revert_to_self(thread: ServerThread) -> ImpersonationResult:
+    """CoRevertToSelf: one call ends every stacked impersonation (R37); without a COM call it fails (E_FAIL)."""
+    row = CO_REVERT.decide(com_call=_com_call_served(thread))
+    if isinstance(row.effect, ErrorCode):
+        sentence = row.sentence.format(client=thread.acting_as)
+        return thread._record(ImpersonationResult(  # type: ignore[return-value]
+            action="CoRevertToSelf", code=row.effect, rules=(row.rule,), sentence=sentence,
+            reasons=(Reason(row.rule, sentence),), com_api=True, token=thread.thread_token,
+            acting_as=thread.acting_as))
+    depth, thread.state["com_depth"] = thread.state["com_depth"], 0
+    thread.thread_token = None
+    sentence = (f"One CoRevertToSelf ended all {depth} impersonations; the thread is {thread.acting_as} again."
+                if depth > 1 else row.sentence.format(client=thread.acting_as))
+    return thread._record(ImpersonationResult(  # type: ignore[return-value]
+        action="CoRevertToSelf", code=ErrorCode.ERROR_SUCCESS, rules=("R37",), sentence=sentence,
+        reasons=(Reason("R37", sentence),), com_api=True, token=None, acting_as=thread.acting_as))
+
+
+def _end_of_call(thread: ServerThread) -> Decision | None:
+    """COM reverts by itself when the method returns (R38); None for plain RPC calls."""
+    call = thread.call_decision
+    if call is None or not call.com_api:
+        return None
+    was = thread.thread_token.user if thread.thread_token is not None else None
+    thread.thread_token, thread.state["com_depth"] = None, 0
+    sentence = (f"The method returned while impersonating {was}; COM reverted the thread automatically."
+                if was else "The method returned; COM's call is over.")
+    return Decision(action="end of call", code=ErrorCode.ERROR_SUCCESS, rules=("R38",), sentence=sentence,
+                    reasons=(Reason("R38", sentence),), com_api=True)
+
+
+def _on_revert(thread: ServerThread) -> None:
+    thread.state["com_depth"] = 0  # a revert ends stacked COM impersonations too (R12)
+
+
+def _call(thread: ServerThread, server: str | BindingHandle, binding: Binding) -> ServedCall:
+    """A COM call through a proxy (a binding handle) or straight to a server by name."""
+    if isinstance(server, BindingHandle):
+        cloaking, _ = proxy_cloaking(thread.engine, thread.process.name, server.binding)
+        if cloaking is Cloaking.STATIC and server.captured is None:
+            server.captured = thread.effective_token  # static cloaking from CoInitializeSecurity: first call
+        return com_call(thread, server.server, server.binding, captured=server.captured)
+    return com_call(thread, server, binding)
+
+
+def _bind(thread: ServerThread, handle: BindingHandle) -> None:
+    """Static cloaking set with CoSetProxyBlanket captures the identity when the proxy is set up (R32)."""
+    if proxy_cloaking(thread.engine, thread.process.name, handle.binding) == (Cloaking.STATIC, "blanket"):
+        handle.captured = thread.effective_token
+
+
+def register() -> None:
+    """Attach COM to the core (idempotent)."""
+    for api in (ApiFamily.COM, ApiFamily.COMPLUS):
+        REGISTRY.call_handlers[api] = _call
+        REGISTRY.bind_hooks[api] = _bind
+    REGISTRY.thread_operations.update(co_impersonate_client=co_impersonate_client,
+                                      co_revert_to_self=co_revert_to_self)
+    REGISTRY.thread_state["com_depth"] = int
+    REGISTRY.engine_operations["co_initialize_security"] = co_initialize_security
+    REGISTRY.engine_state["com_security"] = dict
+    REGISTRY.add_hook(REGISTRY.end_of_call, _end_of_call)
+    REGISTRY.add_hook(REGISTRY.on_revert, _on_revert)
+    REGISTRY.add_tables(*COM_TABLES)
+
+
+register()
