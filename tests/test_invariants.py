@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 
 from rpc_impersonation.binding import Binding
 from rpc_impersonation.chain import evaluate
+from rpc_impersonation.constants import ErrorCode, ImpLevel, Provider, TokenLevel
 from rpc_impersonation.engine import Engine
 from rpc_impersonation.scenarios import seed_delegation_world
-from rpc_impersonation.constants import ErrorCode, ImpLevel, Provider, TokenLevel
 from rpc_impersonation.space import HOP_OPTIONS, ChainConfig, ChainSpace, walk
 from rpc_impersonation.world import ANONYMOUS_LOGON
 

@@ -23,8 +23,19 @@ from .options import Options
 from .plugins import REGISTRY
 from .reason import Reason
 from .rules import Row
-from .tables import (ARRIVAL_LEVEL, CONTEXT_FIELDS, CREDENTIALS, DELEGATION, DELEGATION_REFUSED, LEVEL_DEFAULT,
-                     MUTUAL_AUTH, NTLM_ALLOWED, OUTBOUND, PROVIDER, SERVER_GATE)
+from .tables import (
+    ARRIVAL_LEVEL,
+    CONTEXT_FIELDS,
+    CREDENTIALS,
+    DELEGATION,
+    DELEGATION_REFUSED,
+    LEVEL_DEFAULT,
+    MUTUAL_AUTH,
+    NTLM_ALLOWED,
+    OUTBOUND,
+    PROVIDER,
+    SERVER_GATE,
+)
 from .tokens import Credentials, LogonSession, Token
 from .world import ANONYMOUS_LOGON, Account, Machine, Process, World
 
@@ -221,7 +232,7 @@ def mutual_authentication(f: CallFacts, s: CallState) -> ErrorCode | None:
     s.mutual, error = row.effect
     if qos.mutual_auth or row.rule != "R21" or error:
         s.note(row)
-    return error
+    return error  # type: ignore[no-any-return]
 
 
 def arriving_level(f: CallFacts, s: CallState) -> ErrorCode | None:

@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(run=_rules)
     args = parser.parse_args(argv)
     try:
-        return args.run(args)
+        return int(args.run(args))
     except ImpersonationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

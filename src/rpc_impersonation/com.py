@@ -192,6 +192,7 @@ def com_call(thread: ServerThread, server: str, binding: Binding, captured: Toke
         return refuse("CoSetProxyBlanket", row.effect, [Reason(row.rule, row.sentence.format(**ctx))])
 
     # Which identity goes out (R32)?
+    explicit: Token | None = None
     if binding.auth_identity:
         account = world.get_account(binding.auth_identity)
         explicit = Token(account.qualified, LogonSession(account.qualified, thread.process.machine,
@@ -199,8 +200,9 @@ def com_call(thread: ServerThread, server: str, binding: Binding, captured: Toke
     row = COM_IDENTITY.decide(cloaking=Cloaking.NONE if cloaking is Cloaking.BOTH else cloaking,
                               explicit=bool(binding.auth_identity), impersonating=thread.impersonating,
                               source=source)
-    presented = {"explicit": explicit if binding.auth_identity else None, "process": thread.process_token,
-                 "thread": thread.effective_token, "captured": captured or thread.effective_token}[row.effect]
+    presented = {"explicit": explicit, "process": thread.process_token, "thread": thread.effective_token,
+                 "captured": captured or thread.effective_token}[row.effect]
+    assert presented is not None  # COM_IDENTITY picks "explicit" only when an identity was given
     ctx["client"] = presented.user
     sentence = row.sentence.format(**ctx)
     now = thread.effective_token.user
@@ -212,10 +214,10 @@ def com_call(thread: ServerThread, server: str, binding: Binding, captured: Toke
     # blanket is used as given, and the server refuses it if it is lower than its own. NONE: no authentication.
     theirs = _settings(engine).get(target.name)
     server_level = theirs.authn_level if theirs is not None else AuthnLevel.CONNECT
-    explicit = binding.authn_level is not AuthnLevel.DEFAULT
-    mine = binding.authn_level if explicit else (own.authn_level if own is not None else AuthnLevel.CONNECT)
-    negotiated = mine if explicit else max(mine, server_level)
-    row = COM_AUTHN_LEVEL.decide(explicit=explicit, below=mine < server_level)
+    as_set = binding.authn_level is not AuthnLevel.DEFAULT
+    mine = binding.authn_level if as_set else (own.authn_level if own is not None else AuthnLevel.CONNECT)
+    negotiated = mine if as_set else max(mine, server_level)
+    row = COM_AUTHN_LEVEL.decide(explicit=as_set, below=mine < server_level)
     ctx.update(authn=negotiated.key, server_authn=server_level.key)
     reasons.append(Reason(row.rule, row.sentence.format(**ctx), row.decisive))
     if isinstance(row.effect, ErrorCode):
@@ -252,14 +254,14 @@ def co_impersonate_client(thread: ServerThread) -> ImpersonationResult:
     if isinstance(row.effect, ErrorCode):
         sentence = row.sentence.format(**ctx)
         reasons = (Reason(row.rule, sentence), Reason("R11", f"The thread still acts as {thread.acting_as}."))
-        return thread._record(ImpersonationResult(  # type: ignore[return-value]
+        return thread._record(ImpersonationResult(
             action="CoImpersonateClient", code=row.effect, rules=("R36", "R11"), sentence=sentence, reasons=reasons,
             com_api=True, token=thread.thread_token, acting_as=thread.acting_as))
     result = thread.rpc_impersonate_client()
     if result.ok:
         thread.state["com_depth"] += 1
-    return thread._record(replace(thread.history.pop(), action="CoImpersonateClient",  # type: ignore[return-value]
-                                  com_api=True, rpc_api=False))
+    thread.history.pop()  # recorded once, as CoImpersonateClient
+    return thread._record(replace(result, action="CoImpersonateClient", com_api=True, rpc_api=False))
 
 
 def co_revert_to_self(thread: ServerThread) -> ImpersonationResult:
@@ -267,7 +269,7 @@ def co_revert_to_self(thread: ServerThread) -> ImpersonationResult:
     row = CO_REVERT.decide(com_call=_com_call_served(thread))
     if isinstance(row.effect, ErrorCode):
         sentence = row.sentence.format(client=thread.acting_as)
-        return thread._record(ImpersonationResult(  # type: ignore[return-value]
+        return thread._record(ImpersonationResult(
             action="CoRevertToSelf", code=row.effect, rules=(row.rule,), sentence=sentence,
             reasons=(Reason(row.rule, sentence),), com_api=True, token=thread.thread_token,
             acting_as=thread.acting_as))
@@ -275,7 +277,7 @@ def co_revert_to_self(thread: ServerThread) -> ImpersonationResult:
     thread.thread_token = None
     sentence = (f"One CoRevertToSelf ended all {depth} impersonations; the thread is {thread.acting_as} again."
                 if depth > 1 else row.sentence.format(client=thread.acting_as))
-    return thread._record(ImpersonationResult(  # type: ignore[return-value]
+    return thread._record(ImpersonationResult(
         action="CoRevertToSelf", code=ErrorCode.ERROR_SUCCESS, rules=("R37",), sentence=sentence,
         reasons=(Reason("R37", sentence),), com_api=True, token=None, acting_as=thread.acting_as))
 

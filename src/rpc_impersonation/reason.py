@@ -23,12 +23,18 @@ class Reason:
 
     __slots__ = ("rule", "decisive", "_sentence", "_template", "_values")
 
+    rule: str
+    decisive: bool
+    _sentence: str | None
+    _template: str | None
+    _values: Mapping[str, Any] | None
+
     def __init__(self, rule: str, sentence: str, decisive: bool = True) -> None:
         self.rule, self.decisive, self._sentence = rule, decisive, sentence
         self._template = self._values = None
 
     @classmethod
-    def from_template(cls, rule: str, template: str, values: Mapping[str, Any], decisive: bool = True) -> "Reason":
+    def from_template(cls, rule: str, template: str, values: Mapping[str, Any], decisive: bool = True) -> Reason:
         """A reason whose sentence is ``template.format_map(values)``; ``values`` must not change afterwards."""
         reason = cls.__new__(cls)
         reason.rule, reason.decisive, reason._sentence = rule, decisive, None
@@ -38,6 +44,7 @@ class Reason:
     @property
     def sentence(self) -> str:
         if self._sentence is None:
+            assert self._template is not None and self._values is not None
             self._sentence = self._template.format_map(self._values)
             self._template = self._values = None
         return self._sentence

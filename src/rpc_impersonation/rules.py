@@ -53,10 +53,10 @@ ROLES = ("cause", "consequence", "remark")
 _ROLE_OF = {"R10": "consequence", "R20": "consequence", "R40": "consequence", "A6": "remark"}
 
 
-def _rules(*rows: tuple) -> dict[str, Rule]:
+def _rules(*rows: tuple[Any, ...]) -> dict[str, Rule]:
     out: dict[str, Rule] = {}
     for r in rows:
-        item = Rule(*r, role=_ROLE_OF.get(r[0], "cause"))
+        item = Rule(*r, role=_ROLE_OF.get(r[0], "cause"))  # type: ignore[misc]  # rows give 3-5 fields, never a role
         if item.id in out:
             raise RuleTableError(f"rule id {item.id} is defined twice")
         out[item.id] = item

@@ -30,6 +30,7 @@ import itertools
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from .binding import Binding
 from .chain import Access, Chain, Hop
@@ -158,7 +159,7 @@ class ChainSpace:
 
     @property
     def size(self) -> int:
-        return len(self.options) ** self.hops * 4
+        return int(len(self.options) ** self.hops * 4)
 
     @property
     def engine_options(self):
@@ -180,10 +181,10 @@ class ChainSpace:
         w.process("client_carol", on="M0", runs_as="carol")
         for m in machines:
             w.resource(f"file@{m}", on=m, allow={"alice": "read", "carol": "read"})
-        settings = {"u": {}, "t": {"trusted_for_delegation": True}, "k": {"delegate_to": [CONSTRAINED_TO]},
+        settings: dict[str, dict[str, Any]] = {"u": {}, "t": {"trusted_for_delegation": True}, "k": {"delegate_to": [CONSTRAINED_TO]},
                     "p": {"delegate_to": [CONSTRAINED_TO], "trusted_to_auth_for_delegation": True}, "r": {}}
         for name, m, kind in servers:
-            listed = {"allowed_to_act_for": rbcd} if m == CONSTRAINED_TO else {}
+            listed: dict[str, Any] = {"allowed_to_act_for": rbcd} if m == CONSTRAINED_TO else {}
             w.account(f"svc_{name}", **settings[kind], **listed)
             w.process(name, on=m, runs_as=f"svc_{name}")
         return w

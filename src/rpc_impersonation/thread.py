@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from .binding import Binding
 from .call import context, level_of, origin, reason_of, rules_of, usable
@@ -21,6 +21,8 @@ from .rules import Row
 from .tables import ACCESS_CHECK, IMPERSONATE, OPEN_THREAD_TOKEN, OUTBOUND, REVERT
 from .tokens import Credentials, LogonSession, Token
 from .world import ANONYMOUS_LOGON, Process, Resource, World
+
+D = TypeVar("D", bound=Decision)
 
 __all__ = ["ServerThread", "ServedCall", "CallHandle", "BindingHandle", "EngineCore"]
 
@@ -69,11 +71,18 @@ class ServedCall:
     """A call that was made: the engine's decision and, if the server got to run, the thread serving it."""
 
     decision: CallDecision
-    thread: "ServerThread | None"
+    thread: ServerThread | None
 
     @property
     def ok(self) -> bool:
         return self.decision.ok
+
+    def require_thread(self) -> ServerThread:
+        """The thread serving the call; a clear error when the call was refused and no server thread ran."""
+        if self.thread is None:
+            raise InvalidValueError("call", self.decision.action, "a call that succeeded (this one was refused: "
+                                    f"{self.decision.code_name})", what="refused")
+        return self.thread
 
 
 class ServerThread:
@@ -133,11 +142,11 @@ class ServerThread:
                           "machine": self.process.machine, "caller_machine": call.caller_machine if call else "",
                           **extra})
 
-    def _record(self, decision: Decision) -> Decision:
+    def _record(self, decision: D) -> D:
         self.history.append(decision)
         return decision
 
-    def _classify(self, handle: object) -> tuple[str, "ServerThread | None"]:
+    def _classify(self, handle: object) -> tuple[str, ServerThread | None]:
         if handle is None or (isinstance(handle, int) and not isinstance(handle, bool) and handle == 0):
             return ("no call", None) if self.call_handle is None or self.ended else ("own call", self)
         if isinstance(handle, CallHandle):
@@ -169,18 +178,17 @@ class ServerThread:
         row = IMPERSONATE.decide(handle=kind, context=ctx_kind,
                                  privilege=self.process.impersonate_privilege or same)
         token = None
-        if row.effect in ("ok", "identify") and context is not None:
+        if row.effect in ("ok", "identify") and context is not None and context.level is not None:
             level = context.level if row.effect == "ok" else min(context.level, TokenLevel.IDENTIFICATION)
             token = Token(context.user, context.session, level)
         anonymous = token is not None and token.level is TokenLevel.ANONYMOUS  # names nobody (R15, R30)
-        ctx = self._ctx(client="an anonymous caller" if anonymous else context.visible_identity if context else "nobody",
-                        handle=repr(handle),
-                        caller=call.caller if call else "(none)",
-                        level=token.level.label if token else "")
+        client = "an anonymous caller" if anonymous else context.visible_identity if context else "nobody"
+        ctx = self._ctx(client=client, handle=repr(handle), caller=call.caller if call else "(none)",
+                        level=token.level.label if token and token.level else "")
         reasons = [reason_of(row, ctx)]
-        if token is not None:
-            origin = context.origin + ((reasons[0],) if row.effect == "identify" else ())
-            token = Token(token.user, token.session, token.level, origin)
+        if token is not None and context is not None:
+            because = context.origin + ((reasons[0],) if row.effect == "identify" else ())
+            token = Token(token.user, token.session, token.level, because)
         if token is None:
             code = row.effect
             self.impersonation_failed = True
@@ -231,7 +239,7 @@ class ServerThread:
         self.ended = True
         self.engine.active.pop(self.call_handle.number, None)
         for hook in REGISTRY.end_of_call:  # COM reverts by itself when the method returns (R38)
-            ended = hook(self)
+            ended: Decision | None = hook(self)
             if ended is not None:
                 return self._record(ended)
         if self.thread_token is not None:
@@ -372,7 +380,7 @@ class ServerThread:
             handle = server
             if handle.binding.qos.tracking is Tracking.STATIC and handle.captured is None:
                 handle.captured = self.effective_token  # transport-level static: first call (R31)
-            presented = handle.captured if handle.binding.qos.tracking is Tracking.STATIC else self.effective_token
+            presented = handle.captured if handle.captured is not None else self.effective_token
             served = self.engine.connect(self.process, presented, handle.server, handle.binding)
             if presented is not self.effective_token and presented.user != self.effective_token.user:
                 when = "when it was set up" if handle.binding.provider is not Provider.NONE else "at its first call"

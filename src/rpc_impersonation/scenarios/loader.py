@@ -20,7 +20,8 @@ from ..engine import Options
 from ..errors import ImpersonationError, InvalidValueError, ScenarioError
 from ..world import World
 from .fields import SCENARIO, Kind, Nullable, Obj, ObjectSpec, show, with_article
-from .jsontext import MAX_BYTES, JsonText, Path as DocPath, decode, read
+from .jsontext import MAX_BYTES, JsonText, decode, read
+from .jsontext import Path as DocPath
 
 __all__ = ["Scenario", "Expectation", "load", "loads", "parse_document"]
 
