@@ -59,6 +59,7 @@ def check_path(client: str, sensitive: bool, records) -> None:
                 assert earlier.option.delegate_qualified, where
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("hops", [2, 3])
 def test_invariants_hold_on_every_configuration(hops):
     space = SPACES[hops]
@@ -72,6 +73,7 @@ def test_invariants_hold_on_every_configuration(hops):
     assert seen["paths"] > 1000
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("hops", [2, 3])
 def test_walk_agrees_with_plain_evaluation(hops):
     """The prefix-sharing walk is an optimisation only: sampled chains give the same answers."""
