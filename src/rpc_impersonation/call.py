@@ -11,7 +11,7 @@ nothing (go on) or the error code that refuses the call. A new step is one funct
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,8 +39,8 @@ from .tables import (
 from .tokens import Credentials, LogonSession, Token
 from .world import ANONYMOUS_LOGON, Account, Machine, Process, World
 
-__all__ = ["CallFacts", "CallState", "CALL_STEPS", "decide_call", "context", "level_of", "reason_of", "rules_of",
-           "usable", "origin"]
+__all__ = ["CallFacts", "CallState", "CallContext", "CALL_STEPS", "decide_call", "context", "level_of", "reason_of",
+           "rules_of", "usable", "origin"]
 
 _BLANK = dict.fromkeys(CONTEXT_FIELDS, "")
 
@@ -55,7 +55,7 @@ def level_of(token: Token) -> ImpLevel:
     return ImpLevel.IMPERSONATE if token.level is None else token.level.to_request()
 
 
-def reason_of(row: Row, ctx: dict[str, Any]) -> Reason:
+def reason_of(row: Row, ctx: Mapping[str, Any]) -> Reason:
     """The row's reason in this context (written lazily: ``ctx`` must not be changed afterwards)."""
     return Reason.from_template(row.rule, row.sentence, ctx, row.decisive)
 
@@ -119,6 +119,50 @@ class CallFacts:
                    world.get_machine(caller.machine), world.get_machine(server.machine))
 
 
+_FROM_FACTS: dict[str, Callable[[CallFacts], str]] = {
+    "caller": lambda f: f.caller.name, "server": lambda f: f.server.name, "client": lambda f: f.client_name,
+    "server_account": lambda f: f.server.account.qualified, "machine": lambda f: f.server.machine,
+    "caller_machine": lambda f: f.caller.machine, "protseq": lambda f: f.binding.protseq.value,
+    "api": lambda f: f.binding.api.label, "requested_provider": lambda f: f.binding.provider.label,
+    "target": lambda f: f.server.machine, "requested": lambda f: f.binding.qos.level.key,
+}
+
+
+class CallContext(Mapping[str, str]):
+    """The values a row's sentence may use in a call, worked out only when a sentence is written.
+
+    Each step that learns something adds a small layer (:meth:`with_`); the layers below never change,
+    so a reason made earlier still reads the values of its own moment. Nothing is copied on the hot path.
+    """
+
+    __slots__ = ("facts", "own", "below")
+
+    def __init__(self, facts: CallFacts, values: dict[str, str], below: CallContext | None = None) -> None:
+        self.facts, self.own, self.below = facts, values, below
+
+    def with_(self, **values: str) -> CallContext:
+        return CallContext(self.facts, values, self)
+
+    def __getitem__(self, key: str) -> str:
+        layer: CallContext | None = self
+        while layer is not None:
+            if key in layer.own:
+                return layer.own[key]
+            layer = layer.below
+        compute = _FROM_FACTS.get(key)
+        if compute is not None:
+            return compute(self.facts)
+        if key in _BLANK:
+            return ""
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(CONTEXT_FIELDS)
+
+    def __len__(self) -> int:
+        return len(CONTEXT_FIELDS)
+
+
 class CallState:
     """What the steps decided so far; ``ctx`` is replaced, never changed (reasons read it lazily)."""
 
@@ -128,11 +172,7 @@ class CallState:
     def __init__(self, facts: CallFacts) -> None:
         f, binding = facts, facts.binding
         self.reasons: list[Reason] = []
-        self.ctx = context(caller=f.caller.name, server=f.server.name, client=f.client_name,
-                           server_account=f.server.account.qualified, machine=f.server.machine,
-                           caller_machine=f.caller.machine, protseq=binding.protseq.value, api=binding.api.label,
-                           requested_provider=binding.provider.label, target=f.server.machine,
-                           requested=binding.qos.level.key)
+        self.ctx = CallContext(f, {})
         self.level = binding.qos.level
         self.provider: Provider | None = None
         self.security = "none"  # "ssp", "transport" or "none"
@@ -146,11 +186,12 @@ class CallState:
         self.server_account: Account | None = None
         self.context: Token | None = None
 
-    def note(self, row: Row, ctx: dict[str, Any] | None = None) -> None:
-        self.reasons.append(reason_of(row, self.ctx if ctx is None else ctx))
+    def note(self, row: Row, ctx: CallContext | None = None) -> None:
+        self.reasons.append(Reason.from_template(row.rule, row.sentence, self.ctx if ctx is None else ctx,
+                                                 row.decisive))
 
     def update(self, **values: str) -> None:
-        self.ctx = {**self.ctx, **values}
+        self.ctx = CallContext(self.ctx.facts, values, self.ctx)
 
 
 Step = Callable[[CallFacts, CallState], "ErrorCode | None"]
@@ -158,7 +199,7 @@ Step = Callable[[CallFacts, CallState], "ErrorCode | None"]
 
 def grant_level(f: CallFacts, s: CallState) -> ErrorCode | None:
     """Which level does the client grant? DEFAULT means different things per API family (R4, R6)."""
-    row = LEVEL_DEFAULT.decide(api=f.binding.api, requested=f.binding.qos.level)
+    row = LEVEL_DEFAULT.row(f.binding.api, f.binding.qos.level)
     if row.effect == "machine":
         s.level = f.caller_machine.com_default_level
     elif row.effect == "complus":
@@ -174,8 +215,8 @@ def pick_package(f: CallFacts, s: CallState) -> ErrorCode | None:
     """Which security package runs, and whether the transport carries the identity (R4, R5, R22, R30, M5)."""
     b = f.binding
     named = b.target_name is TargetName.NAME or (f.caller_machine.try_ip_spn and f.server_machine.ip_spn)
-    row = PROVIDER.decide(requested=b.provider, api=b.api, protseq=b.protseq, local=f.local,
-                          kerberos_ok=f.world.kerberos_between(f.caller.machine, f.server.machine), named=named)
+    row = PROVIDER.row(b.provider, b.api, b.protseq, f.local,
+                       f.world.kerberos_between(f.caller.machine, f.server.machine), named)
     s.note(row)
     if isinstance(row.effect, ErrorCode):
         return row.effect
@@ -192,8 +233,8 @@ def outbound_identity(f: CallFacts, s: CallState) -> ErrorCode | None:
     target = f.world.network_account(f.server.account, f.server.machine)
     ok, in_scope, extra = usable(f.presented, f.world, f.options, f.server.machine,
                                  target.qualified if target else None)
-    row = OUTBOUND.decide(primary=f.presented.is_primary, level=level_of(f.presented), remote=not f.local,
-                          credentials=ok, in_scope=in_scope, mode=f.options.second_hop)
+    row = OUTBOUND.row(f.presented.is_primary, level_of(f.presented), not f.local, ok, in_scope,
+                       f.options.second_hop)
     s.update(level="primary" if f.presented.level is None else f.presented.level.label)
     if row.decisive:
         s.note(row)
@@ -215,8 +256,7 @@ def ntlm_for_protected_users(f: CallFacts, s: CallState) -> ErrorCode | None:
     """Protected Users cannot use NTLM to reach another machine (R25)."""
     if s.arrives != "authenticated" or s.provider is Provider.NONE:
         return None
-    row = NTLM_ALLOWED.decide(protected=bool(s.presenter and s.presenter.protected_user), provider=s.provider,
-                              remote=not f.local)
+    row = NTLM_ALLOWED.row(bool(s.presenter and s.presenter.protected_user), s.provider, not f.local)
     if isinstance(row.effect, ErrorCode):
         s.note(row)
         return row.effect
@@ -228,7 +268,7 @@ def mutual_authentication(f: CallFacts, s: CallState) -> ErrorCode | None:
     if s.arrives != "authenticated" or s.provider is Provider.NONE:
         return None
     qos = f.binding.qos
-    row = MUTUAL_AUTH.decide(provider=s.provider, asked=qos.mutual_auth, api=f.binding.api, spn=f.binding.spn)
+    row = MUTUAL_AUTH.row(s.provider, qos.mutual_auth, f.binding.api, f.binding.spn)
     s.mutual, error = row.effect
     if qos.mutual_auth or row.rule != "R21" or error:
         s.note(row)
@@ -237,8 +277,7 @@ def mutual_authentication(f: CallFacts, s: CallState) -> ErrorCode | None:
 
 def arriving_level(f: CallFacts, s: CallState) -> ErrorCode | None:
     """Which level arrives, before delegation? (R7, R30, A2, R4)"""
-    row = ARRIVAL_LEVEL.decide(protseq=f.binding.protseq, provider=s.provider, level=s.level,
-                               bump=f.options.legacy_provider_bump)
+    row = ARRIVAL_LEVEL.row(f.binding.protseq, s.provider, s.level, f.options.legacy_provider_bump)
     s.no_qos = row.effect == "no qos"  # unauthenticated: the level asked for is never sent (R4)
     s.delivered = s.level if row.effect is None or s.no_qos else row.effect
     if row.effect is not None:
@@ -269,16 +308,14 @@ def _delegate(f: CallFacts, s: CallState) -> ErrorCode | None:
             s.reasons.extend(changed[1])
     session = f.presented.session
     tgt = session.s4u is None or session.credentials.usable  # S4U2proxy alone holds no TGT to forward (R24)
-    row = DELEGATION.decide(remote=not f.local, provider=s.provider, mutual=s.mutual, server_trust=trust,
-                            delegable=s.presenter.delegable if s.presenter else False, tgt=tgt,
-                            scoped=session.scope is not None)
+    row = DELEGATION.row(not f.local, s.provider, s.mutual, trust, s.presenter.delegable if s.presenter else False,
+                         tgt, session.scope is not None)
     s.update(server_account=acct.qualified if acct else f.server.account.qualified)
     s.note(row)
     s.delegation = row.effect
     if s.delegation == "refused":
         qos = f.binding.qos
-        row = DELEGATION_REFUSED.decide(ignore=qos.ignore_delegation_failure
-                                        or f.caller_machine.ignore_delegation_failure)
+        row = DELEGATION_REFUSED.row(qos.ignore_delegation_failure or f.caller_machine.ignore_delegation_failure)
         s.note(row)
         if isinstance(row.effect, ErrorCode):
             return row.effect
@@ -289,9 +326,9 @@ def _delegate(f: CallFacts, s: CallState) -> ErrorCode | None:
 def server_gate(f: CallFacts, s: CallState) -> ErrorCode | None:
     """Does the server let the caller in? (M1)"""
     arrives = "none" if s.security == "none" else s.arrives
-    row = SERVER_GATE.decide(requires_auth=f.server.requires_authentication, arrives=arrives)
+    row = SERVER_GATE.row(f.server.requires_authentication, arrives)
     if isinstance(row.effect, ErrorCode):
-        s.note(row, dict(s.ctx, client=s.identity if s.security != "none" else "an unauthenticated caller"))
+        s.note(row, s.ctx.with_(client=s.identity if s.security != "none" else "an unauthenticated caller"))
         return row.effect
     return None
 
@@ -306,8 +343,7 @@ def client_context(f: CallFacts, s: CallState) -> ErrorCode | None:
         s.context = Token(ANONYMOUS_LOGON, session, min(s.delivered, ImpLevel.IMPERSONATE).to_token(),
                           tuple(r for r in s.reasons if r.decisive))
         return None
-    row = CREDENTIALS.decide(protseq=f.binding.protseq, local=f.local, level=s.delivered, delegation=s.delegation,
-                             like_ncalrpc=f.options.local_non_lrpc_like_ncalrpc)
+    row = CREDENTIALS.row(f.binding.protseq, f.local, s.delivered, s.delegation, f.options.local_non_lrpc_like_ncalrpc)
     s.note(row)
     if row.effect == "shared":
         session = f.presented.session

@@ -301,6 +301,17 @@ class DecisionTable:
             bad = {f: facts[f] for f in self._order if facts[f] not in self.facts[f]}
             raise RuleTableError(f"table {self.name}: facts outside the table's domain: {bad}") from None
 
+    def row(self, *values: Any) -> Row:
+        """The row for these fact values given in the table's fact order (:attr:`facts`): the fast path of
+        :meth:`decide`, for the engine's hot path."""
+        try:
+            return self._index[values]
+        except KeyError:
+            if len(values) != len(self._order):
+                raise RuleTableError(f"table {self.name}: {len(values)} facts given, {len(self._order)} expected "
+                                     f"({', '.join(self._order)})") from None
+            return self.decide(**dict(zip(self._order, values)))
+
     def rows_for(self, rule_id: str) -> tuple[Row, ...]:
         return tuple(r for r in self.rows if r.rule == rule_id)
 
