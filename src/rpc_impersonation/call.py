@@ -35,6 +35,8 @@ from .tables import (
     OUTBOUND,
     PROVIDER,
     SERVER_GATE,
+    Mutual,
+    Package,
 )
 from .tokens import Credentials, LogonSession, Token
 from .world import ANONYMOUS_LOGON, Account, Machine, Process, World
@@ -218,11 +220,12 @@ def pick_package(f: CallFacts, s: CallState) -> ErrorCode | None:
     row = PROVIDER.row(b.provider, b.api, b.protseq, f.local,
                        f.world.kerberos_between(f.caller.machine, f.server.machine), named)
     s.note(row)
-    if isinstance(row.effect, ErrorCode):
-        return row.effect
-    s.provider = row.effect
-    s.security = "ssp" if row.effect is not Provider.NONE else ("transport" if row.rule == "R5" else "none")
-    s.update(provider=row.effect.label)
+    package: Package = row.effect
+    if package.error is not None:
+        return package.error
+    s.provider = package.provider
+    s.security = "ssp" if package.provider is not Provider.NONE else ("transport" if package.transport else "none")
+    s.update(provider=package.provider.label)
     return None
 
 
@@ -269,10 +272,11 @@ def mutual_authentication(f: CallFacts, s: CallState) -> ErrorCode | None:
         return None
     qos = f.binding.qos
     row = MUTUAL_AUTH.row(s.provider, qos.mutual_auth, f.binding.api, f.binding.spn)
-    s.mutual, error = row.effect
-    if qos.mutual_auth or row.rule != "R21" or error:
+    mutual: Mutual = row.effect
+    s.mutual = mutual.in_force
+    if qos.mutual_auth or row.rule != "R21" or mutual.error:
         s.note(row)
-    return error  # type: ignore[no-any-return]
+    return mutual.error
 
 
 def arriving_level(f: CallFacts, s: CallState) -> ErrorCode | None:
@@ -368,9 +372,10 @@ CALL_STEPS: tuple[Step, ...] = (grant_level, pick_package, outbound_identity, nt
 
 def decide_call(f: CallFacts) -> CallDecision:
     """The call decision: a pure function of the facts."""
-    if f.binding.protseq is Protseq.NCALRPC and not f.local:
-        raise InvalidValueError("protseq", "ncalrpc", f"ncacn_ip_tcp or ncacn_np to reach {f.server.machine} from "
-                                f"{f.caller.machine} (ncalrpc is local only)", what="unusable")
+    if f.binding.protseq.local_only and not f.local:
+        protseq = f.binding.protseq.value
+        raise InvalidValueError("protseq", protseq, f"{Protseq.remote_names()} to reach {f.server.machine} from "
+                                f"{f.caller.machine} ({protseq} is local only)", what="unusable")
     s = CallState(f)
     base = dict(action=f"call {f.caller.name} -> {f.server.name}", rpc_api=True, caller=f.caller.name,
                 server=f.server.name, caller_machine=f.caller.machine, server_machine=f.server.machine,

@@ -100,6 +100,16 @@ class Protseq(_Symbol):
     NCACN_IP_TCP = "ncacn_ip_tcp"
     NCACN_NP = "ncacn_np"
 
+    @property
+    def local_only(self) -> bool:
+        """Reaches only a server on the caller's own machine (ncalrpc)."""
+        return self is Protseq.NCALRPC
+
+    @classmethod
+    def remote_names(cls) -> str:
+        """The protocol sequences that reach another machine, as a learner reads them ('a or b')."""
+        return " or ".join(p.value for p in cls if not p.local_only)
+
 
 class Provider(_Symbol):
     """Security providers (RPC_C_AUTHN_*). NONE means the client never set authentication."""

@@ -10,12 +10,31 @@ engine only gathers facts, looks the row up and fills the row's sentence from th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from .constants import ApiFamily, ErrorCode, ImpLevel, Protseq, Provider, SpnChoice
 from .rules import DecisionTable, Row
 
-__all__ = ["LEVEL_DEFAULT", "PROVIDER", "MUTUAL_AUTH", "ARRIVAL_LEVEL", "DELEGATION", "DELEGATION_REFUSED",
+__all__ = ["Package", "Mutual", "LEVEL_DEFAULT", "PROVIDER", "MUTUAL_AUTH", "ARRIVAL_LEVEL", "DELEGATION", "DELEGATION_REFUSED",
            "CREDENTIALS", "OUTBOUND", "SERVER_GATE", "IMPERSONATE", "REVERT", "ACCESS_CHECK", "NTLM_ALLOWED", "OPEN_THREAD_TOKEN", "ALL_TABLES",
            "CONTEXT_FIELDS"]
+
+@dataclass(frozen=True)
+class Package:
+    """The PROVIDER table's effect: the package that runs, or the error that refuses the call (its own field)."""
+
+    provider: Provider = Provider.NONE
+    transport: bool = False  # no package, but the protocol sequence carries the caller's identity itself (R5)
+    error: ErrorCode | None = None
+
+
+@dataclass(frozen=True)
+class Mutual:
+    """The MUTUAL_AUTH table's effect: whether mutual authentication is in force, and the error if it failed."""
+
+    in_force: bool
+    error: ErrorCode | None = None
+
 
 #: The names a row's sentence may use; the engine fills them from the situation.
 CONTEXT_FIELDS = (
@@ -48,57 +67,58 @@ LEVEL_DEFAULT = _table("level default", {"api": tuple(ApiFamily), "requested": t
     Row("R2", "as asked", {"requested": set(LEVELS)}, "{caller} asked for {requested}.", decisive=False),
 ])
 
-# R4, R22, R30, M5: which security package actually runs.
+# R4, R5, R22, R30, M5: which security package actually runs (effect: a Package; R5's row is the one place that
+# says which protocol sequences carry the caller's identity without a package).
 PROVIDER = _table("provider", {
     "requested": (Provider.NONE, Provider.DEFAULT, Provider.NTLM, Provider.KERBEROS, Provider.NEGOTIATE),
     "api": tuple(ApiFamily), "protseq": tuple(Protseq), "local": B, "kerberos_ok": B, "named": B,
 }, [
-    Row("R30", ErrorCode.RPC_S_UNKNOWN_AUTHN_SERVICE,
+    Row("R30", Package(error=ErrorCode.RPC_S_UNKNOWN_AUTHN_SERVICE),
         {"protseq": Protseq.NCALRPC, "requested": {Provider.KERBEROS, Provider.NEGOTIATE}},
         "ncalrpc accepts only NTLM (RPC_C_AUTHN_WINNT); {requested_provider} was refused."),
-    Row("R5", Provider.NONE, {"requested": Provider.NONE, "protseq": {Protseq.NCALRPC, Protseq.NCACN_NP}},
+    Row("R5", Package(Provider.NONE, transport=True), {"requested": Provider.NONE, "protseq": {Protseq.NCALRPC, Protseq.NCACN_NP}},
         "{caller} set no authentication, but {protseq} carries the caller's identity itself (transport-level "
         "security), at Impersonate unless asked otherwise."),
-    Row("R4", Provider.NONE, {"requested": Provider.NONE},
+    Row("R4", Package(Provider.NONE), {"requested": Provider.NONE},
         "{caller} set no authentication, so the call carries no security-provider context."),
-    Row("R4", Provider.NTLM, {"requested": Provider.DEFAULT, "api": ApiFamily.RPC},
+    Row("R4", Package(Provider.NTLM), {"requested": Provider.DEFAULT, "api": ApiFamily.RPC},
         "RPC_C_AUTHN_DEFAULT means NTLM in plain RPC."),
-    Row("R22", Provider.NTLM, {"requested": {Provider.DEFAULT, Provider.NEGOTIATE}, "local": True},
+    Row("R22", Package(Provider.NTLM), {"requested": {Provider.DEFAULT, Provider.NEGOTIATE}, "local": True},
         "Negotiate (and COM's default) picks NTLM for a call to the same machine."),
-    Row("R22", Provider.KERBEROS, {"requested": {Provider.DEFAULT, Provider.NEGOTIATE}, "kerberos_ok": True,
+    Row("R22", Package(Provider.KERBEROS), {"requested": {Provider.DEFAULT, Provider.NEGOTIATE}, "kerberos_ok": True,
                                    "named": True},
         "Negotiate picked Kerberos: {server} is named so its SPN can be found and both machines are in trusting "
         "domains.", decisive=False),
-    Row("R22", Provider.NTLM, {"requested": {Provider.DEFAULT, Provider.NEGOTIATE}, "kerberos_ok": False},
+    Row("R22", Package(Provider.NTLM), {"requested": {Provider.DEFAULT, Provider.NEGOTIATE}, "kerberos_ok": False},
         "Negotiate fell back to NTLM: {caller_machine} and {machine} are not both in trusting domains."),
-    Row("R22", Provider.NTLM, {"requested": {Provider.DEFAULT, Provider.NEGOTIATE}},
+    Row("R22", Package(Provider.NTLM), {"requested": {Provider.DEFAULT, Provider.NEGOTIATE}},
         "Negotiate fell back to NTLM: {machine} was named by IP address and no IP SPN could be used."),
-    Row("R8", Provider.NTLM, {"requested": Provider.NTLM}, "{caller} asked for NTLM.", decisive=False),
-    Row("M5", ErrorCode.RPC_S_SEC_PKG_ERROR, {"requested": Provider.KERBEROS, "kerberos_ok": False},
+    Row("R8", Package(Provider.NTLM), {"requested": Provider.NTLM}, "{caller} asked for NTLM.", decisive=False),
+    Row("M5", Package(error=ErrorCode.RPC_S_SEC_PKG_ERROR), {"requested": Provider.KERBEROS, "kerberos_ok": False},
         "Kerberos cannot run between {caller_machine} and {machine}: they are not both in trusting domains."),
-    Row("M5", ErrorCode.RPC_S_SEC_PKG_ERROR, {"requested": Provider.KERBEROS, "named": False},
+    Row("M5", Package(error=ErrorCode.RPC_S_SEC_PKG_ERROR), {"requested": Provider.KERBEROS, "named": False},
         "Kerberos cannot find a service principal for a server named by IP address."),
-    Row("M5", Provider.KERBEROS, {"requested": Provider.KERBEROS}, "{caller} asked for Kerberos.", decisive=False),
+    Row("M5", Package(Provider.KERBEROS), {"requested": Provider.KERBEROS}, "{caller} asked for Kerberos.", decisive=False),
 ], ordered=True)
 
-# R21, A5, A6: mutual authentication. Effect: (mutual authentication in force, error or None).
+# R21, A5, A6: mutual authentication. Effect: a Mutual (in force or not, error or None).
 MUTUAL_AUTH = _table("mutual authentication", {
     "provider": AUTH_PROVIDERS, "asked": B, "api": tuple(ApiFamily), "spn": tuple(SpnChoice),
 }, [
-    Row("R21", (False, ErrorCode.RPC_S_SEC_PKG_ERROR),
+    Row("R21", Mutual(False, ErrorCode.RPC_S_SEC_PKG_ERROR),
         {"provider": Provider.KERBEROS, "asked": True, "spn": {SpnChoice.WRONG, SpnChoice.NONE}},
         "Mutual authentication with Kerberos needs {server}'s correct principal name, and the client did not give it."),
-    Row("R21", (False, ErrorCode.RPC_S_SEC_PKG_ERROR),
+    Row("R21", Mutual(False, ErrorCode.RPC_S_SEC_PKG_ERROR),
         {"provider": Provider.KERBEROS, "api": COMISH, "spn": {SpnChoice.WRONG, SpnChoice.NONE}},
         "COM over Kerberos always authenticates the server, which needs its exact principal name."),
-    Row("A5", (True, None), {"provider": Provider.KERBEROS, "api": COMISH, "spn": SpnChoice.CORRECT},
+    Row("A5", Mutual(True), {"provider": Provider.KERBEROS, "api": COMISH, "spn": SpnChoice.CORRECT},
         "COM over Kerberos authenticates the server as well, so mutual authentication is in force.",
         decisive=False),
-    Row("R21", (True, None), {"provider": Provider.KERBEROS, "asked": True, "spn": SpnChoice.CORRECT},
+    Row("R21", Mutual(True), {"provider": Provider.KERBEROS, "asked": True, "spn": SpnChoice.CORRECT},
         "Kerberos proved {server}'s identity to the client (mutual authentication).", decisive=False),
-    Row("A6", (False, None), {"provider": Provider.NTLM, "asked": True},
+    Row("A6", Mutual(False), {"provider": Provider.NTLM, "asked": True},
         "NTLM accepted the mutual-authentication flag without error, but it proves nothing about the server."),
-    Row("R21", (False, None), {}, "No mutual authentication was requested.", fallback=True, decisive=False),
+    Row("R21", Mutual(False), {}, "No mutual authentication was requested.", fallback=True, decisive=False),
 ])
 
 # R7, R30, A2, R4: the level that arrives, before delegation is considered. Effect: a level, None = as asked,
