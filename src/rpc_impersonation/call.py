@@ -137,19 +137,22 @@ class CallContext(Mapping[str, str]):
     so a reason made earlier still reads the values of its own moment. Nothing is copied on the hot path.
     """
 
-    __slots__ = ("facts", "own", "below")
+    __slots__ = ("facts", "key", "value", "below")
 
-    def __init__(self, facts: CallFacts, values: dict[str, str], below: CallContext | None = None) -> None:
-        self.facts, self.own, self.below = facts, values, below
+    def __init__(self, facts: CallFacts, key: str = "", value: str = "", below: CallContext | None = None) -> None:
+        self.facts, self.key, self.value, self.below = facts, key, value, below  # one value a layer: small
 
     def with_(self, **values: str) -> CallContext:
-        return CallContext(self.facts, values, self)
+        ctx = self
+        for key, value in values.items():
+            ctx = CallContext(self.facts, key, value, ctx)
+        return ctx
 
     def __getitem__(self, key: str) -> str:
         layer: CallContext | None = self
         while layer is not None:
-            if key in layer.own:
-                return layer.own[key]
+            if layer.key == key:
+                return layer.value
             layer = layer.below
         compute = _FROM_FACTS.get(key)
         if compute is not None:
@@ -174,7 +177,7 @@ class CallState:
     def __init__(self, facts: CallFacts) -> None:
         f, binding = facts, facts.binding
         self.reasons: list[Reason] = []
-        self.ctx = CallContext(f, {})
+        self.ctx = CallContext(f)
         self.level = binding.qos.level
         self.provider: Provider | None = None
         self.security = "none"  # "ssp", "transport" or "none"
@@ -193,7 +196,7 @@ class CallState:
                                                  row.decisive))
 
     def update(self, **values: str) -> None:
-        self.ctx = CallContext(self.ctx.facts, values, self.ctx)
+        self.ctx = self.ctx.with_(**values)
 
 
 Step = Callable[[CallFacts, CallState], "ErrorCode | None"]

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["Decision", "Reason", "CallDecision", "ImpersonationResult", "AccessDecision"]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Decision:
     """The result of one action, with why."""
 
@@ -121,7 +121,7 @@ def _token_dict(token: Token | None) -> dict[str, Any] | None:
     }
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CallDecision(Decision):
     """An RPC/COM call from a caller to a server: what the server receives (its client context)."""
 
@@ -159,7 +159,7 @@ class CallDecision(Decision):
         }
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ImpersonationResult(Decision):
     """What an impersonation or revert did to the thread (R40)."""
 
@@ -174,7 +174,7 @@ class ImpersonationResult(Decision):
         return {"acting_as": self.acting_as, "thread_token": _token_dict(self.token)}
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class AccessDecision(Decision):
     """Opening a resource, or an AccessCheck: as whom, from where, and the result."""
 
