@@ -195,8 +195,8 @@ class CallState:
         self.reasons.append(Reason.from_template(row.rule, row.sentence, self.ctx if ctx is None else ctx,
                                                  row.decisive))
 
-    def update(self, **values: str) -> None:
-        self.ctx = self.ctx.with_(**values)
+    def update(self, key: str, value: str) -> None:
+        self.ctx = CallContext(self.ctx.facts, key, value, self.ctx)
 
 
 Step = Callable[[CallFacts, CallState], "ErrorCode | None"]
@@ -211,7 +211,8 @@ def grant_level(f: CallFacts, s: CallState) -> ErrorCode | None:
         s.level = f.caller.complus_default_level
     elif isinstance(row.effect, ImpLevel):
         s.level = row.effect
-    s.update(default_level=s.level.key, requested=s.level.key)
+    s.update("default_level", s.level.key)
+    s.update("requested", s.level.key)
     s.note(row)
     return None
 
@@ -228,7 +229,7 @@ def pick_package(f: CallFacts, s: CallState) -> ErrorCode | None:
         return package.error
     s.provider = package.provider
     s.security = "ssp" if package.provider is not Provider.NONE else ("transport" if package.transport else "none")
-    s.update(provider=package.provider.label)
+    s.update("provider", package.provider.label)
     return None
 
 
@@ -241,7 +242,7 @@ def outbound_identity(f: CallFacts, s: CallState) -> ErrorCode | None:
                                  target.qualified if target else None)
     row = OUTBOUND.row(f.presented.is_primary, level_of(f.presented), not f.local, ok, in_scope,
                        f.options.second_hop)
-    s.update(level="primary" if f.presented.level is None else f.presented.level.label)
+    s.update("level", "primary" if f.presented.level is None else f.presented.level.label)
     if row.decisive:
         s.note(row)
         s.reasons.extend(extra)
@@ -301,7 +302,7 @@ def delegation(f: CallFacts, s: CallState) -> ErrorCode | None:
             error = _delegate(f, s)
             if error is not None:
                 return error
-    s.update(level=s.delivered.to_token().label)
+    s.update("level", s.delivered.to_token().label)
     return None
 
 
@@ -317,7 +318,7 @@ def _delegate(f: CallFacts, s: CallState) -> ErrorCode | None:
     tgt = session.s4u is None or session.credentials.usable  # S4U2proxy alone holds no TGT to forward (R24)
     row = DELEGATION.row(not f.local, s.provider, s.mutual, trust, s.presenter.delegable if s.presenter else False,
                          tgt, session.scope is not None)
-    s.update(server_account=acct.qualified if acct else f.server.account.qualified)
+    s.update("server_account", acct.qualified if acct else f.server.account.qualified)
     s.note(row)
     s.delegation = row.effect
     if s.delegation == "refused":
@@ -380,20 +381,21 @@ def decide_call(f: CallFacts) -> CallDecision:
         raise InvalidValueError("protseq", protseq, f"{Protseq.remote_names()} to reach {f.server.machine} from "
                                 f"{f.caller.machine} ({protseq} is local only)", what="unusable")
     s = CallState(f)
-    base = dict(action=f"call {f.caller.name} -> {f.server.name}", rpc_api=True, caller=f.caller.name,
-                server=f.server.name, caller_machine=f.caller.machine, server_machine=f.server.machine,
-                presented=f.client_name, server_account=f.server.account.qualified)
+    error = None
     for step in CALL_STEPS:
         error = step(f, s)
         if error is not None:
-            return CallDecision(code=error, rules=rules_of(s.reasons), reasons=tuple(s.reasons),
-                                sentence=f"The call failed: {s.reasons[-1].sentence}", requested=s.level,
-                                provider=s.provider, **base)  # type: ignore[arg-type]
-    return CallDecision(code=ErrorCode.ERROR_SUCCESS, rules=rules_of(s.reasons), sentence=_summary(f, s.context),
-                        reasons=tuple(s.reasons), requested=s.level, provider=s.provider,
-                        delegated=s.delegation == "delegated", context=s.context,
-                        authenticated=s.security != "none" and s.arrives == "authenticated",
-                        **base)  # type: ignore[arg-type]
+            break
+    reasons = tuple(s.reasons)
+    return CallDecision(action=f"call {f.caller.name} -> {f.server.name}",
+                        code=ErrorCode.ERROR_SUCCESS if error is None else error, rules=rules_of(reasons),
+                        sentence=_summary(f, s.context) if error is None else f"The call failed: {reasons[-1].sentence}",
+                        reasons=reasons, rpc_api=True, caller=f.caller.name, server=f.server.name,
+                        caller_machine=f.caller.machine, server_machine=f.server.machine, presented=f.client_name,
+                        server_account=f.server.account.qualified, requested=s.level, provider=s.provider,
+                        delegated=error is None and s.delegation == "delegated",
+                        context=s.context if error is None else None,
+                        authenticated=error is None and s.security != "none" and s.arrives == "authenticated")
 
 
 def _summary(f: CallFacts, ctx: Token | None) -> str:
