@@ -58,7 +58,7 @@ def build_autograder(root: Path, out: Path) -> Path:
             if p.is_file() and "__pycache__" not in p.parts and p.suffix in (".py", ".json"):
                 add(f"package/rpc_impersonation/{p.relative_to(package)}", p.read_bytes())
         for m in load_masters(root / "solutions"):
-            add(f"solutions/{m.path.name}", m.path.read_bytes())
+            add(f"solutions/{m.path.name}", m.path.read_bytes(), 0o600)  # root only, again at run time
     return out
 
 
