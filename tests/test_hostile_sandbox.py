@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,13 @@ MASTERS = {m.id: m for m in load_masters(ROOT / "solutions")}
 QUICK = Budget(per_call=2.0, per_exercise=15.0, import_time=5.0)
 ROOT_ONLY = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("bwrap"),
                                reason="the full sandbox (bubblewrap, an unprivileged uid per worker) needs root")
+
+
+@lru_cache(maxsize=None)
+def solution_score(exercise: str = "ex1") -> float:
+    """What the master's own solution scores (the hostile cases that answer correctly copy its logic);
+    compared with this rather than the maximum, so these tests do not depend on the exercise content."""
+    return grade_exercise(MASTERS[exercise], MASTERS[exercise].solution_code, budget=QUICK).score
 
 
 def hostile(case: str, exercise: str = "ex1", **replace: str) -> str:
@@ -90,14 +98,14 @@ def test_attack_01_identical_students_get_identical_totals_twenty_times(tmp_path
         assert len(results) == 16
         seen |= set(totals(results).values())
         maxima |= {sum(r.max_score for r in rs) for rs in results.values()}
-        assert seen == {20.0} and maxima == {20.0}, (run, seen, maxima)
+        assert seen == {solution_score()} and maxima == {sum(t.points for t in MASTERS["ex1"].tests())}, (run, seen, maxima)
         assert time.monotonic() - started < 600, "the race test must stay bounded"
 
 
 # --- 2. the sandbox user can read the whole standard library -------------------------------------------------
 def test_attack_02_standard_library_imports_work_in_the_sandbox():
     result = grade("stdlib_at_import")
-    assert result.score == result.max_score, (result.problem, [t.message for t in result.tests][:2])
+    assert result.score == solution_score() > 0, (result.problem, [t.message for t in result.tests][:2])
 
 
 @ROOT_ONLY
@@ -122,7 +130,7 @@ def test_attack_03_changing_a_master_regrades_on_resume(tmp_path):
     master.write_text(master.read_text().replace('@test("log the caller\'s name")',
                                                  '@test("log the caller\'s name", points=5)'))
     again = grade_class(subs, tmp_path / "out", solutions, jobs=1, budget=QUICK, progress_stream=open(os.devnull, "w"))
-    assert totals(first)["ada"] + 4 == totals(again)["ada"] == again["ada"][0].max_score
+    assert totals(again)["ada"] - totals(first)["ada"] == 4 == again["ada"][0].max_score - first["ada"][0].max_score
 
 
 # --- 4, 5, 6. nothing a submission sends can crash the class ------------------------------------------------
@@ -135,7 +143,7 @@ def test_attacks_04_05_06_unreadable_replies_score_zero_and_the_class_completes(
     subs = a_class(tmp_path, {"aaa_hostile": hostile(case), "zed": MASTERS["ex1"].solution_code})
     results = grade_class(subs, tmp_path / "out", course(tmp_path, "ex1"), jobs=2, budget=QUICK,
                           progress_stream=open(os.devnull, "w"))
-    assert totals(results) == {"aaa_hostile": 0, "zed": 20.0}
+    assert totals(results) == {"aaa_hostile": 0, "zed": solution_score()}
     problem = results["aaa_hostile"][0].problem
     assert reason in problem or any(reason in t.message for t in results["aaa_hostile"][0].tests), problem
     assert (tmp_path / "out" / "gradebook.csv").exists()
@@ -165,8 +173,8 @@ def test_attack_08_a_submission_cannot_run_a_classmates_module(tmp_path):
                           env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
     assert done.returncode == 0, done.stderr[-2000:]
     rows = (work / "out" / "gradebook.csv").read_text().splitlines()
-    eve = next(r for r in rows if r.startswith("eve,"))
-    assert eve.split(",")[1] not in ("20", "20.0"), rows
+    score = {r.split(",")[0]: float(r.split(",")[1]) for r in rows[1:]}
+    assert score["ada"] == solution_score() and score["eve"] < score["ada"], rows
 
 
 # --- 9. symbolic links in a submission are refused -------------------------------------------------------------
@@ -225,7 +233,7 @@ def test_attack_11_huge_values_and_messages_are_capped(tmp_path):
 @ROOT_ONLY
 def test_attack_12_no_process_outlives_its_exercise():
     result = grade("daemon_outlives")
-    assert result.score == result.max_score
+    assert result.score == solution_score()
     time.sleep(0.2)
     assert leftovers("987.654") == []
 
@@ -236,7 +244,7 @@ def test_attack_12_a_killer_left_behind_costs_the_next_classmate_nothing(tmp_pat
                               "zed": MASTERS["ex1"].solution_code})
     results = grade_class(subs, tmp_path / "out", course(tmp_path, "ex1"), jobs=1, budget=QUICK,
                           progress_stream=open(os.devnull, "w"))
-    assert totals(results)["bea"] == totals(results)["zed"] == 20.0
+    assert totals(results)["bea"] == totals(results)["zed"] == solution_score()
 
 
 @ROOT_ONLY
@@ -244,7 +252,7 @@ def test_attack_12_a_fork_bomb_is_capped_and_cleaned_up():
     started = time.monotonic()
     result = grade("fork_bomb")
     assert time.monotonic() - started < 60
-    assert result.score == result.max_score, [t.message for t in result.tests][:2]
+    assert result.score == solution_score(), [t.message for t in result.tests][:2]
     time.sleep(0.2)
     assert leftovers("fork_bomb") == [] or all(_uid(p) < 61000 for p in leftovers("fork_bomb"))
 
