@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+import rpc_impersonation
 from rpc_impersonation.errors import ImpersonationError
 from rpc_impersonation.grading.classroom import grade_class
 from rpc_impersonation.grading.masters import load_masters
@@ -170,7 +171,7 @@ def test_attack_08_a_submission_cannot_run_a_classmates_module(tmp_path):
     subs.chmod(0o755)
     done = subprocess.run([sys.executable, "-m", "rpc_impersonation.grading", "grade", str(subs), str(work / "out"),
                            "--root", str(work), "--jobs", "2"], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+                          env={**os.environ, "PYTHONPATH": str(Path(rpc_impersonation.__file__).parent.parent)})
     assert done.returncode == 0, done.stderr[-2000:]
     rows = (work / "out" / "gradebook.csv").read_text().splitlines()
     score = {r.split(",")[0]: float(r.split(",")[1]) for r in rows[1:]}

@@ -1,28 +1,40 @@
 # Finds classmates' submissions through the processes it can see (the grader's command line names the
-# submissions folder) and runs the first complete answer it finds (attack 8).
-import glob
-import importlib.util
+# submissions folder) and runs the first complete answer it finds (attack 8). Only `os` and builtins,
+# so nothing but the sandbox's walls can stop it.
 import os
 
 CLASSMATE = []
 
 
-def _classmate():
-    folders = set()
-    for cmdline in glob.glob("/proc/*/cmdline"):
+def _folders():
+    try:
+        pids = [p for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return []
+    found = []
+    for pid in pids:
         try:
-            with open(cmdline, "rb") as f:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
                 args = f.read().split(b"\0")
         except OSError:
             continue
         for arg in args:
             path = arg.decode(errors="ignore")
-            if path.startswith("/") and os.path.isdir(path):
-                folders.add(path)
+            if path.startswith("/") and os.path.isdir(path) and path not in found:
+                found.append(path)
+    return found
+
+
+def _classmate():
     mine = os.path.realpath(__file__)
-    for folder in sorted(folders):
-        for path in glob.glob(os.path.join(folder, "*", "ex1_level_capabilities.py")):
-            if os.path.realpath(path) == mine:
+    for folder in _folders():
+        try:
+            entries = os.listdir(folder)
+        except OSError:
+            continue
+        for entry in entries:
+            path = os.path.join(folder, entry, "ex1_level_capabilities.py")
+            if os.path.realpath(path) == mine or not os.path.isfile(path):
                 continue
             try:
                 with open(path) as f:
@@ -31,11 +43,10 @@ def _classmate():
                 continue
             if "NotImplementedError" in text or "_classmate" in text:
                 continue
-            spec = importlib.util.spec_from_file_location("classmate", path)
-            module = importlib.util.module_from_spec(spec)
+            namespace = {"__name__": "classmate"}
             try:
-                spec.loader.exec_module(module)
-                return module
+                exec(compile(text, path, "exec"), namespace)
+                return namespace["can_do"]
             except Exception:
                 continue
     return None
@@ -45,5 +56,5 @@ def can_do(level, capability, placement):
     if not CLASSMATE:
         CLASSMATE.append(_classmate())
     if CLASSMATE[0] is not None:
-        return CLASSMATE[0].can_do(level, capability, placement)
+        return CLASSMATE[0](level, capability, placement)
     return False
