@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ImpersonationError
+from .allow import scan_for_deciding_imports
 from .masters import VisibleSpec, find_leaks, load_masters, notebook_json
 from .report import text_report
 from .runner import ExerciseResult, grade_exercise
@@ -66,10 +67,11 @@ class VerifyReport:
     solution_scores: dict[str, tuple[float, float]]
     stub_problems: list[str]
     leaks: list[str]
+    deciding_imports: list[str] = None
 
     @property
     def ok(self) -> bool:
-        return not (self.differences or self.stub_problems or self.leaks) and all(
+        return not (self.differences or self.stub_problems or self.leaks or self.deciding_imports) and all(
             s == m for s, m in self.solution_scores.values())
 
     def __str__(self) -> str:
@@ -77,6 +79,7 @@ class VerifyReport:
         lines += [f"out of date: {d} (run: python -m rpc_impersonation.grading assign)" for d in self.differences]
         lines += [f"stub problem: {p}" for p in self.stub_problems]
         lines += [f"LEAK: {p}" for p in self.leaks]
+        lines += [f"ANSWER SOURCE in the student's bundle: {p}" for p in self.deciding_imports or ()]
         lines.append("verify: OK" if self.ok else "verify: FAILED")
         return "\n".join(lines)
 
@@ -101,7 +104,24 @@ def verify(root: Path) -> VerifyReport:
             stubs.append(f"{m.id} untouched exercise: score {stub.score:g}, "
                          + "; ".join(f"{t.name}: {t.status} {t.message}" for t in bad[:3]))
     leaks = find_leaks(root / "exercises")
-    return VerifyReport(differences, scores, stubs, leaks)
+    return VerifyReport(differences, scores, stubs, leaks, answer_sources(root / "exercises", root / "solutions"))
+
+
+def answer_sources(exercises: Path, solutions: Path) -> list[str]:
+    """Imports of deciding modules in the student's exercises folder, except what an exercise that teaches the
+    engine's primitives allows its own module (exercise 8's `Engine`)."""
+    masters = {m.module: m for m in load_masters(solutions)}
+    out = []
+    for hit in scan_for_deciding_imports(exercises):
+        where, _, name = hit.rpartition(": imports ")
+        stem = Path(where.split(":")[0].split(" cell ")[0]).stem
+        m = masters.get(stem)
+        in_module = Path(where.split(":")[0]).parent == exercises
+        if m is not None and in_module and not m.reasoning and any(name == a or name.startswith(a + ".")
+                                                                   for a in m.allow):
+            continue
+        out.append(hit)
+    return out
 
 
 def release(root: Path, out: Path) -> tuple[Path, Path]:
@@ -143,6 +163,11 @@ class CheckReport:
     @property
     def max_score(self) -> float:
         return sum(r.max_score for r in self.results)
+
+    @property
+    def passed(self) -> bool:
+        """Every visible test passed and every module imported."""
+        return all(not r.problem and all(t.status == "passed" for t in r.tests) for r in self.results)
 
     def __str__(self) -> str:
         return text_report(self.results, visible_only=True)

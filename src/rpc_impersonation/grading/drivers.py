@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from types import SimpleNamespace
 
 from ..errors import ImpersonationError
+from ..scenarios import load_named
 from .worlds import serve
 
 __all__ = ["DRIVERS", "forbid", "forbidden", "thread_proxy", "snapshot"]
@@ -133,8 +134,6 @@ _SCENARIOS: dict = {}
 
 
 def drive_trace(module, scenario: str, chain: str):
-    from ..scenarios import load_named
-
     fn = getattr(module, "trace", None)
     if fn is None:
         raise AttributeError("function trace() is missing")

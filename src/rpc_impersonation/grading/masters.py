@@ -19,21 +19,30 @@ from __future__ import annotations
 
 import ast
 import json
+import pprint
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
 from ..errors import ImpersonationError
-from .spec import TestCase, collect
+from .allow import DECIDING, VOCABULARY
+from .spec import DISCLOSURES, TestCase, case_data, collect
 
-__all__ = ["Master", "VisibleSpec", "load_masters", "student_module", "MARKERS", "find_leaks", "notebook_json"]
+__all__ = ["Master", "VisibleSpec", "load_masters", "student_module", "MARKERS", "find_leaks", "notebook_json",
+           "stored_answer"]
 
 SOLUTION_BEGIN, SOLUTION_END = "### BEGIN SOLUTION", "### END SOLUTION"
 TESTS, HIDDEN_BEGIN, HIDDEN_END = "### BEGIN TESTS", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 MARKERS = (SOLUTION_BEGIN, SOLUTION_END, HIDDEN_BEGIN, HIDDEN_END)
 _NAME = re.compile(r"^(ex\d+)_[a-z0-9_]+$")
 _TESTS: dict[tuple[str, str, bool], list[TestCase]] = {}
+
+
+def stored_answer(case: TestCase) -> bool:
+    """Whether a visible case's answer is stored in the student's bundle. Such a case is practice: it
+    counts 0 in the graded run, since a submission could simply read the answer from the bundle."""
+    return case.data is not None and case.data.get("judge", "equals") in ("equals", "handler", "order")
 
 
 def student_module(code: str, exercise: str) -> str:
@@ -115,9 +124,43 @@ class Master:
         return student_module(self.parts[0], self.id)
 
     def visible_tests_code(self) -> str:
+        """The visible tests as stored data: the answers of these cases only, computed now by the engine."""
+        cases = case_data([t for t in self.tests(hidden=False)])
         return (f'"""Visible tests of {self.id} (generated from its master; do not edit).\n\n'
-                f'Run them with: python -m rpc_impersonation.grading check {self.id}\n"""\n'
-                + self.parts[1].strip("\n") + "\n")
+                f'Run them with: python -m rpc_impersonation.grading check {self.id}\n'
+                "The answers below were stored when the exercise was generated, for these cases only.\n"
+                '"""\n'
+                "from rpc_impersonation.grading.spec import load_cases\n\n"
+                f"ALLOW = {pprint.pformat(self.allow, width=110)}\n\n"
+                f"CASES = {pprint.pformat(cases, width=110, sort_dicts=False)}\n\n"
+                "load_cases(CASES)\n")
+
+    @cached_property
+    def settings(self) -> dict:
+        """ALLOW (package modules the student's code may import) and DISCLOSE_HIDDEN from the tests part."""
+        ns = self._namespace(self.parts[1])
+        collect()
+        allow = tuple(ns.get("ALLOW", VOCABULARY))
+        bad = [a for a in allow if any(a == d or a.startswith(d + ".") or d.startswith(a + ".") for d in DECIDING)
+               and not ns.get("ALLOW_ENGINE_PRIMITIVES", False)]
+        if bad:
+            raise ImpersonationError(f"master {self.path.name}: ALLOW lists deciding modules {bad}; reasoning "
+                                     "exercises may allow only the vocabulary and data model")
+        disclose = ns.get("DISCLOSE_HIDDEN", "concept")
+        if disclose not in DISCLOSURES:
+            raise ImpersonationError(f"master {self.path.name}: DISCLOSE_HIDDEN = {disclose!r}; allowed: "
+                                     f"{', '.join(DISCLOSURES)}")
+        return {"allow": allow, "disclose": disclose, "reasoning": not ns.get("ALLOW_ENGINE_PRIMITIVES", False),
+                "formative": bool(ns.get("FORMATIVE", False))}
+
+    @property
+    def allow(self) -> tuple[str, ...]:
+        return self.settings["allow"]
+
+    @property
+    def reasoning(self) -> bool:
+        """True for exercises that ask students to reason (no engine primitive is allowed)."""
+        return self.settings["reasoning"]
 
     def _namespace(self, code: str) -> dict:
         ns: dict = {"__name__": f"tests_{self.id}"}
@@ -126,7 +169,10 @@ class Master:
         return ns
 
     def tests(self, hidden: bool = True) -> list[TestCase]:
-        """The master's tests, collected once (their caches of expected answers live as long as they do)."""
+        """The master's tests, collected once (their caches of expected answers live as long as they do).
+
+        ``hidden=True`` is the graded set: hidden tests, and visible ones worth 0 where their answer is stored
+        in the bundle; ``hidden=False`` is the self-check's set, visible tests with their practice points."""
         key = (str(self.path), self.text, hidden)
         if key not in _TESTS:
             code = self.parts[1] + (self.parts[2] if hidden else "")
@@ -134,7 +180,9 @@ class Master:
             found = collect()
             if not found:
                 raise ImpersonationError(f"master {self.path.name} registers no tests")
-            _TESTS[key] = found
+            disclose = self.settings["disclose"]
+            _TESTS[key] = [replace(t, disclose=t.disclose or disclose) if t.hidden else
+                           replace(t, points=0.0) if hidden and stored_answer(t) else t for t in found]
         return list(_TESTS[key])
 
     @cached_property
@@ -233,6 +281,10 @@ class VisibleSpec:
 
     @property
     def forbid(self) -> tuple[str, ...]:
+        return ()
+
+    @property
+    def allow(self) -> tuple[str, ...]:
         ns = self._ns()
         collect()
-        return tuple(ns.get("FORBID", ()))
+        return tuple(ns.get("ALLOW", VOCABULARY))

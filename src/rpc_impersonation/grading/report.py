@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from .runner import ExerciseResult
 
-__all__ = ["text_report", "markdown_feedback", "gradescope_results"]
+__all__ = ["text_report", "markdown_feedback", "gradescope_results", "instructor_flags"]
 
 _MARK = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "not implemented": "TODO"}
 
@@ -21,7 +22,10 @@ def text_report(results: list[ExerciseResult], visible_only: bool) -> str:
         for t in r.tests:
             lines.append(f"  {_MARK[t.status]:5} {t.name} ({t.points:g}/{t.max_points:g})")
             if t.message:
-                lines.append(f"        {t.message}")
+                lines.extend(textwrap.wrap(t.message, 104, initial_indent=" " * 8, subsequent_indent=" " * 8))
+            if t.status == "failed" and (t.misconception or t.rule or t.section):
+                lines.append(f"        -> misconception: {t.misconception or '-'}; rule: {t.rule or '-'}; "
+                             f"section: {t.section or '-'}")
         if r.output.strip():
             lines.append("  your code printed:")
             lines.extend("    " + line for line in r.output.strip().splitlines()[:20])
@@ -43,16 +47,26 @@ def markdown_feedback(student: str, results: list[ExerciseResult]) -> str:
             lines.append(f"- **{_MARK[t.status]}** {t.name}{hidden}: {t.points:g}/{t.max_points:g}")
             if t.message:
                 lines.append(f"  - {t.message}")
+            if t.section and t.status == "failed":
+                lines.append(f"  - where it is taught: [{t.section}]({t.section})")
     return "\n".join(lines) + "\n"
+
+
+def instructor_flags(results: list[ExerciseResult]) -> list[str]:
+    """Problems only the instructor sees (for example code copied from the engine), one line each."""
+    return [f"{r.exercise}: {flag}" for r in results for flag in r.flags]
 
 
 def gradescope_results(results: list[ExerciseResult]) -> dict[str, Any]:
     tests = []
     for r in results:
         for t in r.tests:
-            tests.append({"name": f"{r.exercise}: {t.name}", "score": t.points, "max_score": t.max_points,
-                          "output": t.message or ("passed" if t.status == "passed" else t.status),
-                          "visibility": "after_published" if t.hidden else "visible"})
+            entry = {"name": f"{r.exercise}: {t.name}", "score": t.points, "max_score": t.max_points,
+                     "output": t.message or ("passed" if t.status == "passed" else t.status),
+                     "visibility": "after_published" if t.hidden else "visible"}
+            if t.rule or t.misconception or t.section:
+                entry["tags"] = [x for x in (t.rule, t.misconception, t.section) if x]
+            tests.append(entry)
     problems = [f"{r.exercise}: {r.problem}" for r in results if r.problem]
     return {"score": round(sum(r.score for r in results), 2), "output": "\n".join(problems),
             "stdout_visibility": "hidden", "tests": tests}

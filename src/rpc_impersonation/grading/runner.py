@@ -74,8 +74,10 @@ def _context():
 class Session:
     """One sandbox child for one student module."""
 
-    def __init__(self, scratch: str, module: str, forbid: tuple[str, ...] = (), budget: Budget = Budget()) -> None:
+    def __init__(self, scratch: str, module: str, forbid: tuple[str, ...] = (), budget: Budget = Budget(),
+                 allow: tuple[str, ...] | None = None) -> None:
         self.scratch, self.module, self.forbid, self.budget = scratch, module, tuple(forbid), budget
+        self.allow = None if allow is None else tuple(allow)
         self.output = ""
         self.import_error: str | None = None
         self.process = None
@@ -89,7 +91,7 @@ class Session:
 
         ctx = _context()
         parent, child = ctx.Pipe()
-        self.process = ctx.Process(target=child_main, args=(child, self.scratch, self.module, self.forbid),
+        self.process = ctx.Process(target=child_main, args=(child, self.scratch, self.module, self.forbid, self.allow),
                                    daemon=True)
         _start(self.process)
         child.close()
@@ -176,6 +178,9 @@ class TestResult:
     status: str  # passed, failed, error, not implemented
     message: str = ""
     hidden: bool = False
+    misconception: str = ""   # key of grading.misconceptions: the wrong idea the answer shows
+    rule: str = ""            # the rule that makes the right answer right
+    section: str = ""         # link to the notebook section that teaches it
 
 
 @dataclass
@@ -185,6 +190,7 @@ class ExerciseResult:
     tests: list[TestResult] = field(default_factory=list)
     output: str = ""
     problem: str = ""
+    flags: list[str] = field(default_factory=list)   # for the instructor only (e.g. a copy of the engine)
 
     @property
     def score(self) -> float:
@@ -200,7 +206,7 @@ class ExerciseResult:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "ExerciseResult":
         return cls(d["exercise"], d["title"], [TestResult(**t) for t in d["tests"]], d.get("output", ""),
-                   d.get("problem", ""))
+                   d.get("problem", ""), list(d.get("flags", [])))
 
 
 class _Run:
@@ -231,7 +237,7 @@ def grade_exercise(master: Master, source: str | None, hidden: bool = True, budg
         target = Path(scratch, f"{master.module}.py")
         target.write_text(source, encoding="utf-8")
         os.chmod(target, 0o644)
-        session = Session(scratch, master.module, master.forbid, budget)
+        session = Session(scratch, master.module, master.forbid, budget, getattr(master, "allow", None))
         try:
             if session.import_error:
                 result.problem = f"your module could not be imported: {session.import_error}"
@@ -241,11 +247,17 @@ def grade_exercise(master: Master, source: str | None, hidden: bool = True, budg
         finally:
             session.close()
         result.output = session.output
+        from .allow import similarity_problem
+
+        flag = similarity_problem(source, master.module)
+        if flag:
+            result.flags.append(flag)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return result
 
 
 def _one(t, run: _Run) -> TestResult:
-    status, message = outcome(t, run)
-    return TestResult(t.name, t.points if status == "passed" else 0, t.points, status, message, t.hidden)
+    o = outcome(t, run)
+    return TestResult(t.name, t.points if o.status == "passed" else 0, t.points, o.status, o.message, t.hidden,
+                      o.misconception, o.rule, o.section)

@@ -79,7 +79,8 @@ def _limit() -> None:
             pass
 
 
-def child_main(conn, scratch: str, module_name: str, forbid: tuple[str, ...] = ()) -> None:
+def child_main(conn, scratch: str, module_name: str, forbid: tuple[str, ...] = (),
+               allow: tuple[str, ...] | None = None) -> None:
     """Entry point of the sandbox process."""
     os.chdir(scratch)
     os.environ["HOME"] = scratch
@@ -98,6 +99,10 @@ def child_main(conn, scratch: str, module_name: str, forbid: tuple[str, ...] = (
     drivers.snapshot()
     for dotted in forbid:
         drivers.forbid(dotted)
+    if allow is not None:
+        from .allow import restrict_imports
+
+        restrict_imports(tuple(allow))
 
     def reply(*message) -> None:
         try:
