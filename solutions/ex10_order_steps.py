@@ -67,8 +67,13 @@ BEFORE = {
 }
 
 
+TAUGHT = {"serve a file as the caller": ("R17", "01.cycle"), "reach a back end as the caller": ("R18", "04.onbehalf"),
+          "check an ACL without acting": ("R16", "02.matrix")}
+
+
 def order_case(task, hidden):
-    ask(f"order({task!r})", "order", task, accepted=[], judge="order", steps=sorted({s for c in BEFORE[task] for s in c[:2]}),
+    rule, section = TAUGHT[task]
+    ask(f"order({task!r})", "order", task, accepted=[], judge="order", rule=rule, section=section, steps=sorted({s for c in BEFORE[task] for s in c[:2]}),
         before=[list(c) for c in BEFORE[task]], hidden=hidden)
 
 

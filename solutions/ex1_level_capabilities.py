@@ -67,8 +67,8 @@ def teaching(level, what, placement, allowed):
     if network:
         return "R19", "04.conditions", "delegate-alone"
     if what == "open a local resource":
-        return "R15", "02.matrix", "identify-acts"
-    return "R16", "02.matrix", "identify-acts"
+        return "R17", "02.matrix", "impersonate-local"
+    return "R16", "02.matrix", "identify-nothing"
 
 
 def cell_case(level, what, placement, hidden):

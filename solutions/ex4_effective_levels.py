@@ -70,7 +70,7 @@ def teaching(api, requested, protseq, machine_default, level):
             "identify": "com-default-impersonate"}
         return "R6", "03.machine", wrong
     if requested == "default":
-        return "R4", "03.default", {"identify": "rpc-default-identify", machine_default: "com-default-impersonate"}
+        return "R4", "03.default", {"identify": "rpc-default-identify"}
     return "R2", "03.binding", {}
 
 

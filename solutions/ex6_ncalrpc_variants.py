@@ -81,7 +81,7 @@ def identity_case(variant, server, hidden):
         rule, section = "R15", "02.matrix"
     elif variant == "lb-delegate" and server == "C":
         rule, section = "R19", "05.delegate"
-    wrong = {A: "ncalrpc-every-hop", ANON: "ncalrpc-no-exception", None: "identify-acts"}
+    wrong = {A: "ncalrpc-every-hop", ANON: "ncalrpc-no-exception"}
     if variant == "lb-over-local-tcp":
         wrong[A] = "same-machine-is-local"
     if variant == "lb-identify":

@@ -46,6 +46,7 @@ ALLOW = ("rpc_impersonation.constants", "rpc_impersonation.binding", "rpc_impers
          "rpc_impersonation.kerberos", "rpc_impersonation.tables", "rpc_impersonation.tokens",
          "rpc_impersonation.decisions")
 ALLOW_ENGINE_PRIMITIVES = True
+ANON = "NT AUTHORITY\\ANONYMOUS LOGON"
 
 
 @lru_cache(maxsize=None)
@@ -66,10 +67,20 @@ def chain_cases(scenario, chain, hidden, points=0.5):
     want, r = expected(scenario, chain)
     for i, w in enumerate(want):
         hop = r.hops[i] if i < len(r.hops) else None
-        why = r.outcome if hop is None else (hop.impersonation or hop.call)
-        rule = next((x for x in why.rules if x != "M4"), why.rules[0])
+        cited = list(r.outcome.rules) if hop is None else [
+            *hop.call.rules, *(hop.impersonation.rules if hop.impersonation else ())]
+        rule = next((x for x in cited if x not in ("M4", "M1", "R10", "R13")), "R17")
+        client = r.hops[0].acting_as if r.hops and r.hops[0].reached else None
+        if w == client:
+            wrong = {ANON: "ncalrpc-no-exception" if scenario == "seed-ncalrpc" else "delegation-works",
+                     None: "delegation-works"}
+        elif w is None:
+            wrong = {client: "failure-is-harmless"}
+        else:
+            wrong = {client: "impersonate-network"}
+        wrong.pop(w, None)
         ask(f"{scenario}/{chain}, hop {i + 1}", "trace", scenario, chain, drive=True, field=i, accepted=[w],
-            rule=rule, section="04.long", right=why.sentence, points=points, hidden=hidden)
+            rule=rule, section="04.long", wrong=[[k, v] for k, v in wrong.items()], points=points, hidden=hidden)
 
 
 chain_cases("seed-delegation", "delegate", hidden=False)

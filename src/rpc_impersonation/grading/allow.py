@@ -77,6 +77,14 @@ def restrict_imports(allow: tuple[str, ...]) -> None:
             if short not in keep:
                 delattr(package, attr)
 
+        def missing(name: str, _allow=allow):
+            if name.startswith("__"):
+                raise AttributeError(name)
+            raise ImportError(f"{PACKAGE}.{name} is not available in this exercise: you are asked to reason it out, "
+                              f"not to ask the engine. Allowed here: {', '.join(_allow) or 'nothing of the package'}",
+                              name=f"{PACKAGE}.{name}")
+        package.__getattr__ = missing
+
 
 # ---------------------------------------------------------------- scanning the bundle
 

@@ -13,6 +13,10 @@ MISCONCEPTIONS: dict[str, str] = {
                            "the server's own machine.",
     "identify-acts": "Your answer assumes Identify lets the server open files as the client; Identify only "
                      "lets it learn who the client is and check ACLs.",
+    "identify-nothing": "Your answer assumes Identify gives the server nothing; it learns who the client is "
+                        "and can check ACLs with the client's token, it only cannot act as the client.",
+    "impersonate-local": "Your answer assumes Impersonate is not enough on the server's own machine; at "
+                         "Impersonate the server opens its own files as the client.",
     "ncalrpc-every-hop": "Your answer assumes ncalrpc exempts every hop; its exception covers one machine hop "
                          "only, and the next server holds an ordinary network logon.",
     "ncalrpc-no-exception": "Your answer misses the ncalrpc exception: a token received over ncalrpc at "
@@ -30,6 +34,8 @@ MISCONCEPTIONS: dict[str, str] = {
                          "Anonymous hides who the client is, so the server learns nothing and checks nothing.",
     "delegate-alone": "Your answer assumes asking for Delegate is enough; delegation also needs Kerberos, "
                       "mutual authentication and a server trusted for delegation.",
+    "delegation-works": "Your answer assumes the identity is lost at this hop; with every condition it needs met, "
+                        "the server acts as the client here.",
     "mutual-not-needed": "Your answer skips mutual authentication; Kerberos hands over delegable credentials "
                          "only when the client asked for it.",
     "more-is-safer": "Your answer grants more than the task needs; the least level that works is the safe "

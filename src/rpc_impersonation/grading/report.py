@@ -22,7 +22,8 @@ def text_report(results: list[ExerciseResult], visible_only: bool) -> str:
         for t in r.tests:
             lines.append(f"  {_MARK[t.status]:5} {t.name} ({t.points:g}/{t.max_points:g})")
             if t.message:
-                lines.extend(textwrap.wrap(t.message, 104, initial_indent=" " * 8, subsequent_indent=" " * 8))
+                lines.extend(textwrap.wrap(t.message, 104, initial_indent=" " * 8, subsequent_indent=" " * 8,
+                                           break_long_words=False, break_on_hyphens=False))
             if t.status == "failed" and (t.misconception or t.rule or t.section):
                 lines.append(f"        -> misconception: {t.misconception or '-'}; rule: {t.rule or '-'}; "
                              f"section: {t.section or '-'}")

@@ -263,6 +263,11 @@ def _handler(run: Runner, data: dict) -> None:
             impersonating = False
         elif name in ("open", "access_check") and not impersonating:
             as_server.append(str(action[1]) if len(action) > 1 else "?")
+    attempted = any(isinstance(a, list) and a[:1] == ["impersonate"] for a in done.get("trace", []))
+    if aspect in ("as-server", "reverts") and not attempted:
+        fields["what"] = f"{what} never impersonated the caller"
+        raise Failed(fields["what"], misconception="order-work-before-impersonate",
+                     **{**fields, "rule": "R17", "section": "01.cycle"})
     if aspect == "as-server" and as_server:
         fields["what"] = f"{what} opened {as_server[0]} while not impersonating"
         raise Failed(fields["what"], misconception="failure-is-harmless", **fields)
