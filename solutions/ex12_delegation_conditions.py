@@ -110,7 +110,7 @@ def local_case(missing, hidden):
     _, local, _ = run_setup(tuple(sorted(setup.items())))
     if local:
         rule, section, mis = ("R17", "02.matrix", "sensitive-blocks-impersonation" if setup["sensitive"]
-                              else "identify-acts")
+                              else "impersonate-local")
     else:
         rule, section, mis = "R20", "04.conditions", "failure-is-harmless"
     ask(f"acts_locally({setup})", "acts_locally", setup, accepted=[local], rule=rule, section=section,

@@ -55,8 +55,9 @@ def test_self_check_on_untouched_exercises_says_not_implemented():
 def test_self_check_from_the_command_line(tmp_path):
     shutil.copytree(ROOT / "exercises", tmp_path / "exercises")
     done = subprocess.run([sys.executable, "-m", "rpc_impersonation.grading", "check", "ex3"], cwd=tmp_path,
-                          capture_output=True, text=True, check=True)
+                          capture_output=True, text=True)
     assert "least_level is not implemented yet" in done.stdout and "total: 0/" in done.stdout
+    assert done.returncode == 1, "check must fail while a visible test fails"
     bad = subprocess.run([sys.executable, "-m", "rpc_impersonation.grading", "check", "ex42"], cwd=tmp_path,
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "unknown exercise 'ex42'; expected one of all, ex1" in bad.stderr
@@ -90,8 +91,9 @@ def test_hostile_submission_scores_zero_with_a_clear_message(case, message):
 
 def test_monkeypatching_the_engine_gains_nothing():
     patched, plain = grade_hostile("monkeypatch_engine"), grade_hostile("always_true")
-    assert patched.score == plain.score < patched.max_score
-    assert any("expected False, your code returned True" in t.message for t in patched.tests)
+    assert patched.score == 0 and "not available in this exercise" in patched.problem
+    assert 0 < plain.score < plain.max_score
+    assert all("Rule R" in t.message for t in plain.tests if t.status == "failed")
 
 
 def test_print_flood_is_capped_and_still_gets_full_marks():
@@ -108,17 +110,19 @@ def test_partly_right_gets_marks_for_what_works():
 
 
 def test_unchecked_handler_is_caught_by_replay_even_when_it_fakes_the_engine():
-    for case in ("unchecked_handler", "handler_fakes_engine"):
-        result = grade_hostile(case, "ex2")
-        bad = {t.name for t in result.tests if t.status != "passed"}
-        assert "unauthenticated client: never works as SYSTEM for the caller" in bad, case
-        assert "well-behaved client: returns the right code" not in bad, case
+    result = grade_hostile("unchecked_handler", "ex2")
+    bad = {t.name for t in result.tests if t.status != "passed"}
+    assert {"unauthenticated client: never works as SYSTEM for the caller",
+            "unauthenticated local client: never works as SYSTEM for the caller"} <= bad
+    assert "well-behaved client: returns the right code" not in bad
+    faker = grade_hostile("handler_fakes_engine", "ex2")   # cannot even import the engine to patch it
+    assert faker.score == 0 and "not available in this exercise" in faker.problem
 
 
 def test_trace_exercise_refuses_the_chain_evaluator():
     result = grade_hostile("uses_evaluate", "ex8")
     assert result.score == 0
-    assert "is not allowed in this exercise" in result.tests[0].message
+    assert "not available in this exercise" in result.tests[0].message
 
 
 def class_folder(tmp_path: Path) -> Path:
@@ -158,9 +162,10 @@ def test_grade_a_class_writes_every_report_and_resumes(tmp_path):
     full = sum(r.max_score for r in results["ada"])
     assert sum(r.score for r in results["ada"]) == full
     assert sum(r.score for r in results["bea"]) == full and sum(r.score for r in results["cy"]) == full
-    assert {r.exercise: r.score for r in results["dee"]}["ex4"] == 15
+    graded_max = {r.exercise: r.max_score for r in results["ada"]}
+    assert {r.exercise: r.score for r in results["dee"]}["ex4"] == graded_max["ex4"]
     assert sum(r.score for r in results["hostile_infinite_loop"]) == 0
-    assert {r.exercise: r.score for r in results["hostile_print_flood"]}["ex1"] == 20
+    assert {r.exercise: r.score for r in results["hostile_print_flood"]}["ex1"] == graded_max["ex1"]
     assert "not a readable zip" in results["broken"][0].problem
     rows = list(csv.DictReader((out / "gradebook.csv").open()))
     assert [r["student"] for r in rows] == sorted(results)
@@ -182,7 +187,7 @@ def test_grade_a_class_writes_every_report_and_resumes(tmp_path):
     with progress.open("w") as stream:
         again = grade_class(subs, out, ROOT / "solutions", budget=QUICK, progress_stream=stream)
     assert progress.read_text().count("grading [") == 1
-    assert {r.exercise: r.score for r in again["ada"]}["ex1"] < 20
+    assert {r.exercise: r.score for r in again["ada"]}["ex1"] < graded_max["ex1"]
 
 
 def test_discover_accepts_every_form(tmp_path):
@@ -222,7 +227,8 @@ def test_gradescope_autograder_grades_a_submission_locally(tmp_path):
     for t in doc["tests"]:
         ex = t["name"].split(":")[0]
         by_ex[ex] = by_ex.get(ex, 0) + t["score"]
-    assert by_ex["ex1"] == 20 and by_ex["ex2"] == 15 and by_ex["ex3"] == 0
+    full = {m.id: sum(t.points for t in m.tests()) for m in MASTERS.values()}
+    assert by_ex["ex1"] == full["ex1"] and by_ex["ex2"] == full["ex2"] and by_ex["ex3"] == 0
     assert any(t["visibility"] == "after_published" for t in doc["tests"])
 
 

@@ -55,7 +55,7 @@ CASES = [{'name': "missing_condition({'provider': 'ntlm', 'level': 'delegate', '
   'rule': 'R17',
   'section': '02.matrix',
   'right': '',
-  'wrong': [[False, 'identify-acts']],
+  'wrong': [[False, 'impersonate-local']],
   'misconception': '',
   'judge': 'equals'},
  {'name': "acts_locally({'provider': 'kerberos', 'level': 'delegate', 'mutual_auth': False, 'trusted': True, "

@@ -40,9 +40,10 @@ _TESTS: dict[tuple[str, str, bool], list[TestCase]] = {}
 
 
 def stored_answer(case: TestCase) -> bool:
-    """Whether a visible case's answer is stored in the student's bundle. Such a case is practice: it
-    counts 0 in the graded run, since a submission could simply read the answer from the bundle."""
-    return case.data is not None and case.data.get("judge", "equals") in ("equals", "handler", "order")
+    """Whether a visible case's answer is stored in the student's bundle where a submission can return it.
+    Such a case is practice: it counts 0 in the graded run. (A handler's cases store codes too, but the
+    handler is never told which client calls, so it cannot look them up: they count.)"""
+    return case.data is not None and case.data.get("judge", "equals") in ("equals", "order")
 
 
 def student_module(code: str, exercise: str) -> str:
