@@ -244,16 +244,28 @@ def _setup(message, config, request, reply, grader_fds):
     """Enter the view and give up every right; nothing of the student's has run yet."""
     for fd in grader_fds:
         os.close(fd)
-    root = message["root"]
-    if config.get("namespaces"):
+    root = config["root"]
+    if config.get("mount"):
+        # a sandbox that serves student after student: this process gets mount and IPC namespaces of its
+        # own, mounts only the current student's folder as /student, a fresh /tmp, and hides the rest
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
-        if libc.unshare(0x08000000 | 0x40000000) != 0:  # CLONE_NEWIPC | CLONE_NEWNET
-            raise OSError(ctypes.get_errno(), "unshare")
-    if config.get("chroot"):
-        os.chroot(root)
-        root = "/"
+
+        def check(result, what):
+            if result != 0:
+                raise OSError(ctypes.get_errno(), what)
+        student = message["student"]
+        if not student.isalnum():
+            raise ValueError(student)
+        check(libc.unshare(0x00020000 | 0x08000000), "unshare")  # CLONE_NEWNS | CLONE_NEWIPC
+        check(libc.mount(None, b"/", None, 0x4000 | 0x40000, None), "private mounts")  # MS_REC | MS_PRIVATE
+        check(libc.mount(f"/students/{student}".encode(), b"/student", None, 0x1000, None), "student")  # MS_BIND
+        check(libc.mount(None, b"/student", None, 0x1000 | 0x20 | 0x1 | 0x2 | 0x4 | 0x8, None), "read-only")
+        for hide in (b"/students", b"/tmp"):
+            size = int(config.get("tmp_bytes", 16 << 20)) if hide == b"/tmp" else 4096
+            check(libc.mount(b"tmpfs", hide, b"tmpfs", 0x2 | 0x4 | 0x8,  # MS_NOSUID | MS_NODEV | MS_NOEXEC
+                             f"size={size},mode={'1777' if hide == b'/tmp' else '0755'}".encode()), "tmpfs")
     work = os.path.join(root, "tmp")
     os.chdir(work)
     # fds: 0 and 1 and 2 lead nowhere, 3 = requests, 4 = replies, nothing else stays open
@@ -362,7 +374,7 @@ def child_main(message, config, request, reply, grader_fds):
     sys.stdin = open(os.devnull) if os.path.exists(os.devnull) else None
     sys.setrecursionlimit(int(config.get("recursion", 3000)))
     module_name = message["module"]
-    sys.path[:0] = [os.path.join(root, "student"), os.path.join(root, "pkg")]
+    sys.path[:0] = [os.path.join(root, "student")]
     sys.meta_path.append(_NotAllowed(tuple(message.get("allow", ()))))
     dumps, loads = json.dumps, json.loads   # the student's code may replace json's; these stay ours
 
@@ -511,12 +523,24 @@ def _drive_handler(module, args, send, receive):
     return handler(_ThreadProxy(ask))
 
 
+_WORLDS = {}
+
+
 def _drive_trace(module, args, send, receive):
     fn = getattr(module, "trace", None)
     if fn is None:
         raise AttributeError("function trace() is missing")
     spec = args[0]
     from rpc_impersonation.binding import Binding
+
+    key = json.dumps([spec.get("name"), spec["world"]], sort_keys=True)
+    if key not in _WORLDS:  # one world per scenario, as the grader's own (its derived answers stay warm)
+        _WORLDS[key] = _build_world(spec)
+    hops = [(server, Binding.of(**binding)) for server, binding in spec["hops"]]
+    return fn(_WORLDS[key], spec["client"], hops)
+
+
+def _build_world(spec):
     from rpc_impersonation.world import World
 
     node = spec["world"]
@@ -530,8 +554,7 @@ def _drive_trace(module, args, send, receive):
         for item in node.get(key, []):
             add(**item)
     world.validate()
-    hops = [(server, Binding.of(**binding)) for server, binding in spec["hops"]]
-    return fn(world, spec["client"], hops)
+    return world
 
 
 # --- entry point ------------------------------------------------------------------------------------------
@@ -548,14 +571,28 @@ def preflight(modules):
 
 def main():
     # what the child's own code needs, loaded before it may lose the right to read the runtime
+    # (all standard library, nothing of the package: what a student may import is decided by the view)
+    import collections  # noqa: F401
     import ctypes  # noqa: F401
+    import dataclasses  # noqa: F401
     import enum  # noqa: F401
+    import functools  # noqa: F401
     import importlib.util  # noqa: F401
+    import itertools  # noqa: F401
+    import re  # noqa: F401
     import resource  # noqa: F401
     import traceback  # noqa: F401
+    import typing  # noqa: F401
 
     to_grader, from_grader = int(sys.argv[1]), int(sys.argv[2])
     config = read_frame(from_grader)
+    # the package modules this view allows, imported once here so each student process starts with them
+    sys.path.insert(0, os.path.join(config["root"], "pkg"))
+    for name in config.get("preload", ()):
+        try:
+            __import__(name)
+        except Exception:  # noqa: BLE001 - the student's own import will report it
+            pass
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     write_frame(to_grader, {"op": "zygote", "pid": os.getpid()})
     zygote(to_grader, from_grader, config)

@@ -10,9 +10,6 @@ exercise 0 with the reason; whatever happens, the other exercises (and students)
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,7 +17,7 @@ from typing import Any
 
 from .drivers import SANDBOX_DRIVERS
 from .masters import Master
-from .sandbox import Isolation, Sandbox, SandboxFault, View, choose_isolation
+from .sandbox import Isolation, Sandbox, SandboxFault, Slot, choose_isolation
 from .spec import NotImplementedYet, StudentError, TestCase, outcome_detail
 
 __all__ = ["TestResult", "ExerciseResult", "grade_exercise", "grade_submission", "Budget", "GRADER_VERSION",
@@ -99,8 +96,8 @@ class _Unreadable(Exception):
 class _Session:
     """The student's process for one view of one exercise (started on first use, replaced after a crash)."""
 
-    def __init__(self, box: Sandbox, view: View, budget: Budget, deadline: float) -> None:
-        self.box, self.view, self.budget, self.deadline = box, view, budget, deadline
+    def __init__(self, box: Sandbox, student: str, module: str, budget: Budget, deadline: float) -> None:
+        self.box, self.student, self.module, self.budget, self.deadline = box, student, module, budget, deadline
         self.running = False
         self.import_error: str | None = None
         self.timed_out = False
@@ -116,7 +113,7 @@ class _Session:
     def _start(self) -> None:
         self.running = True
         try:
-            first = self.box.start(self.view, self._left(self.budget.import_time))
+            first = self.box.start(self.student, self.module, self._left(self.budget.import_time))
         except SandboxFault as exc:
             self._fault(exc, "importing your module")
         self._keep(first.get("output", ""))
@@ -200,68 +197,36 @@ def _one(t: TestCase, run: _Run) -> TestResult:
                       cap(concept, 300))
 
 
-def _write_sources(folder: Path, masters: list[Master], files: dict[str, str]) -> dict[str, Path]:
-    paths = {}
-    for m in masters:
-        if files.get(m.module) is None:
-            continue
-        path = folder / f"{m.module}.py"
-        path.write_text(files[m.module], encoding="utf-8", errors="replace")
-        os.chmod(path, 0o644)
-        paths[m.module] = path
-    return paths
-
-
 def grade_submission(masters: list[Master], files: dict[str, str | None], *, hidden: bool = True,
                      budget: Budget = Budget(), isolation: Isolation | None = None,
                      untrusted: bool = False) -> list[ExerciseResult]:
     """Grade one submission (module name -> source) against ``masters``; one result per master."""
     isolation = isolation or choose_isolation(untrusted=untrusted)
-    folder = Path(tempfile.mkdtemp(prefix="submission-"))
-    os.chmod(folder, 0o755)
-    boxes: dict[str, Sandbox] = {}
+    slot = isolation.slot()
     try:
-        sources = _write_sources(folder, masters, files)
-        plans = []
         for m in masters:
-            tests = m.tests(hidden)
-            views = []
-            if m.module in sources:
-                for kind, part in (("v", [t for t in tests if not t.hidden]), ("h", [t for t in tests if t.hidden])):
-                    if part:
-                        views.append((View(f"{m.id}-{kind}", m.module, tuple(m.allow), sources[m.module]), part))
-            plans.append((m, tests, views))
-
-        def sandbox_for(m: Master) -> Sandbox:
-            key = "all" if isolation.views_per_sandbox else m.id
-            box = boxes.get(key)
-            if box is None or not box.alive:
-                if box is not None:
-                    box.close()
-                wanted = [v for _, _, vs in plans for v, _ in vs] if key == "all" else \
-                    [v for mm, _, vs in plans if mm.id == m.id for v, _ in vs]
-                box = boxes[key] = isolation.launch(wanted)
-            return box
-
-        return [_grade_one(m, tests, views, budget, sandbox_for) for m, tests, views in plans]
+            if files.get(m.module) is not None:
+                slot.write(m.module, files[m.module])
+        return [_grade_one(m, m.tests(hidden), files.get(m.module) is not None, budget, slot) for m in masters]
     finally:
-        for box in boxes.values():
-            box.close()
-        shutil.rmtree(folder, ignore_errors=True)
+        slot.close()
 
 
-def _grade_one(m: Master, tests: list[TestCase], views, budget: Budget, sandbox_for) -> ExerciseResult:
+def _grade_one(m: Master, tests: list[TestCase], present: bool, budget: Budget, slot: Slot) -> ExerciseResult:
     result = ExerciseResult(m.id, m.title)
-    if not views:
+    if not present:
         result.problem = f"{m.module}.py is missing from the submission"
         result.tests = [TestResult(t.name, 0, t.points, "error", result.problem, t.hidden) for t in tests]
         return result
     done: dict[str, TestResult] = {}
     deadline = time.monotonic() + budget.per_exercise
+    parts = [("visible", [t for t in tests if not t.hidden]), ("hidden", [t for t in tests if t.hidden])]
     try:
-        for view, part in views:
-            box = sandbox_for(m)
-            session = _Session(box, view, budget, deadline)
+        for kind, part in parts:
+            if not part:
+                continue
+            box = slot.sandbox(tuple(m.allow))
+            session = _Session(box, slot.name, m.module, budget, deadline)
             try:
                 run = _Run(session)
                 for t in part:
@@ -273,7 +238,7 @@ def _grade_one(m: Master, tests: list[TestCase], views, budget: Budget, sandbox_
                     session.stop()
                 except SandboxFault:
                     box.close()
-            if view.name.endswith("-v"):
+            if kind == "visible":
                 result.output = session.output  # what a hidden test's run printed is never shown
     except _Unreadable as exc:
         reason = cap(str(exc))
