@@ -101,8 +101,9 @@ def render(root: Path) -> str:
                 return _v
             run.drive = run
             o = outcome(case, run)
-            result = ExerciseResult(m.id, m.title, [TestResult(case.name, 0, case.points, o.status, o.message, False,
-                                                               o.misconception, o.rule, o.section)])
+            result = ExerciseResult(m.id, m.title, [TestResult(
+                case.name, 0, case.points, o.status, o.message, False, misconception=o.misconception, rule=o.rule,
+                section=o.section)])
             shown = "\n".join(text_report([result], visible_only=True).splitlines()[1:])
             lines += [f"{n}. `{case.data['call']}` returns `{value!r}`"
                       + (f" (misconception: {o.misconception})" if o.misconception else ""), "",

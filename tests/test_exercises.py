@@ -126,7 +126,7 @@ def test_call_the_engine_scores_zero_on_every_reasoning_exercise(exercise):
     assert sum(r.status == "passed" for r in results) >= len(results) / 2, exercise
     graded = grade_exercise(m, _cheat(exercise), hidden=True, budget=QUICK)
     assert graded.score == 0 and graded.max_score > 0, (exercise, graded.score)
-    assert "not available in this exercise" in graded.problem + " ".join(t.message for t in graded.tests)
+    assert "is not allowed in this exercise" in graded.problem + " ".join(t.message for t in graded.tests)
 
 
 def test_the_engine_primitives_exercise_still_refuses_the_chain_evaluator():

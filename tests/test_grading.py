@@ -90,8 +90,9 @@ def test_hostile_submission_scores_zero_with_a_clear_message(case, message):
 
 
 def test_monkeypatching_the_engine_gains_nothing():
+    """The engine and the grader's modules are not even importable in the sandbox of this exercise."""
     patched, plain = grade_hostile("monkeypatch_engine"), grade_hostile("always_true")
-    assert patched.score == 0 and "not available in this exercise" in patched.problem
+    assert patched.score == 0 and "rpc_impersonation.capabilities is not allowed in this exercise" in patched.problem
     assert 0 < plain.score < plain.max_score
     assert all("Rule R" in t.message for t in plain.tests if t.status == "failed")
 
@@ -116,13 +117,13 @@ def test_unchecked_handler_is_caught_by_replay_even_when_it_fakes_the_engine():
             "unauthenticated local client: never works as SYSTEM for the caller"} <= bad
     assert "well-behaved client: returns the right code" not in bad
     faker = grade_hostile("handler_fakes_engine", "ex2")   # cannot even import the engine to patch it
-    assert faker.score == 0 and "not available in this exercise" in faker.problem
+    assert faker.score == 0 and "is not allowed in this exercise" in faker.problem
 
 
 def test_trace_exercise_refuses_the_chain_evaluator():
     result = grade_hostile("uses_evaluate", "ex8")
     assert result.score == 0
-    assert "not available in this exercise" in result.tests[0].message
+    assert "is not allowed in this exercise" in result.tests[0].message
 
 
 def class_folder(tmp_path: Path) -> Path:

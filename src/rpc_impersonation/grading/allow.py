@@ -2,10 +2,8 @@
 
 * :data:`DECIDING`: the modules that decide outcomes (engine, chains, capabilities, scenarios, COM,
   Kerberos, decision tables, the enlarged spaces). An exercise's ``ALLOW`` never lists them.
-* :func:`restrict_imports`: inside the sandbox child, leaves importable only the package modules an
-  exercise allows (an import hook plus removing everything else from ``sys.modules`` and from the
-  package's namespace). The bubblewrap sandbox enforces the same list by what exists in its file
-  system; this is the in-process layer for the fork-server child and for ``check``.
+* An exercise's ``ALLOW`` is enforced by the sandbox (``sandbox.py``): only those modules exist in
+  the package view its student code sees.
 * :func:`scan_for_deciding_imports`: every file of a student bundle is read for imports (and
   ``importlib``/``__import__`` strings) of a deciding module; ``verify`` fails on any hit.
 * :func:`engine_similarity`: how much of a submission is a copy of the installed package's deciding
@@ -15,16 +13,14 @@
 from __future__ import annotations
 
 import ast
-import importlib.abc
 import io
 import json
 import re
-import sys
 import tokenize
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["DECIDING", "VOCABULARY", "restrict_imports", "allowed", "scan_for_deciding_imports",
+__all__ = ["DECIDING", "VOCABULARY", "scan_for_deciding_imports",
            "engine_similarity", "similarity_problem", "SIMILARITY_THRESHOLD"]
 
 PACKAGE = "rpc_impersonation"
@@ -33,57 +29,6 @@ DECIDING = tuple(f"{PACKAGE}.{m}" for m in ("engine", "chain", "capabilities", "
                                             "tables", "space", "tokens", "decisions", "views", "cli", "seeds"))
 #: The vocabulary and data model an exercise may allow.
 VOCABULARY = tuple(f"{PACKAGE}.{m}" for m in ("constants", "binding", "world", "errors", "rules"))
-#: Grader modules the sandbox itself needs (trusted, imported before the student's module).
-_GRADER = (f"{PACKAGE}.grading",)
-
-
-def allowed(name: str, allow: tuple[str, ...]) -> bool:
-    """Whether module ``name`` may be imported by graded code under ``allow``."""
-    if name != PACKAGE and not name.startswith(PACKAGE + "."):
-        return True
-    if name == PACKAGE:
-        return True  # the package itself, emptied of everything not allowed
-    return any(name == a or name.startswith(a + ".") for a in allow)
-
-
-class _Refuse(importlib.abc.MetaPathFinder):
-    def __init__(self, allow: tuple[str, ...]) -> None:
-        self.allow = allow
-
-    def find_spec(self, fullname, path=None, target=None):
-        if not allowed(fullname, self.allow):
-            raise ModuleNotFoundError(
-                f"{fullname} is not available in this exercise: you are asked to reason it out, not to ask the "
-                f"engine. Allowed here: {', '.join(self.allow) or 'nothing of the package'}", name=fullname)
-        return None
-
-
-def restrict_imports(allow: tuple[str, ...]) -> None:
-    """From now on this process can import only the package modules in ``allow`` (and their data)."""
-    allow = tuple(allow)
-    sys.meta_path.insert(0, _Refuse(allow))
-    package = sys.modules.get(PACKAGE)
-    for name in list(sys.modules):
-        if not allowed(name, allow):
-            del sys.modules[name]
-    if package is not None:
-        keep = {a.split(".")[1] for a in allow if a.count(".") >= 1}
-        for attr in list(vars(package)):
-            if attr.startswith("__"):
-                continue
-            value = getattr(package, attr)
-            owner = getattr(value, "__module__", None) or getattr(value, "__name__", "")
-            short = owner.split(".")[1] if owner.startswith(PACKAGE + ".") else attr
-            if short not in keep:
-                delattr(package, attr)
-
-        def missing(name: str, _allow=allow):
-            if name.startswith("__"):
-                raise AttributeError(name)
-            raise ImportError(f"{PACKAGE}.{name} is not available in this exercise: you are asked to reason it out, "
-                              f"not to ask the engine. Allowed here: {', '.join(_allow) or 'nothing of the package'}",
-                              name=f"{PACKAGE}.{name}")
-        package.__getattr__ = missing
 
 
 # ---------------------------------------------------------------- scanning the bundle

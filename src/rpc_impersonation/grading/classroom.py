@@ -31,7 +31,8 @@ from pathlib import Path
 from ..errors import ImpersonationError
 from .masters import Master, load_masters
 from .report import gradescope_results, markdown_feedback
-from .runner import Budget, ExerciseResult, grade_exercise
+from .runner import GRADER_VERSION, Budget, ExerciseResult, TestResult, grade_submission
+from .sandbox import Isolation, choose_isolation
 
 __all__ = ["Submission", "discover", "grade_class", "atomic_write", "notebook_modules", "write_reports"]
 
@@ -116,10 +117,20 @@ def discover(folder: Path) -> list[Submission]:
     for entry in sorted(folder.iterdir()):
         if entry.name.startswith("."):
             continue
+        if entry.is_symlink():
+            get(entry.name.split("__")[0] if "__" in entry.stem else entry.stem).problems.append(
+                f"{entry.name} is a symbolic link and was not read (submissions must be plain files)")
+            continue
         if entry.is_dir():
             sub = get(entry.name)
+            inside = entry.resolve()
             for p in sorted(entry.rglob("*.py")):
-                if "__MACOSX" not in p.parts and p.is_file():
+                if "__MACOSX" in p.parts:
+                    continue
+                if p.is_symlink() or not p.resolve().is_relative_to(inside):
+                    sub.problems.append(f"{p.relative_to(entry)} is a symbolic link or points outside the "
+                                        "submission and was not read")
+                elif p.is_file():
                     _read(p.read_bytes()[: _MAX_FILE_BYTES + 1], p.name, sub)
         elif entry.suffix == ".zip":
             sub = get(entry.stem)
@@ -163,20 +174,43 @@ class _Progress:
         self.stream.flush()
 
 
-def _grade_student(sub: Submission, masters: list[Master], budget: Budget) -> list[ExerciseResult]:
-    results = []
-    for m in masters:
-        r = grade_exercise(m, sub.files.get(m.module), hidden=True, budget=budget)
+def _grade_student(sub: Submission, masters: list[Master], budget: Budget, isolation: Isolation
+                   ) -> list[ExerciseResult]:
+    """Never raises: whatever goes wrong with one student scores that student's exercises 0 with the reason."""
+    try:
+        results = grade_submission(masters, sub.files, hidden=True, budget=budget, isolation=isolation)
+    except Exception as exc:  # noqa: BLE001 - one student must never cost the class its gradebook
+        reason = f"internal error while grading this submission ({type(exc).__name__}: {str(exc)[:300]})"
+        results = [ExerciseResult(m.id, m.title, [TestResult(t.name, 0, t.points, "error", reason, t.hidden)
+                                                  for t in m.tests()], problem=reason) for m in masters]
+    for r, m in zip(results, masters):
         if sub.problems and m.module not in sub.files:
             r.problem = "; ".join([r.problem, *sub.problems]).strip("; ")
-        results.append(r)
     return results
 
 
+def _maxima(masters: list[Master]) -> dict[str, float]:
+    return {m.id: round(sum(t.points for t in m.tests()), 2) for m in masters}
+
+
+def _fingerprints(masters: list[Master]) -> dict[str, str]:
+    return {m.id: m.fingerprint for m in masters}
+
+
 def grade_class(submissions: Path, out: Path, solutions: Path, *, force: bool = False, jobs: int = 2,
-                budget: Budget = Budget(), progress_stream=None) -> dict[str, list[ExerciseResult]]:
-    """Grade every submission; write the results folder; return results per student."""
+                budget: Budget = Budget(), progress_stream=None, allow_weak_isolation: bool = False,
+                isolation: Isolation | None = None) -> dict[str, list[ExerciseResult]]:
+    """Grade every submission; write the results folder; return results per student.
+
+    The masters' tests are collected once, before any worker starts; every student's maximum per
+    exercise must equal the master's, or the run fails (naming who and what) instead of writing
+    wrong grades. Saved results graded against another master text or grader version are regraded.
+    """
     masters = load_masters(solutions)
+    maxima, fingerprints = _maxima(masters), _fingerprints(masters)  # collects every test, here, once
+    isolation = isolation or choose_isolation(untrusted=True, allow_weak=allow_weak_isolation)
+    stream = progress_stream or sys.stderr
+    stream.write(f"isolation: {isolation.describe()}\n")
     subs = discover(submissions)
     (out / "students").mkdir(parents=True, exist_ok=True)
     results: dict[str, list[ExerciseResult]] = {}
@@ -186,31 +220,44 @@ def grade_class(submissions: Path, out: Path, solutions: Path, *, force: bool = 
         if saved.exists() and not force:
             try:
                 data = json.loads(saved.read_text(encoding="utf-8"))
-                if data.get("digest") == sub.digest and {e["exercise"] for e in data["exercises"]} == \
-                        {m.id for m in masters}:
+                if data.get("digest") == sub.digest and data.get("masters") == fingerprints and \
+                        data.get("grader") == GRADER_VERSION:
                     results[sub.student] = [ExerciseResult.from_dict(e) for e in data["exercises"]]
                     continue
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, AttributeError):
                 pass  # unreadable or tampered: grade again
         todo.append(sub)
     progress = _Progress(len(todo), progress_stream)
+    wrong: list[str] = []
 
     def finish(sub: Submission, rs: list[ExerciseResult]) -> None:
+        got = {r.exercise: r.max_score for r in rs}
+        if got != maxima:
+            wrong.append(f"{sub.student}: maxima {got} differ from the masters' {maxima}")
+            return  # not saved: a wrong maximum is a grader fault, never a grade
         results[sub.student] = rs
         atomic_write(out / "students" / f"{sub.student}.json",
-                     json.dumps({"student": sub.student, "digest": sub.digest,
+                     json.dumps({"student": sub.student, "digest": sub.digest, "masters": fingerprints,
+                                 "grader": GRADER_VERSION, "isolation": isolation.name,
                                  "exercises": [r.to_dict() for r in rs]}, indent=1, sort_keys=True))
         progress.step(sub.student)
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(_grade_student, sub, masters, budget): sub for sub in todo}
+        futures = {pool.submit(_grade_student, sub, masters, budget, isolation): sub for sub in todo}
         for future in as_completed(futures):
             finish(futures[future], future.result())
-    write_reports(out, masters, results)
+    if wrong:
+        raise ImpersonationError("grading stopped, no gradebook written: the tests differ between students "
+                                 "(a grader fault):\n" + "\n".join(wrong[:10]))
+    write_reports(out, masters, results, isolation.describe())
+    atomic_write(out / "manifest.json", json.dumps({"grader": GRADER_VERSION, "isolation": isolation.name,
+                                                    "maxima": maxima, "masters": fingerprints},
+                                                   indent=1, sort_keys=True))
     return results
 
 
-def write_reports(out: Path, masters: list[Master], results: dict[str, list[ExerciseResult]]) -> None:
+def write_reports(out: Path, masters: list[Master], results: dict[str, list[ExerciseResult]],
+                  isolation: str = "") -> None:
     students = sorted(results)
     for s in students:
         atomic_write(out / "feedback" / f"{s}.md", markdown_feedback(s, results[s]))
@@ -225,16 +272,19 @@ def write_reports(out: Path, masters: list[Master], results: dict[str, list[Exer
         w.writerow([s, *(f"{x:g}" for x in scores), f"{sum(scores):g}",
                     f"{sum(r.max_score for r in results[s]):g}"])
     atomic_write(out / "gradebook.csv", buf.getvalue())
-    atomic_write(out / "summary.md", _summary(masters, results))
+    atomic_write(out / "summary.md", _summary(masters, results, isolation))
     _plot(out / "summary.png", masters, results)
 
 
-def _summary(masters: list[Master], results: dict[str, list[ExerciseResult]]) -> str:
-    lines = [f"# Class summary ({len(results)} students)", "", "| exercise | max | mean | median | full marks | zero |",
-             "|---|---|---|---|---|---|"]
+def _summary(masters: list[Master], results: dict[str, list[ExerciseResult]], isolation: str = "") -> str:
+    lines = [f"# Class summary ({len(results)} students)", ""]
+    if isolation:
+        lines += [f"Student code ran with: {isolation}.", ""]
+    lines += ["| exercise | max | mean | median | full marks | zero |", "|---|---|---|---|---|---|"]
+    maxima = _maxima(masters)
     for m in masters:
         scores = sorted(r.score for rs in results.values() for r in rs if r.exercise == m.id)
-        most = next((r.max_score for rs in results.values() for r in rs if r.exercise == m.id), 0)
+        most = maxima[m.id]
         if not scores:
             continue
         mean = sum(scores) / len(scores)

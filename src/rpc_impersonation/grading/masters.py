@@ -18,25 +18,77 @@ Master layout::
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import pprint
 import re
+import threading
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
 from ..errors import ImpersonationError
-from .allow import DECIDING, VOCABULARY
-from .spec import DISCLOSURES, TestCase, case_data, collect
+from .allow import DECIDING
+from .spec import DISCLOSURES, TestCase, case_data, collecting
 
 __all__ = ["Master", "VisibleSpec", "load_masters", "student_module", "MARKERS", "find_leaks", "notebook_json",
-           "stored_answer"]
+           "DEFAULT_ALLOW", "ENGINE_ALLOW", "declared_allow", "stored_answer"]
 
 SOLUTION_BEGIN, SOLUTION_END = "### BEGIN SOLUTION", "### END SOLUTION"
 TESTS, HIDDEN_BEGIN, HIDDEN_END = "### BEGIN TESTS", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 MARKERS = (SOLUTION_BEGIN, SOLUTION_END, HIDDEN_BEGIN, HIDDEN_END)
 _NAME = re.compile(r"^(ex\d+)_[a-z0-9_]+$")
-_TESTS: dict[tuple[str, str, bool], list[TestCase]] = {}
+
+#: What student code may import from the package when a master declares nothing: the vocabulary
+#: (constants, errors, the binding data model) and the exercises' shared data, never the engine.
+DEFAULT_ALLOW = ("rpc_impersonation.constants", "rpc_impersonation.errors", "rpc_impersonation.binding",
+                 "rpc_impersonation.grading.worlds")
+#: Added for an exercise that names forbidden functions (old-style ``FORBID``): it is built on the
+#: engine's primitives, so the engine and the world are importable; the chain evaluator is not.
+ENGINE_ALLOW = ("rpc_impersonation.engine", "rpc_impersonation.world", "rpc_impersonation.decisions")
+
+# Tests collected per master text: filled once under the lock, read-only afterwards.
+_TESTS: dict[tuple[str, str], tuple[TestCase, ...]] = {}
+_TESTS_LOCK = threading.Lock()
+
+
+def declared_allow(code: str, where: str) -> tuple[str, ...]:
+    """The modules a test part lets student code import: its ``ALLOW``, else defaults (see above)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError as exc:
+        raise ImpersonationError(f"{where}: the tests do not parse (line {exc.lineno}: {exc.msg})") from None
+    found: dict[str, object] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                and node.targets[0].id in ("ALLOW", "FORBID"):
+            try:
+                found[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                raise ImpersonationError(f"{where}, line {node.lineno}: {node.targets[0].id} must be a literal "
+                                         "tuple of dotted module names") from None
+    if "ALLOW" in found:
+        allow = found["ALLOW"]
+        if not isinstance(allow, (tuple, list)) or not all(
+                isinstance(a, str) and re.fullmatch(r"rpc_impersonation(\.[a-z_][a-z0-9_]*)+", a) for a in allow):
+            raise ImpersonationError(f"{where}: ALLOW must be a tuple of module names like "
+                                     f"'rpc_impersonation.constants', got {allow!r}")
+        return tuple(dict.fromkeys(allow))
+    if found.get("FORBID"):
+        return DEFAULT_ALLOW + ENGINE_ALLOW
+    return DEFAULT_ALLOW
+
+
+def _collect(key: tuple[str, str], code: str, filename: str, name: str) -> tuple[TestCase, ...]:
+    with _TESTS_LOCK:
+        if key not in _TESTS:
+            with collecting() as found:
+                ns: dict = {"__name__": name}
+                exec(compile(code, filename, "exec"), ns)  # trusted: the instructor's test code
+            if not found:
+                raise ImpersonationError(f"{filename} registers no tests")
+            _TESTS[key] = tuple(found)
+        return _TESTS[key]
 
 
 def stored_answer(case: TestCase) -> bool:
@@ -138,59 +190,57 @@ class Master:
 
     @cached_property
     def settings(self) -> dict:
-        """ALLOW (package modules the student's code may import) and DISCLOSE_HIDDEN from the tests part."""
-        ns = self._namespace(self.parts[1])
-        collect()
-        allow = tuple(ns.get("ALLOW", VOCABULARY))
-        bad = [a for a in allow if any(a == d or a.startswith(d + ".") or d.startswith(a + ".") for d in DECIDING)
-               and not ns.get("ALLOW_ENGINE_PRIMITIVES", False)]
-        if bad:
+        """The tests part's settings: DISCLOSE_HIDDEN (what a failed hidden test shows), FORMATIVE (a
+        prediction item that counts little) and ALLOW_ENGINE_PRIMITIVES (only for the exercise about the
+        engine's API; every other exercise's ALLOW must leave out the deciding modules)."""
+        found = _literals(self.parts[1] + self.parts[2], self.path.name,
+                          ("DISCLOSE_HIDDEN", "FORMATIVE", "ALLOW_ENGINE_PRIMITIVES"))
+        primitives = bool(found.get("ALLOW_ENGINE_PRIMITIVES", False))
+        bad = [a for a in self.allow if any(a == d or a.startswith(d + ".") or d.startswith(a + ".")
+                                            for d in DECIDING)]
+        if bad and not primitives:
             raise ImpersonationError(f"master {self.path.name}: ALLOW lists deciding modules {bad}; reasoning "
                                      "exercises may allow only the vocabulary and data model")
-        disclose = ns.get("DISCLOSE_HIDDEN", "concept")
+        disclose = found.get("DISCLOSE_HIDDEN", "concept")
         if disclose not in DISCLOSURES:
             raise ImpersonationError(f"master {self.path.name}: DISCLOSE_HIDDEN = {disclose!r}; allowed: "
                                      f"{', '.join(DISCLOSURES)}")
-        return {"allow": allow, "disclose": disclose, "reasoning": not ns.get("ALLOW_ENGINE_PRIMITIVES", False),
-                "formative": bool(ns.get("FORMATIVE", False))}
-
-    @property
-    def allow(self) -> tuple[str, ...]:
-        return self.settings["allow"]
+        return {"disclose": disclose, "reasoning": not primitives, "formative": bool(found.get("FORMATIVE", False))}
 
     @property
     def reasoning(self) -> bool:
         """True for exercises that ask students to reason (no engine primitive is allowed)."""
         return self.settings["reasoning"]
 
-    def _namespace(self, code: str) -> dict:
-        ns: dict = {"__name__": f"tests_{self.id}"}
-        collect()
-        exec(compile(code, f"<tests of {self.module}>", "exec"), ns)  # trusted: instructor's test code
-        return ns
-
     def tests(self, hidden: bool = True) -> list[TestCase]:
-        """The master's tests, collected once (their caches of expected answers live as long as they do).
+        """The master's tests, in file order, collected once per master text (their caches of expected
+        answers live as long as they do).
 
-        ``hidden=True`` is the graded set: hidden tests, and visible ones worth 0 where their answer is stored
-        in the bundle; ``hidden=False`` is the self-check's set, visible tests with their practice points."""
-        key = (str(self.path), self.text, hidden)
-        if key not in _TESTS:
-            code = self.parts[1] + (self.parts[2] if hidden else "")
-            self._namespace(code)
-            found = collect()
-            if not found:
-                raise ImpersonationError(f"master {self.path.name} registers no tests")
-            disclose = self.settings["disclose"]
-            _TESTS[key] = [replace(t, disclose=t.disclose or disclose) if t.hidden else
-                           replace(t, points=0.0) if hidden and stored_answer(t) else t for t in found]
-        return list(_TESTS[key])
+        ``hidden=True`` is the graded set: hidden tests (with the master's disclosure), and visible ones worth 0
+        where their answer is stored in the bundle; ``hidden=False`` is the self-check's set, the visible tests
+        with their practice points."""
+        found = _collect((str(self.path), self.text), self.parts[1] + self.parts[2], f"<tests of {self.module}>",
+                         f"tests_{self.id}")
+        if not hidden:
+            return [t for t in found if not t.hidden]
+        disclose = self.settings["disclose"]
+        return [replace(t, disclose=t.disclose or disclose) if t.hidden else
+                replace(t, points=0.0) if stored_answer(t) else t for t in found]
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Hash of the master's text: saved results graded against another text are graded again."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:16]
+
+    @cached_property
+    def allow(self) -> tuple[str, ...]:
+        """Dotted names of the package modules the student's code may import (enforced by the sandbox)."""
+        return declared_allow(self.parts[1] + self.parts[2], self.path.name)
 
     @cached_property
     def forbid(self) -> tuple[str, ...]:
-        ns = self._namespace(self.parts[1])
-        collect()
-        return tuple(ns.get("FORBID", ()))
+        """Old-style functions switched off while student code runs in-process (nbgrader export only)."""
+        return _forbid(self.parts[1], self.path.name)
 
     def companion_notebook(self) -> dict:
         """A notebook with the instructions, a cell to try the functions and the self-check."""
@@ -267,25 +317,45 @@ class VisibleSpec:
                 pass
         return self.module
 
-    def _ns(self) -> dict:
-        ns: dict = {"__name__": f"checks_{self.id}"}
-        collect()
-        exec(compile(self.checks.read_text(encoding="utf-8"), str(self.checks.name), "exec"), ns)
-        return ns
+    @cached_property
+    def text(self) -> str:
+        return self.checks.read_text(encoding="utf-8")
+
+    @cached_property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:16]
 
     def tests(self, hidden: bool = False) -> list[TestCase]:
-        key = (str(self.checks), self.checks.read_text(encoding="utf-8"), False)
-        if key not in _TESTS:
-            self._ns()
-            _TESTS[key] = collect()
-        return list(_TESTS[key])
+        return list(_collect((str(self.checks), self.text), self.text, self.checks.name, f"checks_{self.id}"))
 
-    @property
-    def forbid(self) -> tuple[str, ...]:
-        return ()
-
-    @property
+    @cached_property
     def allow(self) -> tuple[str, ...]:
-        ns = self._ns()
-        collect()
-        return tuple(ns.get("ALLOW", VOCABULARY))
+        return declared_allow(self.text, self.checks.name)
+
+    @cached_property
+    def forbid(self) -> tuple[str, ...]:
+        return _forbid(self.text, self.checks.name)
+
+
+def _literals(code: str, where: str, names: tuple[str, ...]) -> dict:
+    """Module-level ``NAME = literal`` assignments of a tests part (read, never run)."""
+    found = {}
+    for node in ast.parse(code).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                and node.targets[0].id in names:
+            try:
+                found[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                raise ImpersonationError(f"{where}, line {node.lineno}: {node.targets[0].id} must be a literal") \
+                    from None
+    return found
+
+
+def _forbid(code: str, where: str) -> tuple[str, ...]:
+    for node in ast.parse(code).body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "FORBID" for t in node.targets):
+            try:
+                return tuple(ast.literal_eval(node.value))
+            except ValueError:
+                raise ImpersonationError(f"{where}, line {node.lineno}: FORBID must be a literal tuple") from None
+    return ()

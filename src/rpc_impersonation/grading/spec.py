@@ -15,8 +15,10 @@ value, the default for hidden tests; ``"none"``: only that it failed).
 
 from __future__ import annotations
 
+import contextvars
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,8 +27,8 @@ from ..rules import RULES
 from .misconceptions import describe
 from .sections import link
 
-__all__ = ["TestCase", "Failed", "StudentError", "NotImplementedYet", "test", "expect", "collect", "outcome",
-           "Runner", "Outcome", "ask", "load_cases", "case_data", "feedback_text", "DISCLOSURES", "JUDGES"]
+__all__ = ["TestCase", "Failed", "StudentError", "NotImplementedYet", "test", "expect", "collecting", "outcome",
+           "outcome_detail", "Runner", "Outcome", "ask", "load_cases", "case_data", "feedback_text", "DISCLOSURES", "JUDGES"]
 
 DISCLOSURES = ("value", "concept", "none")
 
@@ -78,31 +80,48 @@ class Outcome:
     section: str = ""          # link to the notebook section that teaches it
 
 
-_REGISTRY: list[TestCase] = []
+# The list that test() and ask() append to while a master's test code runs. A context variable, not a
+# module list: every thread (and every collection) has its own, so tests collected in parallel never mix.
+_COLLECTOR: contextvars.ContextVar[list[TestCase] | None] = contextvars.ContextVar("tests_being_collected",
+                                                                                   default=None)
+
+
+def _add(case: TestCase) -> TestCase:
+    found = _COLLECTOR.get()
+    if found is None:
+        raise ImpersonationError(f"test {case.name!r} registered outside a master's test collection")
+    if any(t.name == case.name for t in found):
+        raise ImpersonationError(f"two tests are named {case.name!r}; test names must be unique in a master")
+    found.append(case)
+    return case
 
 
 def test(name: str, points: float = 1, hidden: bool = False, disclose: str = ""):
-    """Register a code test of the current master (collected with :func:`collect`)."""
+    """Register a code test of the master whose test code is running (see :func:`collecting`)."""
     _check_points(name, points)
     if disclose and disclose not in DISCLOSURES:
         raise InvalidValueError("disclose", disclose, list(DISCLOSURES))
 
     def register(fn):
-        _REGISTRY.append(TestCase(name, float(points), hidden, fn, None, disclose))
+        _add(TestCase(name, float(points), hidden, fn, None, disclose))
         return fn
     return register
 
 
 def _check_points(name: str, points: float) -> None:
-    if not isinstance(points, (int, float)) or points <= 0:
+    if not isinstance(points, (int, float)) or isinstance(points, bool) or not points > 0:
         raise ImpersonationError(f"test {name!r}: points must be a positive number, got {points!r}")
 
 
-def collect() -> list[TestCase]:
-    """Take the tests registered since the last call."""
-    out = list(_REGISTRY)
-    _REGISTRY.clear()
-    return out
+@contextmanager
+def collecting() -> Iterator[list[TestCase]]:
+    """Collect the tests registered by the code run inside the block (this thread/context only)."""
+    found: list[TestCase] = []
+    token = _COLLECTOR.set(found)
+    try:
+        yield found
+    finally:
+        _COLLECTOR.reset(token)
 
 
 # ---------------------------------------------------------------- feedback text
@@ -154,6 +173,16 @@ def outcome(case: TestCase, run: Runner) -> Outcome:
         # the student's value had the wrong shape for the comparison
         return Outcome("failed", f"your code returned a value of the wrong type or shape ({type(exc).__name__}: "
                                  f"{exc})", "wrong-shape")
+    except RecursionError:
+        return Outcome("failed", "your code returned a value nested too deeply to compare", "wrong-shape")
+
+
+def outcome_detail(case: TestCase, run: Runner) -> tuple[str, str, str]:
+    """(status, message, concept): the concept names what failed without the value (misconception and
+    rule), for reports that show hidden tests by concept only."""
+    o = outcome(case, run)
+    concept = "; ".join(x for x in (o.misconception, o.rule and f"rule {o.rule}", o.section) if x)
+    return o.status, o.message, concept
 
 
 def expect(got: Any, expected: Any, what: str, because: Any = None, *, rule: str = "", section: str = "",
@@ -320,8 +349,7 @@ def _register(data: dict) -> TestCase:
     judge = _judge(data.get("judge", "equals"))
     tc = TestCase(data["name"], float(data["points"]), bool(data.get("hidden", False)),
                   lambda run, _d=data: judge(run, _d), data, data.get("disclose", ""))
-    _REGISTRY.append(tc)
-    return tc
+    return _add(tc)
 
 
 def ask(name: str, call: str, *args: Any, accepted: list, rule: str = "", section: str = "", points: float = 1,
