@@ -55,9 +55,19 @@ the module where it says `raise NotImplementedError`, then check it:
 - in a notebook: `from rpc_impersonation.grading import check; check("ex1")` (or `check("all")`);
 - in a terminal: `python -m rpc_impersonation.grading check ex1` (or `check all`).
 
-The self-check runs the visible tests in `checks/`. Your instructor grades with more tests, so make
-your code right in general, not just for the visible cases. Files in this folder are generated from the
-instructor's masters: `scripts` and `checks/` will be replaced when exercises are updated.
+The self-check runs the visible tests in `checks/` and exits with status 1 while one fails. Each failure
+names the misconception your answer shows, the rule that makes the right answer right, and the notebook
+section that teaches it.
+
+- Your module can import only what its exercise allows (the course's vocabulary: levels, bindings, a
+  world description, the rule catalogue), not the engine: the exercises ask you to reason it out.
+- The answers of the visible tests are stored in `checks/`, so those tests are practice: they count 0
+  in the grade. Your instructor grades with hidden tests, so make your code right in general.
+- Prediction items (exercises 6, 7 and 9) are formative: the notebooks' engine can answer them, so
+  they count little. Use them to test your understanding before you run anything.
+
+Files in this folder are generated from the instructor's masters; `checks/` is replaced when the
+exercises are updated.
 """
 
 

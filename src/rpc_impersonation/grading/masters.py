@@ -247,8 +247,8 @@ class Master:
         cells = [
             _md(self.docstring.split("\n", 1)[0].join(["# ", ""]) + "\n\n" + self.docstring.split("\n", 1)[1].strip()),
             _md(f"Write your answer in **`{self.module}.py`** (open it from the file browser). Then run the cells "
-                "below: the first reloads your module, the second runs the visible tests and explains each "
-                "difference with the engine's rule."),
+                "below: the first reloads your module, the second runs the visible tests; each failure names "
+                "the misconception, the rule that makes the right answer right, and the section that teaches it."),
             _code(f"import importlib\nimport {self.module}\nimportlib.reload({self.module})"),
             _code(f'from rpc_impersonation.grading import check\ncheck("{self.id}")'),
         ]

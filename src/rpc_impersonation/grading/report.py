@@ -44,7 +44,8 @@ def markdown_feedback(student: str, results: list[ExerciseResult]) -> str:
         if r.problem:
             lines += [f"> {r.problem}", ""]
         for t in r.tests:
-            hidden = " (hidden test)" if t.hidden else ""
+            hidden = " (hidden test)" if t.hidden else " (practice: its answer is in your bundle, not graded)" \
+                if t.max_points == 0 else ""
             lines.append(f"- **{_MARK[t.status]}** {t.name}{hidden}: {t.points:g}/{t.max_points:g}")
             if t.message:
                 lines.append(f"  - {t.message}")
