@@ -100,9 +100,9 @@ def condition_case(missing, hidden):
     if missing != "none":   # the engine agrees that this one condition is what is missing
         assert run_setup(tuple(sorted(setup_with("none").items())))[0]
     rule, section, mis = WHY[missing]
-    wrong = {"none": mis} if missing != "none" else {"sensitive": "sensitive-blocks-impersonation"}
+    wrong = {"none": mis} if missing != "none" else {}
     ask(f"missing_condition({setup})", "missing_condition", setup, accepted=[missing], rule=rule, section=section,
-        wrong=wrong, misconception="delegate-alone", hidden=hidden)
+        wrong=wrong, misconception="delegate-alone" if missing != "none" else "delegation-works", hidden=hidden)
 
 
 def local_case(missing, hidden):

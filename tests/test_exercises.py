@@ -207,6 +207,17 @@ def test_hidden_feedback_by_default_shows_the_concept_not_the_value():
     assert "Read: notebooks/05_ncalrpc_exception.ipynb" in result.message
 
 
+def test_the_instructor_chooses_what_a_hidden_failure_discloses():
+    from rpc_impersonation.grading.spec import Failed, feedback_text
+    exc = Failed("x", misconception="ntlm-delegates", rule="R19", section="04.conditions", got="ntlm",
+                 expected="kerberos", what="least_provider('x')")
+    value, concept, none = (feedback_text(exc, d) for d in ("value", "concept", "none"))
+    assert "'kerberos'" in value and "'ntlm'" in value and "R19" in value
+    assert "kerberos" not in concept and "'ntlm'" not in concept and "NTLM can delegate" in concept
+    assert "#What-delegation-needs" in concept
+    assert none == "least_provider('x'): not right yet."
+
+
 def test_graded_results_carry_structured_fields():
     r = grade_exercise(MASTERS["ex1"], "def can_do(level, capability, placement):\n    return True\n",
                        hidden=True, budget=QUICK)

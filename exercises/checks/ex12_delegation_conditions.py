@@ -38,8 +38,8 @@ CASES = [{'name': "missing_condition({'provider': 'ntlm', 'level': 'delegate', '
   'rule': 'R19',
   'section': '04.conditions',
   'right': '',
-  'wrong': [['sensitive', 'sensitive-blocks-impersonation']],
-  'misconception': 'delegate-alone',
+  'wrong': [],
+  'misconception': 'delegation-works',
   'judge': 'equals'},
  {'name': "acts_locally({'provider': 'kerberos', 'level': 'impersonate', 'mutual_auth': True, 'trusted': "
           "True, 'sensitive': False})",
