@@ -180,6 +180,22 @@ def test_verify_scan_finds_every_way_of_importing_a_deciding_module(tmp_path):
     assert len(scan_for_deciding_imports(ROOT / "exercises")) == 1  # exercise 8's Engine, which it may use
 
 
+def test_verify_refuses_a_hidden_case_that_repeats_a_visible_one(tmp_path):
+    from rpc_impersonation.grading.course import hidden_cases_in_bundle
+    assert hidden_cases_in_bundle(ROOT / "solutions") == []
+    folder = tmp_path / "solutions"
+    folder.mkdir()
+    text = MASTERS["ex6"].text.replace('    rule_case(_variant, hidden=True)\n',
+                                       '    rule_case(_variant, hidden=True)\nrule_case("lb-impersonate", True)\n')
+    text = text.replace('def rule_case(variant, hidden):\n    accepted',
+                        'def rule_case(variant, hidden):\n    hidden_name = " again" if hidden and variant == '
+                        '"lb-impersonate" else ""\n    accepted')
+    text = text.replace('ask(f"deciding_rule({variant!r})"', 'ask(f"deciding_rule({variant!r}){hidden_name}"')
+    (folder / MASTERS["ex6"].path.name).write_text(text, encoding="utf-8")
+    found = hidden_cases_in_bundle(folder)
+    assert found and "deciding_rule('lb-impersonate') again" in found[0]
+
+
 # ---------------------------------------------------------------- feedback that teaches
 
 def _stub_run(answers):

@@ -114,7 +114,21 @@ def verify(root: Path) -> VerifyReport:
             stubs.append(f"{m.id} untouched exercise: score {stub.score:g}, "
                          + "; ".join(f"{t.name}: {t.status} {t.message}" for t in bad[:3]))
     leaks = find_leaks(root / "exercises")
-    return VerifyReport(differences, scores, stubs, leaks, answer_sources(root / "exercises", root / "solutions"))
+    sources = answer_sources(root / "exercises", root / "solutions") + hidden_cases_in_bundle(root / "solutions")
+    return VerifyReport(differences, scores, stubs, leaks, sources)
+
+
+def hidden_cases_in_bundle(solutions: Path) -> list[str]:
+    """Hidden cases that ask exactly what a visible case asks: their answer would ship with the visible one."""
+    out = []
+    for m in load_masters(solutions):
+        def key(t):
+            d = t.data or {}
+            return (d.get("call"), repr(d.get("args")), repr(d.get("field")), d.get("aspect"))
+        visible = {key(t) for t in m.tests(hidden=False) if t.data}
+        out += [f"{m.id}: hidden test {t.name!r} asks what a visible test asks (its answer is in the bundle)"
+                for t in m.tests(hidden=True) if t.hidden and t.data and key(t) in visible]
+    return out
 
 
 def answer_sources(exercises: Path, solutions: Path) -> list[str]:
