@@ -30,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--force", action="store_true", help="grade again even what is already graded")
     p.add_argument("--jobs", type=int, default=2 * (os.cpu_count() or 1),
                    help="submissions graded at once (default: twice the cores; most time is spent waiting)")
+    p.add_argument("--allow-weak-isolation", action="store_true",
+                   help="grade even where the bubblewrap sandbox cannot run (student code could read this machine)")
     p = sub.add_parser("gradescope", help="build a Gradescope autograder zip")
     p.add_argument("out")
     p.add_argument("--root", default=None)
@@ -37,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--submission", required=True)
     p.add_argument("--solutions", required=True)
     p.add_argument("--results", required=True)
+    p.add_argument("--allow-weak-isolation", action="store_true")
     args = parser.parse_args(argv)
 
     from .course import assign, check, find_root, release, verify
@@ -64,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "grade":
             from .classroom import grade_class
             results = grade_class(Path(args.submissions), Path(args.out), root / "solutions", force=args.force,
-                                  jobs=args.jobs)
+                                  jobs=args.jobs, allow_weak_isolation=args.allow_weak_isolation)
             print(f"graded {len(results)} students; gradebook: {Path(args.out) / 'gradebook.csv'}")
             return 0
         if args.command == "gradescope":
@@ -73,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "gradescope-run":
             from .gradescope import run_submission
-            doc = run_submission(Path(args.submission), Path(args.solutions), Path(args.results))
+            doc = run_submission(Path(args.submission), Path(args.solutions), Path(args.results),
+                                 allow_weak_isolation=args.allow_weak_isolation)
             print(f"score {doc['score']}")
             return 0
     except ImpersonationError as exc:

@@ -190,6 +190,9 @@ def _grade_student(sub: Submission, masters: list[Master], budget: Budget, isola
 
 
 def _maxima(masters: list[Master]) -> dict[str, float]:
+    """Each master's maximum (collecting its tests, and reading its title and allowed modules, once)."""
+    for m in masters:
+        m.title, m.allow  # noqa: B018 - computed here, before grading threads read them
     return {m.id: round(sum(t.points for t in m.tests()), 2) for m in masters}
 
 
@@ -208,7 +211,17 @@ def grade_class(submissions: Path, out: Path, solutions: Path, *, force: bool = 
     """
     masters = load_masters(solutions)
     maxima, fingerprints = _maxima(masters), _fingerprints(masters)  # collects every test, here, once
+    own_isolation = isolation is None
     isolation = isolation or choose_isolation(untrusted=True, allow_weak=allow_weak_isolation)
+    try:
+        return _grade_all(submissions, out, masters, maxima, fingerprints, isolation, force, jobs, budget,
+                          progress_stream)
+    finally:
+        if own_isolation:
+            isolation.close()
+
+
+def _grade_all(submissions, out, masters, maxima, fingerprints, isolation, force, jobs, budget, progress_stream):
     stream = progress_stream or sys.stderr
     stream.write(f"isolation: {isolation.describe()}\n")
     subs = discover(submissions)

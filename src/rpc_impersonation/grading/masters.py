@@ -32,7 +32,7 @@ from .allow import DECIDING
 from .spec import DISCLOSURES, TestCase, case_data, collecting
 
 __all__ = ["Master", "VisibleSpec", "load_masters", "student_module", "MARKERS", "find_leaks", "notebook_json",
-           "DEFAULT_ALLOW", "ENGINE_ALLOW", "declared_allow", "stored_answer"]
+           "DEFAULT_ALLOW", "ENGINE_ALLOW", "declared_allow", "parse", "stored_answer"]
 
 SOLUTION_BEGIN, SOLUTION_END = "### BEGIN SOLUTION", "### END SOLUTION"
 TESTS, HIDDEN_BEGIN, HIDDEN_END = "### BEGIN TESTS", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
@@ -47,6 +47,16 @@ DEFAULT_ALLOW = ("rpc_impersonation.constants", "rpc_impersonation.errors", "rpc
 #: engine's primitives, so the engine and the world are importable; the chain evaluator is not.
 ENGINE_ALLOW = ("rpc_impersonation.engine", "rpc_impersonation.world", "rpc_impersonation.decisions")
 
+_PARSE_LOCK = threading.Lock()
+
+
+def parse(code: str) -> ast.Module:
+    """``ast.parse`` for grading threads: CPython 3.11's AST conversion is not safe to run in two
+    threads at once ("AST constructor recursion depth mismatch"), so one parse at a time."""
+    with _PARSE_LOCK:
+        return ast.parse(code)
+
+
 # Tests collected per master text: filled once under the lock, read-only afterwards.
 _TESTS: dict[tuple[str, str], tuple[TestCase, ...]] = {}
 _TESTS_LOCK = threading.Lock()
@@ -55,7 +65,7 @@ _TESTS_LOCK = threading.Lock()
 def declared_allow(code: str, where: str) -> tuple[str, ...]:
     """The modules a test part lets student code import: its ``ALLOW``, else defaults (see above)."""
     try:
-        tree = ast.parse(code)
+        tree = parse(code)
     except SyntaxError as exc:
         raise ImpersonationError(f"{where}: the tests do not parse (line {exc.lineno}: {exc.msg})") from None
     found: dict[str, object] = {}
@@ -156,11 +166,11 @@ class Master:
             visible = tests
         return code, visible, hidden
 
-    @property
+    @cached_property
     def docstring(self) -> str:
-        return ast.get_docstring(ast.parse(self.parts[0])) or ""
+        return ast.get_docstring(parse(self.parts[0])) or ""
 
-    @property
+    @cached_property
     def title(self) -> str:
         return self.docstring.splitlines()[0] if self.docstring else self.module
 
@@ -310,7 +320,7 @@ class VisibleSpec:
         module = self.checks.parent.parent / f"{self.module}.py"
         if module.exists():
             try:
-                doc = ast.get_docstring(ast.parse(module.read_text(encoding="utf-8"))) or ""
+                doc = ast.get_docstring(parse(module.read_text(encoding="utf-8"))) or ""
                 if doc:
                     return doc.splitlines()[0]
             except SyntaxError:
@@ -340,7 +350,7 @@ class VisibleSpec:
 def _literals(code: str, where: str, names: tuple[str, ...]) -> dict:
     """Module-level ``NAME = literal`` assignments of a tests part (read, never run)."""
     found = {}
-    for node in ast.parse(code).body:
+    for node in parse(code).body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
                 and node.targets[0].id in names:
             try:
@@ -352,7 +362,7 @@ def _literals(code: str, where: str, names: tuple[str, ...]) -> dict:
 
 
 def _forbid(code: str, where: str) -> tuple[str, ...]:
-    for node in ast.parse(code).body:
+    for node in parse(code).body:
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "FORBID" for t in node.targets):
             try:
                 return tuple(ast.literal_eval(node.value))
