@@ -641,12 +641,16 @@ class Sandbox:
             raise SandboxFault("the sandbox is gone", kind="sandbox") from None
 
     def _receive(self, timeout: float) -> dict[str, Any]:
+        if self.closed:
+            raise SandboxFault("the sandbox is closed", kind="sandbox")
         deadline = time.monotonic() + timeout
         while True:
             if len(self.buffer) >= 4:
                 (size,) = _HEADER.unpack(self.buffer[:4])
-                if size > MAX_FRAME:
-                    raise SandboxFault(f"a reply of {size} bytes (at most {MAX_FRAME} are accepted)")
+                if size > MAX_FRAME:  # the stream cannot be read past this: this sandbox is done
+                    self.close()
+                    raise SandboxFault(f"a reply of {size} bytes (at most {MAX_FRAME} are accepted)",
+                                       kind="sandbox")
                 if len(self.buffer) >= 4 + size:
                     data, self.buffer = self.buffer[4:4 + size], self.buffer[4 + size:]
                     return decode_frame(data)
