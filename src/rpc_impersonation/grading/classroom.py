@@ -313,9 +313,6 @@ def _summary(masters: list[Master], results: dict[str, list[ExerciseResult]], is
     if failing:
         lines += ["", "## Tests failed most often", ""]
         lines += [f"- {name}: {n}" for name, n in sorted(failing.items(), key=lambda kv: (-kv[1], kv[0]))[:10]]
-    flags = [f"- {student}: {flag}" for student, rs in sorted(results.items()) for r in rs for flag in r.flags]
-    if flags:  # only here, never in a student's feedback
-        lines += ["", "## Problems for the instructor", ""] + flags
     lines += ["", "![score distribution per exercise](summary.png)"]
     return "\n".join(lines) + "\n"
 
