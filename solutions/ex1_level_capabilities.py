@@ -80,8 +80,8 @@ def cell_case(level, what, placement, hidden):
 
 VISIBLE = {("identify", "check an ACL", "remote"), ("identify", "open a local resource", "remote"),
            ("impersonate", "reach another machine", "local"), ("impersonate", "reach another machine", "remote"),
-           ("delegate", "let the next server go on", "remote"), ("anonymous", "learn the identity", "remote"),
-           ("anonymous", "learn the identity", "local"), ("impersonate", "open a local resource", "remote")}
+           ("delegate", "let the next server go on", "remote"), ("identify", "learn the identity", "local"),
+           ("delegate", "reach another machine", "local"), ("impersonate", "open a local resource", "remote")}
 for _level in LEVELS:
     for _placement in ("local", "remote"):
         for _what in CAPABILITIES:

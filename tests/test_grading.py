@@ -113,8 +113,9 @@ def test_partly_right_gets_marks_for_what_works():
 def test_unchecked_handler_is_caught_by_the_graders_engine():
     result = grade_hostile("unchecked_handler", "ex2")
     bad = {t.name for t in result.tests if t.status != "passed"}
-    assert {"unauthenticated client: never works as SYSTEM for the caller",
-            "unauthenticated local client: never works as SYSTEM for the caller"} <= bad
+    assert "unauthenticated client: never works as SYSTEM for the caller" in bad
+    assert any(t.hidden and t.data["name"] == "unauthenticated local client: never works as SYSTEM for the caller"
+               and t.name in bad for t in MASTERS["ex2"].tests())
     assert "well-behaved client: returns the right code" not in bad
 
 

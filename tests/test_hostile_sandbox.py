@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = Path(__file__).parent / "hostile"
 MASTERS = {m.id: m for m in load_masters(ROOT / "solutions")}
 QUICK = Budget(per_call=2.0, per_exercise=15.0, import_time=5.0)
+#: exercise 1's graded maximum (its visible cases are practice and count 0)
+EX1_FULL = sum(t.points for t in MASTERS["ex1"].tests())
 ROOT_ONLY = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("bwrap"),
                                reason="the full sandbox (bubblewrap, an unprivileged uid per worker) needs root")
 
@@ -90,7 +92,7 @@ def test_attack_01_identical_students_get_identical_totals_twenty_times(tmp_path
         assert len(results) == 16
         seen |= set(totals(results).values())
         maxima |= {sum(r.max_score for r in rs) for rs in results.values()}
-        assert seen == {20.0} and maxima == {20.0}, (run, seen, maxima)
+        assert seen == {EX1_FULL} and maxima == {EX1_FULL}, (run, seen, maxima)
         assert time.monotonic() - started < 600, "the race test must stay bounded"
 
 
@@ -119,10 +121,11 @@ def test_attack_03_changing_a_master_regrades_on_resume(tmp_path):
     subs = a_class(tmp_path, {"ada": MASTERS["ex3"].solution_code}, "ex3")
     first = grade_class(subs, tmp_path / "out", solutions, jobs=1, budget=QUICK, progress_stream=open(os.devnull, "w"))
     master = solutions / MASTERS["ex3"].path.name
-    master.write_text(master.read_text().replace('@test("log the caller\'s name")',
-                                                 '@test("log the caller\'s name", points=5)'))
+    master.write_text(master.read_text().replace('misconception="more-is-safer", hidden=hidden)',
+                                                 'misconception="more-is-safer", hidden=hidden, points=5)'))
     again = grade_class(subs, tmp_path / "out", solutions, jobs=1, budget=QUICK, progress_stream=open(os.devnull, "w"))
-    assert totals(first)["ada"] + 4 == totals(again)["ada"] == again["ada"][0].max_score
+    hidden_least_level = sum(t.hidden and t.data["call"] == "least_level" for t in MASTERS["ex3"].tests())
+    assert totals(first)["ada"] + 4 * hidden_least_level == totals(again)["ada"] == again["ada"][0].max_score
 
 
 # --- 4, 5, 6. nothing a submission sends can crash the class ------------------------------------------------
@@ -135,7 +138,7 @@ def test_attacks_04_05_06_unreadable_replies_score_zero_and_the_class_completes(
     subs = a_class(tmp_path, {"aaa_hostile": hostile(case), "zed": MASTERS["ex1"].solution_code})
     results = grade_class(subs, tmp_path / "out", course(tmp_path, "ex1"), jobs=2, budget=QUICK,
                           progress_stream=open(os.devnull, "w"))
-    assert totals(results) == {"aaa_hostile": 0, "zed": 20.0}
+    assert totals(results) == {"aaa_hostile": 0, "zed": EX1_FULL}
     problem = results["aaa_hostile"][0].problem
     assert reason in problem or any(reason in t.message for t in results["aaa_hostile"][0].tests), problem
     assert (tmp_path / "out" / "gradebook.csv").exists()
@@ -145,7 +148,7 @@ def test_attacks_04_05_06_unreadable_replies_score_zero_and_the_class_completes(
 def test_attack_07_a_submission_cannot_import_the_master():
     result = grade("imports_the_master", **{'os.environ.get("HOSTILE_TARGET", "")': repr(str(ROOT))})
     assert result.score < result.max_score
-    assert any("expected False, your code returned True" in t.message for t in result.tests)
+    assert any("your code returned True" in t.message for t in result.tests)
 
 
 # --- 8. classmates' submissions are out of reach -------------------------------------------------------------
@@ -166,7 +169,7 @@ def test_attack_08_a_submission_cannot_run_a_classmates_module(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     rows = (work / "out" / "gradebook.csv").read_text().splitlines()
     eve = next(r for r in rows if r.startswith("eve,"))
-    assert eve.split(",")[1] not in ("20", "20.0"), rows
+    assert eve.split(",")[1] not in (f"{EX1_FULL:g}", str(EX1_FULL)), rows
 
 
 # --- 9. symbolic links in a submission are refused -------------------------------------------------------------
@@ -236,7 +239,7 @@ def test_attack_12_a_killer_left_behind_costs_the_next_classmate_nothing(tmp_pat
                               "zed": MASTERS["ex1"].solution_code})
     results = grade_class(subs, tmp_path / "out", course(tmp_path, "ex1"), jobs=1, budget=QUICK,
                           progress_stream=open(os.devnull, "w"))
-    assert totals(results)["bea"] == totals(results)["zed"] == 20.0
+    assert totals(results)["bea"] == totals(results)["zed"] == EX1_FULL
 
 
 @ROOT_ONLY
@@ -282,7 +285,7 @@ def test_attack_13_the_network_is_out_of_reach():
         listener.join()
         server.close()
     assert connections == []
-    assert any("expected True, your code returned False" in t.message for t in result.tests)
+    assert any("your code returned False" in t.message for t in result.tests)
 
 
 # --- beyond the list --------------------------------------------------------------------------------------

@@ -126,7 +126,7 @@ def hidden_cases_in_bundle(solutions: Path) -> list[str]:
             d = t.data or {}
             return (d.get("call"), repr(d.get("args")), repr(d.get("field")), d.get("aspect"))
         visible = {key(t) for t in m.tests(hidden=False) if t.data}
-        out += [f"{m.id}: hidden test {t.name!r} asks what a visible test asks (its answer is in the bundle)"
+        out += [f"{m.id}: hidden case {t.data['name']!r} asks what a visible test asks (its answer is in the bundle)"
                 for t in m.tests(hidden=True) if t.hidden and t.data and key(t) in visible]
     return out
 

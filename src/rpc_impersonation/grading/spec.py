@@ -130,7 +130,7 @@ def feedback_text(exc: Failed, disclose: str) -> str:
     """The sentence(s) a learner reads for a failure, at the given disclosure."""
     what = exc.what or "this test"
     if disclose == "none":
-        return f"{what}: not right yet."
+        return "Not right yet."
     parts = []
     if disclose == "value" and exc.what and exc.got is None and exc.expected is None:
         parts.append(f"{what}.")
@@ -138,10 +138,10 @@ def feedback_text(exc: Failed, disclose: str) -> str:
         parts.append(f"{what}: your code returned {exc.got!r}.")
         if exc.expected is not None:
             parts.append(f"Expected {exc.expected!r}.")
-    elif exc.what:
-        parts.append(f"{what}: not right yet.")
-    else:
+    elif disclose == "value":
         parts.append(str(exc))
+    else:   # concept: neither the inputs nor the values, only what the answer shows and where it is taught
+        parts.append("Not right yet.")
     if exc.misconception:
         parts.append(describe(exc.misconception))
     if exc.rule:
@@ -347,7 +347,14 @@ def _register(data: dict) -> TestCase:
     if data.get("section"):
         link(data["section"])
     judge = _judge(data.get("judge", "equals"))
-    tc = TestCase(data["name"], float(data["points"]), bool(data.get("hidden", False)),
+    name = data["name"]
+    if data.get("hidden"):
+        # a hidden test's name must not carry its inputs (the student reads it): "hidden test 3 of can_do";
+        # the master's label stays in the case's data for the instructor
+        found = _COLLECTOR.get() or []
+        n = 1 + sum(1 for t in found if t.hidden and t.data and t.data.get("call") == data["call"])
+        name = f"hidden test {n} of {data['call']}"
+    tc = TestCase(name, float(data["points"]), bool(data.get("hidden", False)),
                   lambda run, _d=data: judge(run, _d), data, data.get("disclose", ""))
     return _add(tc)
 
