@@ -17,7 +17,7 @@ from rpc_impersonation.grading.masters import load_masters
 from rpc_impersonation.grading.misconceptions import MISCONCEPTIONS
 from rpc_impersonation.grading.runner import Budget, grade_exercise
 from rpc_impersonation.grading.sections import SECTIONS, link, missing_headings
-from rpc_impersonation.grading.spec import Outcome, outcome
+from rpc_impersonation.grading.spec import outcome
 from rpc_impersonation.rules import RULES
 
 ROOT = Path(__file__).resolve().parent.parent
