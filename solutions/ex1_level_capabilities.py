@@ -34,7 +34,9 @@ def can_do(level: str, capability: str, placement: str) -> bool:
         return rank >= 1 or placement == "remote"  # Anonymous arrives as Identify off ncalrpc (R7)
     if capability == "open a local resource":
         return rank >= 2
-    return rank >= 3 or (rank == 2 and placement == "local")  # the ncalrpc exception (R27)
+    if capability == "reach another machine":
+        return rank >= 3 or (rank == 2 and placement == "local")  # the ncalrpc exception (R27)
+    return rank >= 3  # the exception covers one machine hop only (R28)
     ### END SOLUTION
 
 
@@ -60,6 +62,8 @@ def teaching(level, what, placement, allowed):
         return "R16", "02.levels", "anonymous-reveals"
     if not allowed and level in ("anonymous", "identify"):
         return "R15", "02.matrix", "identify-acts"
+    if not allowed and network and level == "impersonate" and placement == "local":
+        return "R28", "05.session", "ncalrpc-every-hop"
     if not allowed and network:
         return "R18", "02.matrix", "impersonate-network"
     if network and level == "impersonate":

@@ -31,7 +31,7 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "04.conditions": ("04_delegation", "What delegation needs, one condition at a time"),
     "04.limits": ("04_delegation", "Administrators limit where delegation goes"),
     "04.long": ("04_delegation", "Long chains: every hop is checked again"),
-    "05.example": ("05_ncalrpc_exception", "The example, as the seed tells it"),
+    "05.example": ("05_ncalrpc_exception", "The example, as the RPC document tells it"),
     "05.delegate": ("05_ncalrpc_exception", "With Delegate from LB to RB"),
     "05.session": ("05_ncalrpc_exception", "Why: whose logon session?"),
     "05.tcp": ("05_ncalrpc_exception", "Same machine is not enough: TCP gets no exception"),
