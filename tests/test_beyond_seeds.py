@@ -23,10 +23,12 @@ def com_world():
     for m in ("WS1", "MID", "BACK"):
         w.machine(m)
     w.account("alice")
+    w.account("bob")
     w.account("svc_mid", trusted_for_delegation=True)
     w.account("svc_mid_plain")
     w.account("svc_back")
     w.process("client", on="WS1", runs_as="alice")
+    w.process("client_bob", on="WS1", runs_as="bob")
     w.process("mid", on="MID", runs_as="svc_mid")
     w.process("mid_plain", on="MID", runs_as="svc_mid_plain")
     w.process("back", on="BACK", runs_as="svc_back")
@@ -64,14 +66,88 @@ def test_R32_cloaking_decides_the_outbound_identity(cloaking, seen, rule):
     assert d.identity_seen == seen and rule in d.rules
 
 
-def test_R32_static_cloaking_captures_at_the_first_call_dynamic_follows_the_thread():
-    t = middle(Engine(com_world()))
-    static = t.bind("back", Binding.of(api="com", provider="kerberos", level="impersonate", cloaking="static"))
-    dynamic = t.bind("back", Binding.of(api="com", provider="kerberos", level="impersonate", cloaking="dynamic"))
-    assert t.call(static).decision.identity_seen == "CORP\\svc_mid"      # first call: not impersonating yet
-    t.co_impersonate_client()
-    assert t.call(static).decision.identity_seen == "CORP\\svc_mid"      # captured once
-    assert t.call(dynamic).decision.identity_seen == "CORP\\alice"       # every call
+class MiddleTier:
+    """Drives the middle tier of com_world() through a table row: calls from alice or bob arrive, the thread
+    impersonates, reverts, obtains one proxy to the back end and calls through it (R32, R36-R38)."""
+
+    def __init__(self, cis=None, cloaking="default"):
+        self.engine = Engine(com_world())
+        if cis is not None:
+            assert self.engine.co_initialize_security("mid", level="impersonate", cloaking=cis).ok
+        self.binding = Binding.of(api="com", provider="kerberos", level="impersonate", cloaking=cloaking)
+        self.thread = self.proxy = None
+        self.seen = []
+
+    def do(self, step):
+        t = self.thread
+        if step in ("alice", "bob"):
+            client = "client" if step == "alice" else "client_bob"
+            self.thread = self.engine.thread(client).call("mid", Binding.of(api="com", provider="kerberos",
+                                                                           level="delegate")).thread
+        elif step == "imp":
+            assert t.co_impersonate_client().ok
+        elif step == "revert":
+            assert t.co_revert_to_self().ok
+        elif step == "end":
+            t.end_call()
+        elif step == "proxy":
+            self.proxy = t.bind("back", self.binding)
+        else:
+            assert step == "call"
+            d = t.call(self.proxy).decision
+            assert d.ok and "R32" in d.rules, d.explain()
+            self.seen.append((d.identity_seen, t.acting_as))
+
+
+ALICE, BOB, MID = "CORP\\alice", "CORP\\bob", "CORP\\svc_mid"
+
+
+@pytest.mark.parametrize("cloaking,steps,seen", [
+    # static cloaking set with CoSetProxyBlanket captures when the blanket is set and survives a revert (bug 1)
+    ("static", "alice imp proxy revert call", [ALICE]),
+    ("static", "alice imp proxy end call", [ALICE]),
+    ("static", "alice imp proxy revert bob imp call", [ALICE]),
+    ("static", "alice proxy imp call revert call", [MID, MID]),
+    # dynamic cloaking follows the thread; no cloaking never shows the client
+    ("dynamic", "alice imp proxy revert call", [MID]),
+    ("dynamic", "alice imp proxy revert bob imp call", [BOB]),
+    ("none", "alice imp proxy call", [MID]),
+])
+def test_R32_static_cloaking_from_the_blanket_keeps_what_it_captured(cloaking, steps, seen):
+    m = MiddleTier(cloaking=cloaking)
+    for step in steps.split():
+        m.do(step)
+    assert [identity for identity, _ in m.seen] == seen
+    if cloaking == "static" and seen[0] == ALICE:  # the captured identity is neither the server nor the thread
+        assert all(acting != ALICE for _, acting in m.seen)
+
+
+@pytest.mark.parametrize("cis,steps,seen", [
+    # static cloaking from CoInitializeSecurity captures at the proxy's FIRST CALL, not when it is made (bug 2)
+    ("static", "alice proxy imp call revert call", [ALICE, ALICE]),
+    ("static", "alice proxy imp call revert bob imp call", [ALICE, ALICE]),
+    ("static", "alice proxy call imp call", [MID, MID]),
+    ("dynamic", "alice proxy imp call revert bob imp call", [ALICE, BOB]),
+    ("none", "alice proxy imp call", [MID]),
+])
+def test_R32_static_cloaking_from_co_initialize_security_captures_at_the_first_call(cis, steps, seen):
+    m = MiddleTier(cis=cis)
+    for step in steps.split():
+        m.do(step)
+    assert [identity for identity, _ in m.seen] == seen
+    if cis == "static" and seen[-1] == ALICE:  # at the last call the thread is not alice, nor is the server
+        assert m.seen[-1][1] in (MID, BOB)
+
+
+def test_R32_the_explanation_says_the_captured_identity_outlives_the_thread():
+    m = MiddleTier(cloaking="static")
+    for step in "alice imp proxy revert bob imp".split():
+        m.do(step)
+    d = m.thread.call(m.proxy).decision
+    why = next(r.sentence for r in d.reasons if r.rule == "R32")
+    assert why == ("Static cloaking set with CoSetProxyBlanket captured the thread's identity when the blanket was "
+                   "set, CORP\\alice, and every call through the proxy presents it. The thread is CORP\\bob now; "
+                   "that does not change what the proxy presents.")
 
 
 def test_R32_explicit_identity_without_cloaking():
@@ -108,11 +184,46 @@ def test_R34_authentication_level_is_the_higher_and_R36_none_cannot_impersonate(
     e.co_initialize_security("back", level="identify", authn_level="none")
     mid = middle(e)
     served = mid.call("back", Binding.of(api="com", provider="none", authn_level="none"))
-    assert any(r.rule == "R34" and "so none" in r.sentence for r in served.decision.reasons)
+    assert served.ok and served.decision.identity_seen == "(unauthenticated)"
     r = served.thread.co_impersonate_client()
     assert r.code is E.E_FAIL and "R36" in r.rules and r.acting_as == "CORP\\svc_back"
     rpc = e.thread("client").call("mid", Binding.of(provider="ntlm")).thread
     assert rpc.co_impersonate_client().code is E.E_FAIL
+
+
+@pytest.mark.parametrize("server,client,code,authn", [
+    ("pkt_integrity", "default", "ERROR_SUCCESS", "pkt_integrity"),   # left to COM: negotiated up
+    ("connect", "default", "ERROR_SUCCESS", "connect"),
+    ("pkt_integrity", "pkt_privacy", "ERROR_SUCCESS", "pkt_privacy"),  # set higher: used as given
+    ("pkt_integrity", "connect", "E_ACCESSDENIED", "connect"),         # set lower: refused, not raised
+    (None, "none", "E_ACCESSDENIED", "none"),                          # a server without settings wants CONNECT
+    ("none", "none", "ERROR_SUCCESS", "none"),
+])
+def test_R34_a_blanket_level_is_used_as_given_and_a_lower_one_is_refused(server, client, code, authn):
+    e = Engine(com_world())
+    if server is not None:
+        assert e.co_initialize_security("back", authn_level=server).ok
+    mid = middle(e)
+    provider = "none" if client == "none" else "kerberos"
+    d = mid.call("back", Binding.of(api="com", provider=provider, authn_level=client)).decision
+    assert d.code.name == code, d.explain()
+    why = next(r for r in d.reasons if r.rule == "R34")
+    assert f"{authn}" in why.sentence
+    if code == "E_ACCESSDENIED":
+        assert d.rules == ("R34",) and why.decisive and "used as given" in d.sentence
+        assert mid.history[-1] is d
+    else:
+        assert "R34" not in d.rules
+
+
+def test_R37_co_revert_to_self_needs_a_com_call():
+    e = Engine(com_world())
+    rpc = e.thread("client").call("mid", Binding.of(provider="kerberos", level="delegate", mutual_auth=True)).thread
+    rpc.rpc_impersonate_client()
+    r = rpc.co_revert_to_self()
+    assert r.code is E.E_FAIL and r.rules == ("R37",) and rpc.acting_as == "CORP\\alice"
+    assert "still acts as CORP\\alice" in r.sentence
+    assert e.thread("mid").co_revert_to_self().code is E.E_FAIL
 
 
 def test_R6_co_initialize_security_once_and_not_default():

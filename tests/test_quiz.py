@@ -52,6 +52,7 @@ EXPECTED = {
     "06.other-backend": ANON,
     "07.no-cloaking": "CORP\\svc_mid",
     "07.one-revert": "CORP\\svc_mid",
+    "07.static-after-revert": "CORP\\alice",
     "07.rbcd-not-listed": ANON,
     "07.dynamic-bound-early": "CORP\\alice",
     "07.negotiate-by-ip": "RPC_S_SEC_PKG_ERROR",

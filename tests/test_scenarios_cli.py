@@ -59,22 +59,25 @@ def _text(name):
     return (resources.files("rpc_impersonation.scenarios") / "data" / f"{name}.json").read_text()
 
 
+_CHAIN = ', "chains": [{"name": "c", "client": "p", "hops": [{"server": "p"}]}]}'
+_WORLD = '{"name": "x", "world": {"machines": [{"name": "A"}], "processes": [{"name": "p", "on": "A", "runs_as": "SYSTEM"}]}'
+
+
 @pytest.mark.parametrize("text,message", [
-    ('{"name": "x", "world": {"machines": [], "processes": []}, "chains": [}', "1:70: malformed JSON"),
-    ('{"name": "x", "world": {"machines": [{"name": "A", "colour": 1}], "processes": []}, "chains": []}',
-     "unknown field 'colour'"),
+    ('{"name": "x", "world": {"machines": [], "processes": []}, "chains": [}', "1:70 at chains[0]: malformed JSON"),
+    ('{"name": "x", "world": {"machines": [{"name": "A", "colour": 1}], "processes": []}' + _CHAIN,
+     ":1:52 at world.machines[0].colour: unknown field 'colour' in a machine object; expected one of name, domain"),
     ('{"name": "x", "world": {"machines": [{"name": "A"}],\n "processes": [{"name": "p", "on": "B", '
-     '"runs_as": "SYSTEM"}]}, "chains": []}', ":2:30 at world.processes[0]: unknown machine 'B'; expected one of A"),
-    ('{"name": "x", "world": {"machines": [{"name": "A"}, {"name": "a"}], "processes": []}, "chains": []}',
+     '"runs_as": "SYSTEM"}]}' + _CHAIN, ":2:30 at world.processes[0].on: unknown machine 'B'; expected one of A"),
+    ('{"name": "x", "world": {"machines": [{"name": "A"}, {"name": "a"}], "processes": []}' + _CHAIN,
      "duplicate machine 'a'"),
-    ('{"name": "x", "world": {"machines": [{"name": "A"}], "processes": [{"name": "p", "on": "A", '
-     '"runs_as": "SYSTEM"}]}, "chains": [{"name": "c", "client": "p", "hops": [{"server": "p", '
+    (_WORLD + ', "chains": [{"name": "c", "client": "p", "hops": [{"server": "p", '
      '"binding": {"level": "impersonation"}}]}]}',
-     "chains[0].hops[0].binding: unknown level 'impersonation'; expected one of default, anonymous"),
-    ('{"name": "x", "world": {"machines": [{"name": "A"}], "processes": []}, "chains": []}',
-     "at least one chain"),
-    ('{"name": "x", "name": "y"}', "duplicate key"),
-    ('[1, 2]', "expected an object"),
+     ':1:203 at chains[0].hops[0].binding.level: "impersonation" is not a known value; expected one of default, '
+     'anonymous, identify, impersonate, delegate'),
+    (_WORLD + ', "chains": []}', "at chains: [] is an empty list; expected a list of chain objects (at least 1)"),
+    ('{"name": "x", "name": "y"}', "case.json:1:15 at name: duplicate key 'name' (first at 1:2)"),
+    ('[1, 2]', "case.json:1:1 at $: [1, 2] is a list; expected a scenario object"),
 ])
 def test_malformed_scenarios_fail_cleanly(text, message):
     with pytest.raises(ScenarioError) as info:

@@ -12,7 +12,8 @@ from rpc_impersonation.views.diagrams import LEGEND_ITEMS, chain_diagram, chain_
 from rpc_impersonation.views.graph import PALETTE, to_dot
 from rpc_impersonation.capabilities import capability_matrix
 from rpc_impersonation.views.plots import level_matrix_figure, level_matrix_text, reach_figure, reach_table
-from rpc_impersonation.views.widgets import ChainBuilder, ImpersonationStepper, LevelExplorer, Option, QuickCheck
+from rpc_impersonation.views.widgets import (ChainBuilder, CloakingStepper, ImpersonationStepper, LevelExplorer, Option,
+                                            QuickCheck)
 
 
 def diagram(scenario, chain):
@@ -379,3 +380,49 @@ def test_a_remark_is_never_the_headline():
     # A6 (NTLM accepts the mutual flag) is true of the ntlm call but decides nothing
     call = load_named("seed-delegation").evaluate("ntlm").hops[0].call
     assert "A6" in call.rules and call.cause.rule == "R19"
+
+
+def test_cloaking_stepper_shows_static_and_dynamic_parting_after_a_revert():
+    cs = CloakingStepper()
+    assert cs.state == "thread acts as CORP\\svc_mid (serving alice's COM call)"
+    assert cs.proxy_table == "no proxies yet: make one" and cs.seen == {}   # nothing answered at the start
+    cs.press("CoImpersonateClient")
+    cs.make_proxy("static")
+    cs.make_proxy("dynamic")
+    cs.make_proxy("none")
+    assert [r.captured for r in cs.rows()] == ["CORP\\alice", "nothing (follows the thread)",
+                                               "nothing (the process's own)"]
+    assert [d.identity_seen for d in cs.call_proxies()] == ["CORP\\alice", "CORP\\alice", "CORP\\svc_mid"]
+    assert cs.press("CoRevertToSelf").ok and cs.state.startswith("thread acts as CORP\\svc_mid")
+    after = cs.call_proxies()
+    assert [d.identity_seen for d in after] == ["CORP\\alice", "CORP\\svc_mid", "CORP\\svc_mid"]
+    assert "CoSetProxyBlanket captured the thread's identity when the blanket was set" in after[0].explain()
+    rows = cs.proxy_table.splitlines()
+    assert rows[0] == ("proxy 1 | static cloaking, from CoSetProxyBlanket | captured: CORP\\alice"
+                       "                   | back end saw: CORP\\alice")
+    assert "back end saw: CORP\\svc_mid" in rows[1] and "no cloaking" in rows[2]
+    assert cs.explanation == after[-1].explain() and "R32" in cs.summary + cs.explanation
+    cs.press("end call")
+    assert cs.buttons["end call"].disabled and cs.state.endswith("(the method has returned)")
+    with pytest.raises(ImpersonationError):
+        cs.press("end call")
+    assert cs.press("CoRevertToSelf").code.name == "E_FAIL"   # no COM call any more (R37)
+    with pytest.raises(InvalidValueError):
+        cs.press("RpcImpersonateClient")
+    with pytest.raises(InvalidValueError):
+        cs.make_proxy("both ways")
+
+
+def test_cloaking_stepper_with_co_initialize_security_captures_at_the_first_call():
+    cs = CloakingStepper(cis="static")
+    cs.make_proxy("default")                       # made before impersonating: nothing captured yet
+    assert cs.rows()[0].captured == "not yet (at first call)" and "from CoInitializeSecurity" in cs.rows()[0].cloaking
+    cs.press("CoImpersonateClient")
+    assert cs.call_proxies()[0].identity_seen == "CORP\\alice"
+    cs.press("end call")                           # COM reverts (R38); the proxy keeps alice
+    assert cs.state.startswith("thread acts as CORP\\svc_mid")
+    assert cs.call_proxies()[0].identity_seen == "CORP\\alice" and cs.rows()[0].captured == "CORP\\alice"
+    cs.cis.value = "dynamic"                       # a new call with other settings: no proxies, nothing seen
+    assert cs.proxies == [] and cs.proxy_table == "no proxies yet: make one"
+    cs.make_proxy("default")
+    assert cs.rows()[0].captured == "nothing (follows the thread)"

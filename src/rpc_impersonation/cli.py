@@ -1,6 +1,7 @@
 """Command line: ``python -m rpc_impersonation explain FILE_OR_NAME [--chain NAME] [--json]``.
 
-Exit status: 0 when every chain met its expectations, 1 when an expectation failed, 2 on bad input.
+Exit status: 0 when every chain met its expectations, 1 when an expectation failed, 2 on bad input
+(with a message naming the file). ``schema`` prints the JSON Schema of scenario files.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ import json
 import sys
 from pathlib import Path
 
-from .errors import ImpersonationError
+from .errors import ImpersonationError, ScenarioError
 from .rules import RULES
 from .scenarios import Scenario, load, load_named, names
+from .scenarios.schema import schema_text
 
 __all__ = ["main"]
 
@@ -24,13 +26,27 @@ def _scenario(ref: str) -> Scenario:
     return load_named(ref)
 
 
+def _in_file(scenario: Scenario, path: str, step, *args):
+    """``step(*args)``, with an engine error reported against the scenario's file."""
+    try:
+        return step(*args)
+    except ScenarioError:
+        raise
+    except ImpersonationError as exc:
+        raise ScenarioError(str(exc), source=scenario.source, path=path) from None
+
+
 def _explain(args: argparse.Namespace) -> int:
     scenario = _scenario(args.scenario)
-    chains = [scenario.chain(args.chain)] if args.chain else list(scenario.chains)
+    if args.chain:
+        chains = [_in_file(scenario, "chains", scenario.chain, args.chain)]
+    else:
+        chains = list(scenario.chains)
     failed = 0
     documents = []
     for i, chain in enumerate(chains):
-        result = scenario.evaluate(chain.name)
+        index = scenario.chains.index(chain)
+        result = _in_file(scenario, f"chains[{index}]", scenario.evaluate, chain.name)
         expect = scenario.expectations.get(chain.name)
         problems = expect.check(result) if expect else []
         failed += bool(problems)
@@ -59,6 +75,11 @@ def _list(_: argparse.Namespace) -> int:
     return 0
 
 
+def _schema(_: argparse.Namespace) -> int:
+    print(schema_text(), end="")
+    return 0
+
+
 def _rules(args: argparse.Namespace) -> int:
     for r in RULES.values():
         if args.scope and r.scope != args.scope:
@@ -78,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(run=_explain)
     p = sub.add_parser("list", help="list the shipped scenarios and their chains")
     p.set_defaults(run=_list)
+    p = sub.add_parser("schema", help="print the JSON Schema of scenario files (docs/scenario.schema.json)")
+    p.set_defaults(run=_schema)
     p = sub.add_parser("rules", help="print the rule catalogue")
     p.add_argument("--scope", choices=["core", "beyond-seeds"])
     p.set_defaults(run=_rules)

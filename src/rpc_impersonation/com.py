@@ -29,10 +29,10 @@ from .tokens import Credentials, LogonSession, Token
 if TYPE_CHECKING:
     from .engine import ServedCall, ServerThread
 
-__all__ = ["ComSecurity", "co_initialize_security", "com_call", "ComThreadMixin", "COM_TABLES"]
+__all__ = ["ComSecurity", "co_initialize_security", "proxy_cloaking", "com_call", "ComThreadMixin", "COM_TABLES"]
 
 B = (True, False)
-_CTX = ("caller", "server", "client", "process_identity", "cloaking", "level")
+_CTX = ("caller", "server", "client", "process_identity", "cloaking", "level", "authn", "server_authn")
 
 
 def _table(name, facts, rows, ordered=True):
@@ -56,19 +56,44 @@ COM_BLANKET = _table("CoSetProxyBlanket", {
 
 COM_IDENTITY = _table("COM outbound identity", {
     "cloaking": (Cloaking.NONE, Cloaking.STATIC, Cloaking.DYNAMIC), "explicit": B, "impersonating": B,
+    "source": ("blanket", "process"),
 }, [
     Row("R32", "explicit", {"cloaking": Cloaking.NONE, "explicit": True},
         "The proxy carries an explicit identity, so the call presents {client}."),
+    # Cloaking comes before "not impersonating": a captured identity outlives a revert.
+    Row("R32", "captured", {"cloaking": Cloaking.STATIC, "source": "blanket"},
+        "Static cloaking set with CoSetProxyBlanket captured the thread's identity when the blanket was set, "
+        "{client}, and every call through the proxy presents it."),
+    Row("R32", "captured", {"cloaking": Cloaking.STATIC, "source": "process"},
+        "Static cloaking from CoInitializeSecurity captured the thread's identity at the proxy's first call, "
+        "{client}, and every later call through the proxy presents it."),
+    Row("R32", "thread", {"cloaking": Cloaking.DYNAMIC},
+        "Dynamic cloaking presents the thread's current identity on every call: {client}."),
     Row("R32", "process", {"impersonating": False},
         "{caller} is not impersonating, so the call presents its process identity, {process_identity}.",
         decisive=False),
     Row("R32", "process", {"cloaking": Cloaking.NONE},
         "Without cloaking a COM call presents the process identity, {process_identity}, even while the thread "
         "impersonates."),
-    Row("R32", "captured", {"cloaking": Cloaking.STATIC},
-        "Static cloaking captures the identity once, at the proxy's first call: {client}."),
-    Row("R32", "thread", {"cloaking": Cloaking.DYNAMIC},
-        "Dynamic cloaking presents the thread's current identity on every call: {client}."),
+])
+
+COM_AUTHN_LEVEL = _table("COM authentication level", {"explicit": B, "below": B}, [
+    Row("R34", ErrorCode.E_ACCESSDENIED, {"explicit": True, "below": True},
+        "{caller}'s proxy set authentication level {authn} with CoSetProxyBlanket. Blanket values are used as "
+        "given, never raised, and {server} accepts no call below {server_authn}, so the call is refused with "
+        "E_ACCESSDENIED."),
+    Row("R34", "negotiated", {"explicit": False},
+        "{caller} left the authentication level to COM, so it is the higher of its own and {server}'s: {authn}.",
+        decisive=False),
+    Row("R34", "as set", {}, "Authentication level {authn}, as the proxy set it; {server} asks for at least "
+        "{server_authn}.", decisive=False),
+])
+
+CO_REVERT = _table("CoRevertToSelf", {"com_call": B}, [
+    Row("R37", ErrorCode.E_FAIL, {"com_call": False},
+        "CoRevertToSelf works on the COM call being served on this thread, and there is none, so it fails and "
+        "nothing changes: the thread still acts as {client}."),
+    Row("R37", "ok", {}, "CoRevertToSelf ended the impersonation: the thread is {client} again.", decisive=False),
 ])
 
 CO_INIT = _table("CoInitializeSecurity", {"already": B, "level_default": B, "both_cloaking": B}, [
@@ -89,7 +114,7 @@ CO_IMPERSONATE = _table("CoImpersonateClient", {"com_call": B, "authenticated": 
     Row("R36", "ok", {}, "CoImpersonateClient impersonated {client}.", decisive=False),
 ])
 
-COM_TABLES = (COM_BLANKET, COM_IDENTITY, CO_INIT, CO_IMPERSONATE)
+COM_TABLES = (COM_BLANKET, COM_IDENTITY, COM_AUTHN_LEVEL, CO_INIT, CO_IMPERSONATE, CO_REVERT)
 
 
 @dataclass(frozen=True)
@@ -113,12 +138,24 @@ def co_initialize_security(engine, process: str, level: object = "identify", aut
     row = CO_INIT.decide(already=proc.name in engine.com_security, level_default=lvl is ImpLevel.DEFAULT,
                          both_cloaking=cloak is Cloaking.BOTH)
     sentence = row.sentence.format(caller=proc.name, server="", client="", process_identity="",
-                                   cloaking=cloak.value, level=lvl.key)
+                                   cloaking=cloak.value, level=lvl.key, authn=alvl.key, server_authn="")
     code = row.effect if isinstance(row.effect, ErrorCode) else ErrorCode.ERROR_SUCCESS
     if code is ErrorCode.ERROR_SUCCESS:
         engine.com_security[proc.name] = ComSecurity(lvl, alvl, cloak)
     return Decision(action=f"CoInitializeSecurity in {proc.name}", code=code, rules=(row.rule,), sentence=sentence,
                     reasons=(Reason(row.rule, sentence),), com_api=True)
+
+
+def proxy_cloaking(engine, process: str, binding) -> tuple[Cloaking, str]:
+    """A proxy's cloaking and where it comes from: ``"blanket"`` (CoSetProxyBlanket set it) or ``"process"``
+    (CoInitializeSecurity's, or the API family's default). Static cloaking captures at SetBlanket time in the
+    first case and at the proxy's first call in the second (R32)."""
+    if binding.cloaking is not Cloaking.DEFAULT:
+        return binding.cloaking, "blanket"
+    own = engine.com_security.get(process)
+    if own is not None and binding.api is ApiFamily.COM:
+        return own.cloaking, "process"
+    return binding.effective_cloaking, "process"
 
 
 def com_call(thread: ServerThread, server: str, binding, captured: Token | None = None) -> ServedCall:
@@ -133,25 +170,26 @@ def com_call(thread: ServerThread, server: str, binding, captured: Token | None 
         binding = binding.with_(level=own.level.key)
         reasons.append(Reason("R6", f"{thread.process.name} set level {own.level.key} with CoInitializeSecurity, "
                                     "so its COM calls use it instead of the machine-wide default."))
-    cloaking = binding.effective_cloaking
-    if binding.cloaking is Cloaking.DEFAULT and own is not None and binding.api is ApiFamily.COM:
-        cloaking = own.cloaking
+    cloaking, source = proxy_cloaking(engine, thread.process.name, binding)
     ctx: dict[str, Any] = {"caller": thread.process.name, "server": server, "client": "",
                            "process_identity": thread.process.account.qualified, "cloaking": cloaking.value,
                            "level": binding.qos.level.key}
     row = COM_BLANKET.decide(cloaking=cloaking, explicit=bool(binding.auth_identity),
                              level_none=binding.authn_level is AuthnLevel.NONE,
                              service_none=binding.provider is Provider.NONE)
-    if isinstance(row.effect, ErrorCode):
-        sentence = row.sentence.format(**ctx)
-        target = world.get_process(server)
-        decision = CallDecision(action=f"CoSetProxyBlanket {thread.process.name} -> {server}", code=row.effect,
-                                rules=(row.rule,), sentence=sentence, reasons=(Reason(row.rule, sentence),),
-                                com_api=True, caller=thread.process.name, server=target.name,
+    target = world.get_process(server)
+
+    def refuse(action: str, code: ErrorCode, why: list[Reason]) -> ServedCall:
+        decision = CallDecision(action=f"{action} {thread.process.name} -> {target.name}", code=code,
+                                rules=(why[-1].rule,), sentence=why[-1].sentence, reasons=tuple(why), com_api=True,
+                                caller=thread.process.name, server=target.name,
                                 caller_machine=thread.process.machine, server_machine=target.machine,
                                 presented="", server_account=target.account.qualified)
         thread._record(decision)
         return ServedCall(decision, None)
+
+    if isinstance(row.effect, ErrorCode):
+        return refuse("CoSetProxyBlanket", row.effect, [Reason(row.rule, row.sentence.format(**ctx))])
 
     # Which identity goes out (R32)?
     if binding.auth_identity:
@@ -159,19 +197,29 @@ def com_call(thread: ServerThread, server: str, binding, captured: Token | None 
         explicit = Token(account.qualified, LogonSession(account.qualified, thread.process.machine,
                                                          "explicit credentials", Credentials.OWN))
     row = COM_IDENTITY.decide(cloaking=Cloaking.NONE if cloaking is Cloaking.BOTH else cloaking,
-                              explicit=bool(binding.auth_identity), impersonating=thread.impersonating)
+                              explicit=bool(binding.auth_identity), impersonating=thread.impersonating,
+                              source=source)
     presented = {"explicit": explicit if binding.auth_identity else None, "process": thread.process_token,
                  "thread": thread.effective_token, "captured": captured or thread.effective_token}[row.effect]
     ctx["client"] = presented.user
-    reasons.append(Reason(row.rule, row.sentence.format(**ctx)))
+    sentence = row.sentence.format(**ctx)
+    now = thread.effective_token.user
+    if row.effect == "captured" and presented.user != now:
+        sentence += f" The thread is {now} now; that does not change what the proxy presents."
+    reasons.append(Reason(row.rule, sentence))
 
-    # Authentication level: the higher of client and server (R34); NONE on both means no authentication.
-    target = world.get_process(server)
+    # Authentication level (R34): a level left to COM is the higher of client and server; a level set on the
+    # blanket is used as given, and the server refuses it if it is lower than its own. NONE: no authentication.
     theirs = engine.com_security.get(target.name)
     server_level = theirs.authn_level if theirs is not None else AuthnLevel.CONNECT
-    negotiated = max(binding.authn_level, server_level)
-    reasons.append(Reason("R34", f"Authentication level: the higher of the client's {binding.authn_level.key} and "
-                                 f"{target.name}'s {server_level.key}, so {negotiated.key}.", decisive=False))
+    explicit = binding.authn_level is not AuthnLevel.DEFAULT
+    mine = binding.authn_level if explicit else (own.authn_level if own is not None else AuthnLevel.CONNECT)
+    negotiated = mine if explicit else max(mine, server_level)
+    row = COM_AUTHN_LEVEL.decide(explicit=explicit, below=mine < server_level)
+    ctx.update(authn=negotiated.key, server_authn=server_level.key)
+    reasons.append(Reason(row.rule, row.sentence.format(**ctx), row.decisive))
+    if isinstance(row.effect, ErrorCode):
+        return refuse("call", row.effect, reasons)
     if negotiated is AuthnLevel.NONE:
         binding = replace(binding, provider=Provider.NONE)
     served = engine.connect(thread.process, presented, server, binding)
@@ -212,11 +260,17 @@ class ComThreadMixin:
         return self._record(replace(self.history.pop(), action="CoImpersonateClient", com_api=True, rpc_api=False))
 
     def co_revert_to_self(self) -> ImpersonationResult:
-        """CoRevertToSelf: one call ends every stacked impersonation (R37)."""
+        """CoRevertToSelf: one call ends every stacked impersonation (R37); without a COM call it fails (E_FAIL)."""
+        row = CO_REVERT.decide(com_call=self._com_call())
+        if isinstance(row.effect, ErrorCode):
+            sentence = row.sentence.format(client=self.acting_as)
+            return self._record(ImpersonationResult(action="CoRevertToSelf", code=row.effect, rules=(row.rule,),
+                                                    sentence=sentence, reasons=(Reason(row.rule, sentence),),
+                                                    com_api=True, token=self.thread_token, acting_as=self.acting_as))
         depth, self.com_depth = self.com_depth, 0
         self.thread_token = None
         sentence = (f"One CoRevertToSelf ended all {depth} impersonations; the thread is {self.acting_as} again."
-                    if depth > 1 else f"The thread is {self.acting_as} again.")
+                    if depth > 1 else row.sentence.format(client=self.acting_as))
         return self._record(ImpersonationResult(action="CoRevertToSelf", code=ErrorCode.ERROR_SUCCESS, rules=("R37",),
                                                 sentence=sentence, reasons=(Reason("R37", sentence),), com_api=True,
                                                 token=None, acting_as=self.acting_as))

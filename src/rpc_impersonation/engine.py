@@ -26,10 +26,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .binding import Binding
-from .com import ComThreadMixin, co_initialize_security, com_call
+from .com import ComThreadMixin, co_initialize_security, com_call, proxy_cloaking
 from .kerberos import S4U, s4u_decision
-from .constants import (ApiFamily, ErrorCode, ImpLevel, Protseq, Provider, Right, TargetName, TokenLevel, Tracking,
-                        parse)
+from .constants import (ApiFamily, Cloaking, ErrorCode, ImpLevel, Protseq, Provider, Right, TargetName, TokenLevel,
+                        Tracking, parse)
 from .decisions import AccessDecision, CallDecision, Decision, ImpersonationResult, Reason
 from .errors import InvalidValueError
 from .rules import Row
@@ -60,6 +60,10 @@ class Options:
     kerberos_delegation: bool = False
 
     def __post_init__(self) -> None:
+        for name in ("legacy_provider_bump", "local_non_lrpc_like_ncalrpc", "delegated_credentials_expired",
+                     "kerberos_delegation"):
+            if not isinstance(getattr(self, name), bool):
+                raise InvalidValueError(name, getattr(self, name), "True or False", what="invalid")
         if self.second_hop not in ("anonymous_logon", "client_error"):
             raise InvalidValueError("second_hop", self.second_hop, ["anonymous_logon", "client_error"])
 
@@ -299,13 +303,14 @@ class Engine:
         # 5. Which level arrives? (R7, R30, A2)
         row = ARRIVAL_LEVEL.decide(protseq=binding.protseq, provider=provider, level=level,
                                    bump=opts.legacy_provider_bump)
-        delivered = level if row.effect is None else row.effect
+        no_qos = row.effect == "no qos"  # unauthenticated: the level asked for is never sent (R4)
+        delivered = level if row.effect is None or no_qos else row.effect
         if row.effect is not None:
             reasons.append(_reason(row, ctx))
 
-        # 6. Delegation (R19, R20, R25, A4).
+        # 6. Delegation (R19, R20, R25, A4, M2).
         delegation = "none"
-        if delivered is ImpLevel.DELEGATE:
+        if delivered is ImpLevel.DELEGATE and not no_qos:
             if arrives == "anonymous_logon":
                 delivered, delegation = ImpLevel.IMPERSONATE, "refused"
             else:
@@ -319,7 +324,8 @@ class Engine:
                 session = presented.session
                 tgt = session.s4u is None or session.credentials.usable
                 row = DELEGATION.decide(remote=not local, provider=provider, mutual=mutual, server_trust=trust,
-                                        delegable=presenter.delegable if presenter else False, tgt=tgt)
+                                        delegable=presenter.delegable if presenter else False, tgt=tgt,
+                                        scoped=session.scope is not None)
                 ctx = {**ctx, "server_account": server_acct.qualified if server_acct else server.account.qualified}
                 reasons.append(_reason(row, ctx))
                 delegation = row.effect
@@ -515,7 +521,7 @@ class ServerThread(ComThreadMixin):
             reasons.append(Reason("R11", f"Nothing changed: the thread still acts as {self.acting_as}."))
         else:
             code = ErrorCode.ERROR_SUCCESS
-            self.thread_token = None
+            self.thread_token, self.com_depth = None, 0  # a revert ends stacked COM impersonations too (R12)
         return self._record(ImpersonationResult(action=api, code=code, rules=_rules_of(reasons),
                                                 sentence=reasons[0].sentence if code else reasons[0].sentence,
                                                 reasons=tuple(reasons), rpc_api=True, token=self.thread_token,
@@ -640,10 +646,15 @@ class ServerThread(ComThreadMixin):
 
     # --- calling onward ---------------------------------------------------------------------------------
     def bind(self, server: str, binding: Binding) -> BindingHandle:
-        """Create a binding handle; with static tracking and an SSP the identity is captured now (R31)."""
+        """Create a binding handle (plain RPC) or obtain a proxy (COM) and capture the outbound identity now
+        where the rules say so: static SSP tracking (R31), static cloaking set on the proxy's blanket (R32).
+        Transport-level static tracking and static cloaking from CoInitializeSecurity capture at the first call."""
         self._world.get_process(server)
         handle = BindingHandle(self.engine._next(), server, binding)
-        if binding.qos.tracking is Tracking.STATIC and binding.provider is not Provider.NONE:
+        if binding.api is not ApiFamily.RPC:
+            if proxy_cloaking(self.engine, self.process.name, binding) == (Cloaking.STATIC, "blanket"):
+                handle.captured = self.effective_token
+        elif binding.qos.tracking is Tracking.STATIC and binding.provider is not Provider.NONE:
             handle.captured = self.effective_token
         return handle
 
@@ -654,8 +665,9 @@ class ServerThread(ComThreadMixin):
         com = binding if isinstance(server, str) else server.binding
         if com is not None and com.api is not ApiFamily.RPC:
             if isinstance(server, BindingHandle):
-                if server.captured is None:
-                    server.captured = self.effective_token
+                cloaking, _ = proxy_cloaking(self.engine, self.process.name, server.binding)
+                if cloaking is Cloaking.STATIC and server.captured is None:
+                    server.captured = self.effective_token  # static cloaking from CoInitializeSecurity: first call
                 return com_call(self, server.server, server.binding, captured=server.captured)
             return com_call(self, server, binding)
         if isinstance(server, BindingHandle):
@@ -665,8 +677,9 @@ class ServerThread(ComThreadMixin):
             presented = handle.captured if handle.binding.qos.tracking is Tracking.STATIC else self.effective_token
             served = self.engine.connect(self.process, presented, handle.server, handle.binding)
             if presented is not self.effective_token and presented.user != self.effective_token.user:
+                when = "when it was set up" if handle.binding.provider is not Provider.NONE else "at its first call"
                 why = Reason("R31", f"The binding to {handle.server} uses static identity tracking and captured "
-                                    f"{presented.user} when it was set up, so the call carries {presented.user}, "
+                                    f"{presented.user} {when}, so the call carries {presented.user}, "
                                     f"not {self.effective_token.user}, the identity the thread has now.")
                 decision = replace(served.decision, reasons=(why, *served.decision.reasons),
                                    rules=("R31", *served.decision.rules))

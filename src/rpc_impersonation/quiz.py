@@ -92,6 +92,8 @@ MISCONCEPTIONS = _misconceptions(
     ("first-hop-breaks", "in a double hop it is the first server that cannot act as the user", "R18"),
     ("negotiate-always-kerberos", "Negotiate always picks Kerberos inside a domain", "R22"),
     ("com-passes-identity", "a COM middle tier that impersonates passes its client's identity on by default", "R32"),
+    ("static-cloaking-follows-thread", "a proxy with static cloaking presents whoever the thread is at each call, "
+     "so CoRevertToSelf takes the client's identity away from it", "R32"),
     ("target-need-not-agree", "resource-based delegation works without the target listing the front end", "R24"),
 )
 
@@ -570,8 +572,26 @@ def _q07() -> list[Question]:
         middle.co_impersonate_client()
     reverted = middle.co_revert_to_self()
     client = com.world.get_process("client").account.qualified
+    # Static cloaking across a revert: a static and a dynamic proxy, both used while impersonating, then again.
+    cloaker = Engine(com.world).thread("client").call("middle", Binding.of(api="com", provider="kerberos",
+                                                                         level="delegate")).thread
+    cloaker.co_impersonate_client()
+    proxies = [cloaker.bind("backend", Binding.of(api="com", provider="kerberos", level="impersonate",
+                                                  cloaking=mode)) for mode in ("static", "dynamic")]
+    for proxy in proxies:
+        cloaker.call(proxy)
+    cloaker.co_revert_to_self()
+    after_revert = cloaker.call(proxies[0]).decision
+    own = cloaker.process.account.qualified
     return [
         _who("07.no-cloaking", "com-cloaking", "no-cloaking", "backend", "com-passes-identity"),
+        thread_identity_question("07.static-after-revert",
+                                 f"A COM middle tier ({own}) serves {client}'s call at Delegate over Kerberos and "
+                                 "calls CoImpersonateClient. It sets static cloaking with CoSetProxyBlanket on one "
+                                 "proxy to the back end and dynamic cloaking on another, and calls through both. "
+                                 "Then it calls CoRevertToSelf and calls through the static proxy again. As whom "
+                                 "does the back end see that call?", after_revert.identity_seen, after_revert,
+                                 (own, client, ANONYMOUS_LOGON), "static-cloaking-follows-thread"),
         thread_identity_question("07.one-revert",
                                  f"A COM middle tier ({middle.process.account.qualified}) serves {client}'s call, "
                                  "calls CoImpersonateClient twice, then CoRevertToSelf once. As whom does the thread "

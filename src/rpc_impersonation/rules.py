@@ -134,17 +134,20 @@ RULES: Mapping[str, Rule] = _rules(
      "authentication is set (transport-level: at the first call); with dynamic tracking it is the thread's "
      "identity at each call.", ("QOSP", "QOS", "SBND")),
     ("R32", "COM outbound identity", "Without cloaking a COM server calls out as its process identity; static "
-     "cloaking captures the identity once; dynamic cloaking uses the thread's identity on every call.",
+     "cloaking captures the identity once (when CoSetProxyBlanket sets it, or at the proxy's first call when it "
+     "comes from CoInitializeSecurity) and keeps it; dynamic cloaking uses the thread's identity on every call.",
      ("CLK",), "beyond-seeds"),
     ("R33", "Cloaking and levels", "Cloaking carries no identity below Impersonate; Impersonate crosses one machine "
      "boundary, Delegate many.", ("CLK",), "beyond-seeds"),
-    ("R34", "Blanket negotiation", "COM's authentication level is the higher of client and server; the impersonation "
+    ("R34", "Blanket negotiation", "COM's authentication level is the higher of client and server; a level set "
+     "on the proxy's blanket is used as given, and a server refuses calls below its own level. The impersonation "
      "level and capabilities are the client's.", ("SBN", "NAL"), "beyond-seeds"),
     ("R35", "CoSetProxyBlanket validation", "Contradictory blanket settings (both cloaking flags, cloaking with an "
      "explicit identity, ...) are rejected with E_INVALIDARG.", ("CSPB", "EOAC"), "beyond-seeds"),
     ("R36", "CoImpersonateClient needs authentication", "CoImpersonateClient fails on a call made at "
      "authentication level NONE.", ("COIC", "ISIC"), "beyond-seeds"),
-    ("R37", "One CoRevertToSelf undoes all", "A single CoRevertToSelf ends any number of stacked impersonations.",
+    ("R37", "One CoRevertToSelf undoes all", "A single CoRevertToSelf ends any number of stacked impersonations; it "
+     "needs a COM call on the thread.",
      ("CORS",), "beyond-seeds"),
     ("R38", "COM reverts for you", "COM reverts automatically at the end of each method call.", ("ISIC", "IAC"),
      "beyond-seeds"),
@@ -172,7 +175,8 @@ RULES: Mapping[str, Rule] = _rules(
     ("M1", "Servers that require authentication", "A server that insists on authenticated callers (a security "
      "callback) rejects unauthenticated and ANONYMOUS LOGON calls with ERROR_ACCESS_DENIED.", ("RAI", "WASS")),
     ("M2", "Delegation limited to listed computers", "A server account trusted for delegation only to listed "
-     "computers can use a delegated identity towards those computers and no others.", ("SA",)),
+     "computers can use a delegated identity towards those computers and no others, and cannot forward it again.",
+     ("SA",)),
     ("M3", "Outbound identity below Impersonate", "A thread whose token is below Impersonate cannot authenticate "
      "anywhere as that token; the call fails with ERROR_BAD_IMPERSONATION_LEVEL.", ("OTT", "SIL")),
     ("M4", "ACL evaluation", "An access is allowed when an allow entry for the identity (or a group it belongs to) "

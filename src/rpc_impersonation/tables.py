@@ -101,7 +101,8 @@ MUTUAL_AUTH = _table("mutual authentication", {
     Row("R21", (False, None), {}, "No mutual authentication was requested.", fallback=True, decisive=False),
 ])
 
-# R7, R30, A2: the level that arrives, before delegation is considered. Effect: a level, or None = as asked.
+# R7, R30, A2, R4: the level that arrives, before delegation is considered. Effect: a level, None = as asked,
+# or "no qos": an unauthenticated call carries no QOS, so its level is never sent (provider none over TCP).
 ARRIVAL_LEVEL = _table("arrival level", {
     "protseq": tuple(Protseq), "provider": AUTH_PROVIDERS, "level": LEVELS, "bump": B,
 }, [
@@ -111,6 +112,10 @@ ARRIVAL_LEVEL = _table("arrival level", {
     Row("R7", ImpLevel.IDENTIFY, {"protseq": REMOTE_PROTSEQS, "level": ImpLevel.ANONYMOUS,
                                   "provider": Provider.NONE},
         "Anonymous is honoured only over ncalrpc; over {protseq} it arrives as Identify."),
+    Row("R4", "no qos", {"protseq": Protseq.NCACN_IP_TCP, "provider": Provider.NONE, "level": ImpLevel.DELEGATE},
+        "{caller} set no authentication, so no security quality of service goes with the call and its request for "
+        "Delegate is never sent: the call proceeds as an ordinary unauthenticated call, with nothing to delegate "
+        "(RpcImpersonateClient will find no security context, R10)."),
     Row("A2", ImpLevel.IMPERSONATE, {"protseq": REMOTE_PROTSEQS, "level": LOW, "bump": True,
                                      "provider": {Provider.NTLM, Provider.KERBEROS}},
         "With the legacy provider-bump switch on, {provider} raised {requested} to Impersonate.",
@@ -118,10 +123,11 @@ ARRIVAL_LEVEL = _table("arrival level", {
     Row("R8", None, {}, "{requested} arrives as asked.", fallback=True, decisive=False),
 ])
 
-# R19, R25, A4: may the server receive a delegation-capable context? First failing prerequisite wins.
+# R19, R25, A4, M2: may the server receive a delegation-capable context? First failing prerequisite wins.
+# "scoped": the caller acts with delegated credentials limited to listed computers (M2).
 DELEGATION = _table("delegation prerequisites", {
     "remote": B, "provider": AUTH_PROVIDERS, "mutual": B, "server_trust": ("none", "any", "listed"), "delegable": B,
-    "tgt": B,
+    "tgt": B, "scoped": B,
 }, [
     Row("A4", "local", {"remote": False},
         "{server} runs on the caller's machine, so a Delegate-level token can be handed over locally."),
@@ -133,6 +139,10 @@ DELEGATION = _table("delegation prerequisites", {
         "{server_account}, the account {server} runs as, is not trusted for delegation."),
     Row("R25", "refused", {"delegable": False},
         "{client} is marked sensitive (or is in Protected Users) and can never be delegated."),
+    Row("M2", "refused", {"scoped": True},
+        "{caller} acts as {client} with delegated credentials that work only towards the computers listed for it: "
+        "it may authenticate to {machine} as {client}, but it cannot forward {client}'s credentials again, so "
+        "{server} cannot receive them."),
     Row("R24", "refused", {"tgt": False},
         "{caller} can act as {client} towards {server} only through constrained delegation (S4U2proxy): it holds a "
         "service ticket as {client}, not {client}'s TGT, so there is nothing to forward."),

@@ -160,6 +160,13 @@ def _names(names: Iterable[str] | str) -> tuple[str, ...]:
     return (names,) if isinstance(names, str) else tuple(names)
 
 
+def _flag(value: object, field_name: str) -> bool:
+    """A setting that is on or off: True or False only ("false" or 0 would silently mean something else)."""
+    if not isinstance(value, bool):
+        raise InvalidValueError(field_name, value, "True or False", what="invalid")
+    return value
+
+
 def _rights(value: object, field_name: str) -> frozenset[Right]:
     if isinstance(value, (str, Right)):
         parts = [value] if isinstance(value, Right) else [p for p in value.replace(",", " ").split() if p]
@@ -227,10 +234,12 @@ class World:
         if level is ImpLevel.DEFAULT:
             raise InvalidValueError("com_default_level", "default", ["anonymous", "identify", "impersonate", "delegate"],
                                     what="machine-wide level cannot be")
-        self.machines[name.lower()] = Machine(name, dom, level, bool(ignore_delegation_failure), bool(try_ip_spn),
-                                              bool(ip_spn))
+        self.machines[name.lower()] = Machine(name, dom, level,
+                                              _flag(ignore_delegation_failure, "ignore_delegation_failure"),
+                                              _flag(try_ip_spn, "try_ip_spn"), _flag(ip_spn, "ip_spn"))
         if dom is not None:
-            self._add_account(Account(f"{name}$", dom, trusted_for_delegation=bool(trusted_for_delegation),
+            self._add_account(Account(f"{name}$", dom,
+                                      trusted_for_delegation=_flag(trusted_for_delegation, "trusted_for_delegation"),
                                       delegate_to=_names(delegate_to),
                                       allowed_to_act_for=tuple(allowed_to_act_for)))
 
@@ -254,10 +263,11 @@ class World:
                                     "empty when trusted_for_delegation is set (AD offers one or the other)",
                                     what="conflicting")
         groups = tuple(self._lookup("groups", g, self.groups) for g in groups)
-        self._add_account(Account(name, dom, bool(trusted_for_delegation),
+        self._add_account(Account(name, dom, _flag(trusted_for_delegation, "trusted_for_delegation"),
                                   _names(delegate_to),
-                                  bool(trusted_to_auth_for_delegation), tuple(allowed_to_act_for), bool(sensitive),
-                                  bool(protected_user), groups, local_to))
+                                  _flag(trusted_to_auth_for_delegation, "trusted_to_auth_for_delegation"),
+                                  tuple(allowed_to_act_for), _flag(sensitive, "sensitive"),
+                                  _flag(protected_user, "protected_user"), groups, local_to))
 
     def group(self, name: str) -> None:
         """Declare a group that accounts can join (``groups=``) and ACLs can name."""
@@ -276,8 +286,13 @@ class World:
             raise InvalidValueError("runs_as", runs_as, f"an account usable on {machine.name}; it is local to "
                                     f"{account.local_to}", what="unusable")
         level = parse(ImpLevel, complus_default_level, "complus_default_level")
-        self.processes[name.lower()] = Process(name, machine.name, account, bool(impersonate_privilege),
-                                               bool(requires_authentication), level)
+        if level is ImpLevel.DEFAULT:
+            raise InvalidValueError("complus_default_level", "default", ["anonymous", "identify", "impersonate",
+                                                                          "delegate"],
+                                    what="a COM+ application's own level cannot be")
+        self.processes[name.lower()] = Process(name, machine.name, account,
+                                               _flag(impersonate_privilege, "impersonate_privilege"),
+                                               _flag(requires_authentication, "requires_authentication"), level)
 
     def resource(self, name: str, *, on: str, kind: object = "file", allow: Mapping[str, object] | None = None,
                  deny: Mapping[str, object] | None = None) -> None:

@@ -24,7 +24,8 @@ import ipywidgets as W
 from ..binding import Binding
 from ..capabilities import CAPABILITIES, PLACEMENTS, capability_world, run_capability
 from ..chain import Access, Chain, ChainResult, Hop, evaluate
-from ..constants import ApiFamily, ImpLevel, Protseq, Provider
+from ..com import proxy_cloaking
+from ..constants import ApiFamily, Cloaking, ImpLevel, Protseq, Provider
 from ..decisions import Decision
 from ..engine import Engine
 from ..errors import ImpersonationError, InvalidValueError
@@ -35,7 +36,7 @@ from .diagrams import chain_diagram, thread_diagram
 from .display import Diagram
 
 __all__ = ["LevelExplorer", "ChainBuilder", "ImpersonationStepper", "QuickCheck", "Option", "level_explorer", "chain_builder",
-           "impersonation_stepper", "quick_check"]
+           "impersonation_stepper", "quick_check", "CloakingStepper", "cloaking_stepper"]
 
 LEVELS = [lvl.key for lvl in ImpLevel]
 PROTSEQS = [p.value for p in Protseq]
@@ -436,6 +437,156 @@ class ImpersonationStepper(_View):
             b.disabled = t is None or (t.ended and b.description != "end call")
         self.widget.remove_class("rpc-stepper-ended" if not ended else "rpc-stepper-live")
         self.widget.add_class("rpc-stepper-ended" if ended else "rpc-stepper-live")
+
+
+# --- COM proxies and cloaking (R32, R37, R38) ------------------------------------------------------------
+PROXY_STEPS = ("CoImpersonateClient", "CoRevertToSelf", "end call")
+PROXY_CLOAKINGS = ("static", "dynamic", "none", "default")
+
+
+def proxy_world() -> World:
+    """alice calls a COM middle tier on MID; its back end runs on MID too, so the back end sees exactly the
+    identity the middle tier's proxy presents (no delegation involved)."""
+    w = World("CORP", name="cloaking stepper")
+    w.machine("WS1")
+    w.machine("MID")
+    for account in ("alice", "svc_mid", "svc_back"):
+        w.account(account)
+    w.process("client", on="WS1", runs_as="alice")
+    w.process("middle", on="MID", runs_as="svc_mid")
+    w.process("backend", on="MID", runs_as="svc_back")
+    return w
+
+
+@dataclass
+class ProxyRow:
+    """One proxy as the learner sees it: its cloaking, what it captured, and who the back end saw last."""
+
+    number: int
+    cloaking: str
+    captured: str
+    last_seen: str
+
+    def line(self) -> str:
+        return (f"proxy {self.number} | {self.cloaking:37} | captured: {self.captured:28} | "
+                f"back end saw: {self.last_seen}")
+
+
+class CloakingStepper(_View):
+    """Step a COM middle tier through CoImpersonateClient / make proxy / call / CoRevertToSelf and watch
+    what each proxy presents: static cloaking keeps what it captured, dynamic follows the thread (R32)."""
+
+    def __init__(self, cis: str = "none") -> None:
+        super().__init__()
+        self.cis = W.Dropdown(options=["none", "static", "dynamic"], value=cis,
+                              description="CoInitializeSecurity cloaking", style={"description_width": "initial"})
+        labels = {"static": "static, set on its blanket", "dynamic": "dynamic, set on its blanket",
+                  "none": "none, set on its blanket", "default": "CoInitializeSecurity's"}
+        self.cloaking = W.Dropdown(options=[(labels[c], c) for c in PROXY_CLOAKINGS], value="static",
+                                   description="new proxy's cloaking", style={"description_width": "initial"})
+        self.buttons = {s: W.Button(description=s, layout=W.Layout(width="auto")) for s in PROXY_STEPS}
+        for step, b in self.buttons.items():
+            b.on_click(lambda _, s=step: self.press(s))
+        make = W.Button(description="make proxy", layout=W.Layout(width="auto"))
+        make.on_click(lambda _: self.make_proxy())
+        call = W.Button(description="call through every proxy", layout=W.Layout(width="auto"))
+        call.on_click(lambda _: self.call_proxies())
+        restart = W.Button(description="new call", icon="refresh")
+        restart.on_click(lambda _: self.restart())
+        self.cis.observe(lambda _: self.restart(), names="value")
+        self.state_pane = W.HTML()
+        self.proxy_pane = W.HTML()
+        self.state = ""
+        self.proxy_table = ""
+        self.widget = W.VBox([W.HBox([self.cis, restart]), W.HBox([self.cloaking, make, call]),
+                              W.HBox(list(self.buttons.values())), self.state_pane, self.proxy_pane,
+                              self.diagram_pane, self.explanation_pane])
+        self.restart()
+
+    def restart(self) -> None:
+        """A new COM call from alice, at Impersonate, to a middle tier whose CoInitializeSecurity set the chosen
+        cloaking; no proxies yet."""
+        self.engine = Engine(proxy_world())
+        self.engine.co_initialize_security("middle", level="impersonate", cloaking=self.cis.value)
+        served = self.engine.thread("client").call("middle", Binding.of(api="com", provider="ntlm",
+                                                                        level="impersonate"))
+        self.thread = served.thread
+        self.proxies: list = []
+        self.seen: dict[int, str] = {}
+        self.last: Decision = served.decision
+        self._render()
+
+    def make_proxy(self, cloaking: str | None = None):
+        """Obtain a proxy to the back end with this cloaking on its blanket ('default': CoInitializeSecurity's)."""
+        cloaking = self.cloaking.value if cloaking is None else cloaking
+        if cloaking not in PROXY_CLOAKINGS:
+            raise InvalidValueError("cloaking", cloaking, PROXY_CLOAKINGS)
+        handle = self.thread.bind("backend", Binding.of(api="com", provider="ntlm", level="impersonate",
+                                                        cloaking=cloaking))
+        self.proxies.append(handle)
+        self._render()
+        return handle
+
+    def call_proxies(self) -> list[Decision]:
+        """Call the back end once through every proxy, oldest first; returns the engine's decisions."""
+        decisions = []
+        for number, handle in enumerate(self.proxies, start=1):
+            d = self.thread.call(handle).decision
+            self.seen[number] = d.identity_seen if d.ok else f"refused: {d.code_name}"
+            decisions.append(d)
+        if decisions:
+            self.last = decisions[-1]
+        self._render()
+        return decisions
+
+    def press(self, step: str) -> Decision:
+        """CoImpersonateClient, CoRevertToSelf or end call (the method returns); returns the engine's decision."""
+        if step not in PROXY_STEPS:
+            raise InvalidValueError("step", step, PROXY_STEPS)
+        t = self.thread
+        actions: dict[str, Callable[[], Decision]] = {"CoImpersonateClient": t.co_impersonate_client,
+                                                      "CoRevertToSelf": t.co_revert_to_self, "end call": t.end_call}
+        if step == "end call" and t.ended:
+            raise ImpersonationError("the method has already returned; press 'new call' (restart()) to serve another")
+        self.last = actions[step]()
+        self._render()
+        return self.last
+
+    def rows(self) -> list[ProxyRow]:
+        """What each proxy captured (read from its handle) and what the back end saw through it last."""
+        out = []
+        for number, handle in enumerate(self.proxies, start=1):
+            mode, source = proxy_cloaking(self.engine, self.thread.process.name, handle.binding)
+            where = "CoSetProxyBlanket" if source == "blanket" else "CoInitializeSecurity"
+            if mode is Cloaking.STATIC:
+                captured = handle.captured.user if handle.captured is not None else "not yet (at first call)"
+            elif mode is Cloaking.DYNAMIC:
+                captured = "nothing (follows the thread)"
+            else:
+                captured = "nothing (the process's own)"
+            kind = "no cloaking" if mode is Cloaking.NONE else f"{mode.value} cloaking"
+            out.append(ProxyRow(number, f"{kind}, from {where}", captured,
+                                self.seen.get(number, "(not called yet)")))
+        return out
+
+    def _render(self) -> None:
+        t = self.thread
+        when = "the method has returned" if t.ended else "serving alice's COM call"
+        self.state = f"thread acts as {t.acting_as} ({when})"
+        rows = self.rows()
+        self.proxy_table = "\n".join(r.line() for r in rows) if rows else "no proxies yet: make one"
+        self.state_pane.value = f"<b>{html.escape(self.state)}</b>"
+        self.proxy_pane.value = _pre(self.proxy_table)
+        self._show(self.last.explain(), thread_diagram(t.history, t.process.account.qualified))
+        for name, b in self.buttons.items():
+            b.disabled = t.ended and name == "end call"
+
+    def __repr__(self) -> str:
+        return f"CloakingStepper: {self.state}"
+
+
+def cloaking_stepper(**kwargs) -> CloakingStepper:
+    return CloakingStepper(**kwargs)
 
 
 # --- quick check ---------------------------------------------------------------------------------------
