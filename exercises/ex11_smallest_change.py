@@ -16,7 +16,7 @@ When two levels would both work, the lower one is the answer (least privilege).
 
 CASES = ("seed-ncalrpc/lb-impersonate", "seed-delegation/impersonate-only", "seed-delegation/no-mutual-auth",
          "seed-delegation/ntlm", "seed-ncalrpc/lb-identify", "com-machine-default/default-identify",
-         "kerberos-constrained/no-tgt-to-forward")
+         "com-cloaking/cloaking-needs-delegate")
 
 
 def smallest_change(case: str) -> dict:

@@ -16,7 +16,7 @@ When two levels would both work, the lower one is the answer (least privilege).
 
 CASES = ("seed-ncalrpc/lb-impersonate", "seed-delegation/impersonate-only", "seed-delegation/no-mutual-auth",
          "seed-delegation/ntlm", "seed-ncalrpc/lb-identify", "com-machine-default/default-identify",
-         "kerberos-constrained/no-tgt-to-forward")
+         "com-cloaking/cloaking-needs-delegate")
 
 
 def smallest_change(case: str) -> dict:
@@ -29,7 +29,7 @@ def smallest_change(case: str) -> dict:
         "seed-delegation/ntlm": {"hop": 1, "field": "provider", "value": "kerberos"},
         "seed-ncalrpc/lb-identify": {"hop": 1, "field": "level", "value": "impersonate"},
         "com-machine-default/default-identify": {"hop": 1, "field": "level", "value": "impersonate"},
-        "kerberos-constrained/no-tgt-to-forward": {"hop": 1, "field": "level", "value": "delegate"},
+        "com-cloaking/cloaking-needs-delegate": {"hop": 1, "field": "level", "value": "delegate"},
     }[case]
     ### END SOLUTION
 
@@ -51,7 +51,7 @@ LEVELS = FIELDS["level"]
 TEACH = {"seed-ncalrpc/lb-impersonate": ("R28", "05.delegate"), "seed-delegation/impersonate-only": ("R18", "04.onbehalf"),
          "seed-delegation/no-mutual-auth": ("R19", "04.conditions"), "seed-delegation/ntlm": ("R19", "04.conditions"),
          "seed-ncalrpc/lb-identify": ("R15", "02.matrix"), "com-machine-default/default-identify": ("R6", "03.machine"),
-         "kerberos-constrained/no-tgt-to-forward": ("R24", "07.kinds")}
+         "com-cloaking/cloaking-needs-delegate": ("R33", "07.cloaking")}
 
 
 @lru_cache(maxsize=None)
@@ -110,6 +110,6 @@ change_case("seed-ncalrpc/lb-impersonate", hidden=False)
 change_case("seed-delegation/no-mutual-auth", hidden=False)
 ### BEGIN HIDDEN TESTS
 for _case in ("seed-delegation/impersonate-only", "seed-delegation/ntlm", "seed-ncalrpc/lb-identify",
-              "com-machine-default/default-identify", "kerberos-constrained/no-tgt-to-forward"):
+              "com-machine-default/default-identify", "com-cloaking/cloaking-needs-delegate"):
     change_case(_case, hidden=True)
 ### END HIDDEN TESTS

@@ -227,6 +227,8 @@ def test_gradescope_autograder_grades_a_submission_locally(tmp_path):
     env["AUTOGRADER_ROOT"] = str(root)
     env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
     subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, check=True, capture_output=True)
+    masters = root / "source" / "solutions"
+    assert masters.stat().st_mode & 0o077 == 0 and all(p.stat().st_mode & 0o077 == 0 for p in masters.iterdir())
     doc = json.loads((root / "results" / "results.json").read_text())
     by_ex = {}
     for t in doc["tests"]:

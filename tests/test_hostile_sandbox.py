@@ -341,6 +341,20 @@ def test_gradescope_runner_always_writes_results_json(tmp_path):
     assert saved["score"] == 0 and "could not grade" in saved["output"] and saved["tests"] == []
 
 
+def test_gradescope_run_script_writes_results_json_even_when_the_grader_cannot_start(tmp_path):
+    from rpc_impersonation.grading.gradescope import RUN
+
+    (tmp_path / "source" / "solutions").mkdir(parents=True)   # no package: python cannot even import it
+    (tmp_path / "submission").mkdir()
+    script = tmp_path / "run_autograder"
+    script.write_text(RUN)
+    done = subprocess.run(["bash", str(script)], env={**os.environ, "AUTOGRADER_ROOT": str(tmp_path)},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0
+    saved = json.loads((tmp_path / "results" / "results.json").read_text())
+    assert saved["score"] == 0 and "could not run" in saved["output"]
+
+
 def test_grading_untrusted_code_without_a_sandbox_is_refused(monkeypatch):
     from rpc_impersonation.grading import sandbox
 

@@ -1,16 +1,18 @@
 """The trusted side of the sandbox: a standard-library-only script, run as ``python -I -S harness.py``.
 
-It is never imported by the grader: the grader copies it into the sandbox. It starts as a small
-*zygote* that imports no student code. For each exercise view the grader names, the zygote forks a
-child which (with the rights for it) enters a fresh IPC and network namespace, chroots into the
-view, sets its limits, drops to the slot's unprivileged uid and only then imports the student's
-module. The zygote relays size-capped frames between the grader and that child, and after the child
-ends it kills every process left in the sandbox before the next view starts.
+The grader copies it into the sandbox (and borrows only its error wording). It starts as a small
+*zygote* that imports the package modules the sandbox's view allows, never student code. For each
+exercise part the grader starts, the zygote forks a student process which (with the rights for it)
+enters mount and IPC namespaces of its own, mounts the current student's folder and a fresh
+``/tmp``, sets its limits, drops to the slot's unprivileged uid and only then imports the student's
+module. After that process ends, the zygote kills every process left in the sandbox.
 
-Frames: 4-byte big-endian length, then UTF-8 JSON. Grader -> zygote: ``start`` (a view), ``stop``,
-``exit``, anything else is passed to the child (``call``, ``drive``, ``answer``). Child -> grader:
-``ready``, ``import error``, ``ok``, ``error``, ``callback``; zygote -> grader: ``ended``,
-``stopped``, ``fault``.
+Frames: 4-byte big-endian length, then UTF-8 JSON, on two channels. Control (grader <-> zygote):
+``start``, ``stop``, ``exit`` in; ``zygote``, ``ended``, ``stopped``, ``fault`` out. Data (grader <->
+the current student process, fds 3 and 4, straight through): ``call``, ``drive``, ``answer`` in;
+``ready``, ``import error``, ``ok``, ``error``, ``callback`` out. The zygote never reads the data
+channel; it ends every process before it says ``ended`` or ``stopped``, so the grader can then throw
+away whatever is left on it, and it empties the requests before each new process.
 """
 
 import json
@@ -54,56 +56,42 @@ def read_frame(fd):
     return json.loads(_read_exact(fd, size))
 
 
-class _Relay:
-    """Reads whole frames from a child's pipe without blocking, refusing oversize ones."""
-
-    def __init__(self, fd):
-        self.fd, self.buffer = fd, b""
-
-    def frames(self):
-        """New complete frames (raw bytes); EOFError at the end; ValueError for an oversize frame."""
-        chunk = os.read(self.fd, 65536)
-        if not chunk:
-            raise EOFError
-        self.buffer += chunk
-        out = []
-        while len(self.buffer) >= 4:
-            (size,) = _HEADER.unpack(self.buffer[:4])
-            if size > MAX_FRAME:
-                raise ValueError(size)
-            if len(self.buffer) < 4 + size:
-                break
-            out.append(self.buffer[: 4 + size])
-            self.buffer = self.buffer[4 + size:]
-        return out
-
-
 # --- the zygote -------------------------------------------------------------------------------------------
 def zygote(to_grader, from_grader, config):
-    child = None      # (pid, request fd, relay, pidfd)
+    """Start, watch and end student processes; they talk to the grader over the data pipes directly."""
+    data_in, data_out = config["data"]   # requests from the grader, replies to it: every child's fds 3 and 4
+    child = None                         # (pid, pidfd or None)
     in_pidns = config.get("pidns", False) and os.getpid() <= 3
 
-    def clear_leftovers():
-        if in_pidns:
-            try:
-                os.kill(-1, signal.SIGKILL)  # every process of the sandbox but its init and this one
-            except ProcessLookupError:
-                pass
-        elif config.get("uid") is not None and child:
-            _kill_uid(config["uid"])
-        while True:  # reap
+    def reap():
+        while True:
             try:
                 pid, _ = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
-                break
+                return
             if pid == 0:
-                break
+                return
+
+    def clear_leftovers():
+        if in_pidns:
+            # every process of the sandbox but its init and this one, again until none is left (a fork
+            # bomb keeps forking while it is being killed)
+            for _ in range(400):
+                try:
+                    os.kill(-1, signal.SIGKILL)
+                except ProcessLookupError:
+                    break
+                reap()
+                select.select([], [], [], 0.0025)
+        elif config.get("uid") is not None:
+            _kill_uid(config["uid"])
+        reap()
 
     def end_child():
         nonlocal child
         status = None
         if child is not None:
-            pid, request, relay, pidfd = child
+            pid, pidfd = child
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -113,75 +101,51 @@ def zygote(to_grader, from_grader, config):
                 status = os.waitstatus_to_exitcode(raw)
             except ChildProcessError:
                 pass
-            for fd in (request, relay.fd, pidfd):
-                if fd is not None:
-                    os.close(fd)
+            if pidfd is not None:
+                os.close(pidfd)
             child = None
-        clear_leftovers()
+            clear_leftovers()
         return status
 
+    def drain_requests():
+        while select.select([data_in], [], [], 0)[0]:
+            if not os.read(data_in, 65536):
+                return
+
     while True:
-        watch = [from_grader] + ([child[2].fd] + ([child[3]] if child[3] is not None else []) if child else [])
-        ready, _, _ = select.select(watch, [], [], None if child is None or child[3] is not None else 0.05)
-        if child is not None and (child[3] in ready or (child[3] is None and _exited(child[0]))):
-            # the child ended: flush what it wrote, then report (descendants holding its pipe do not matter)
-            _drain(child[2], to_grader)
+        watch = [from_grader] + ([child[1]] if child is not None and child[1] is not None else [])
+        ready, _, _ = select.select(watch, [], [], None if child is None or child[1] is not None else 0.05)
+        if child is not None and ((child[1] is not None and child[1] in ready) or
+                                  (child[1] is None and _exited(child[0]))):
             status = end_child()
             write_frame(to_grader, {"op": "ended", "status": status})
             continue
-        if child is not None and child[2].fd in ready:
-            try:
-                for raw in child[2].frames():
-                    _write_all(to_grader, raw)
-            except EOFError:
-                status = end_child()
-                write_frame(to_grader, {"op": "ended", "status": status})
-            except ValueError as exc:
-                end_child()
-                write_frame(to_grader, {"op": "ended", "status": None,
-                                        "reason": f"your code sent a reply of {exc.args[0]} bytes (at most "
-                                                  f"{MAX_FRAME} are accepted)"})
+        if from_grader not in ready:
             continue
-        if from_grader in ready:
-            try:
-                message = read_frame(from_grader)
-            except (EOFError, OSError, ValueError):
-                end_child()
-                return
-            op = message.get("op")
-            if op == "exit":
-                end_child()
-                return
-            if op == "stop":
-                end_child()
-                write_frame(to_grader, {"op": "stopped"})
-            elif op == "start":
-                end_child()
-                child = _fork_child(message, config, to_grader, from_grader)
-                if child is None:
-                    write_frame(to_grader, {"op": "fault", "message": "could not start the student's process"})
-            elif child is not None:
-                try:
-                    write_frame(child[1], message)
-                except OSError:
-                    pass  # the child is gone; its end is reported by the branch above
-            else:
-                write_frame(to_grader, {"op": "ended", "status": None, "reason": "no student process is running"})
+        try:
+            message = read_frame(from_grader)
+        except (EOFError, OSError, ValueError):
+            end_child()
+            return
+        op = message.get("op")
+        if op == "exit":
+            end_child()
+            return
+        if op == "stop":
+            end_child()
+            write_frame(to_grader, {"op": "stopped"})
+        elif op == "start":
+            end_child()
+            drain_requests()  # what the grader sent to an earlier process is not for this one
+            child = _fork_child(message, config, (to_grader, from_grader), data_in, data_out)
+        else:
+            write_frame(to_grader, {"op": "fault", "message": f"unknown control request {op!r}"})
 
 
 def _write_all(fd, data):
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
-
-
-def _drain(relay, to_grader):
-    try:
-        while select.select([relay.fd], [], [], 0)[0]:
-            for raw in relay.frames():
-                _write_all(to_grader, raw)
-    except (EOFError, ValueError, OSError):
-        pass
 
 
 def _exited(pid):
@@ -209,32 +173,25 @@ def _kill_uid(uid):
             pass
 
 
-def _fork_child(message, config, to_grader, from_grader):
-    request_r, request_w = os.pipe()
-    reply_r, reply_w = os.pipe()
+def _fork_child(message, config, grader_fds, data_in, data_out):
     pid = os.fork()
     if pid == 0:
         try:
-            os.close(request_w)
-            os.close(reply_r)
-            child_main(message, config, request_r, reply_w, (to_grader, from_grader))
+            child_main(message, config, data_in, data_out, grader_fds)
         except BaseException as exc:  # noqa: BLE001 - the child never returns into the zygote's loop
             if _SETUP_DONE[0] is False:  # the sandbox itself failed: tell the grader why
                 try:
-                    write_frame(reply_w if _SETUP_DONE[1] is None else _SETUP_DONE[1],
+                    write_frame(data_out if _SETUP_DONE[1] is None else _SETUP_DONE[1],
                                 {"op": "fault", "message": f"setting up the student's process: "
                                                            f"{type(exc).__name__}: {exc}"[:1500]})
                 except BaseException:  # noqa: BLE001
                     pass
         os._exit(70)
-    os.close(request_r)
-    os.close(reply_w)
-    os.set_blocking(reply_r, True)
     try:
         pidfd = os.pidfd_open(pid)
     except (AttributeError, OSError):
         pidfd = None
-    return pid, request_w, _Relay(reply_r), pidfd
+    return pid, pidfd
 
 
 # --- the child --------------------------------------------------------------------------------------------
@@ -269,11 +226,14 @@ def _setup(message, config, request, reply, grader_fds):
     work = os.path.join(root, "tmp")
     os.chdir(work)
     # fds: 0 and 1 and 2 lead nowhere, 3 = requests, 4 = replies, nothing else stays open
+    import fcntl
+
     null = os.open(os.path.join(root, "dev", "null") if os.path.exists(os.path.join(root, "dev", "null"))
                    else os.devnull, os.O_RDWR)
-    for target, fd in ((3, request), (4, reply)):
-        if fd != target:
-            os.dup2(fd, target)
+    # out of the way of 0-4 first, whatever numbers they had, so no dup2 below clobbers another
+    null, request, reply = (fcntl.fcntl(fd, fcntl.F_DUPFD, 100) for fd in (null, request, reply))
+    os.dup2(request, 3)
+    os.dup2(reply, 4)
     for std in (0, 1, 2):
         os.dup2(null, std)
     os.closerange(5, 65536)
@@ -575,6 +535,7 @@ def main():
     import collections  # noqa: F401
     import ctypes  # noqa: F401
     import dataclasses  # noqa: F401
+    import fcntl  # noqa: F401
     import enum  # noqa: F401
     import functools  # noqa: F401
     import importlib.util  # noqa: F401

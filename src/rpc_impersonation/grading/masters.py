@@ -23,6 +23,7 @@ import json
 import pprint
 import re
 import threading
+import traceback
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
@@ -94,7 +95,15 @@ def _collect(key: tuple[str, str], code: str, filename: str, name: str) -> tuple
         if key not in _TESTS:
             with collecting() as found:
                 ns: dict = {"__name__": name}
-                exec(compile(code, filename, "exec"), ns)  # trusted: the instructor's test code
+                try:
+                    exec(compile(code, filename, "exec"), ns)  # trusted: the instructor's test code
+                except ImpersonationError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - a master's own bug, reported with its place
+                    line = next((f.lineno for f in reversed(traceback.extract_tb(exc.__traceback__))
+                                 if f.filename == filename), "?")
+                    raise ImpersonationError(f"{filename}, line {line}: collecting the tests failed "
+                                             f"({type(exc).__name__}: {exc})") from None
             if not found:
                 raise ImpersonationError(f"{filename} registers no tests")
             _TESTS[key] = tuple(found)

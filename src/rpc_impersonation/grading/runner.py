@@ -126,6 +126,8 @@ class _Session:
         except SandboxFault as exc:
             self._fault(exc, "importing your module")
         self._keep(first.get("output", ""))
+        if first["op"] == "fault":
+            raise SandboxFault(cap(first["message"], 500), kind="sandbox")
         if first["op"] == "import error":
             self.import_error = cap(first["message"])
         elif first["op"] == "ended":

@@ -526,7 +526,7 @@ class Sandbox:
         self.isolation, self.uid, self.folder, self.allow, self.shared = isolation, uid, folder, allow, shared
         self.pkg = package_view(allow)
         self.cgroup = None
-        self.buffer = b""
+        self.buffer = self.data_buffer = b""
         self.process = None
         self.closed = False
         with Sandbox._count_lock:
@@ -582,11 +582,13 @@ class Sandbox:
     def _spawn(self) -> None:
         to_grader_r, to_grader_w = os.pipe()
         from_grader_r, from_grader_w = os.pipe()
+        data_in_r, data_in_w = os.pipe()      # requests to the student process
+        data_out_r, data_out_w = os.pipe()    # its replies
         kind = self.isolation.name
         limits = self.isolation.limits
         config: dict[str, Any] = {"limits": limits.rlimits(), "uid": self.uid, "output_chars": limits.output_chars,
                                   "recursion": limits.recursion, "tmp_bytes": limits.tmp_bytes,
-                                  "preload": view_modules(self.allow)}
+                                  "preload": view_modules(self.allow), "data": [data_in_r, data_out_w]}
         if kind.startswith("bubblewrap"):
             command = self._bwrap(to_grader_w, from_grader_r)
             config.update(pidns=True, root="/", mount=self.shared)
@@ -605,13 +607,15 @@ class Sandbox:
                        str(from_grader_r)]
         self.stderr = tempfile.TemporaryFile()
         try:
-            self.process = subprocess.Popen(command, pass_fds=(to_grader_w, from_grader_r), stdin=subprocess.DEVNULL,
-                                            stdout=subprocess.DEVNULL, stderr=self.stderr, close_fds=True,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(command, pass_fds=(to_grader_w, from_grader_r, data_in_r, data_out_w),
+                                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.stderr,
+                                            close_fds=True, start_new_session=True)
         finally:
-            os.close(to_grader_w)
-            os.close(from_grader_r)
+            for fd in (to_grader_w, from_grader_r, data_in_r, data_out_w):
+                os.close(fd)
         self.reader, self.writer = to_grader_r, from_grader_w
+        self.data_reader, self.data_writer = data_out_r, data_in_w
+        os.set_blocking(self.data_writer, False)
         if self.isolation.cgroups:
             try:
                 self.cgroup = _Cgroup(f"{os.getpid()}-{self.serial}", self.isolation.limits)
@@ -632,6 +636,7 @@ class Sandbox:
 
     # frames ---------------------------------------------------------------------------------------------------
     def _send(self, message: dict[str, Any]) -> None:
+        """A control frame to the zygote."""
         data = json.dumps(message, separators=(",", ":")).encode("utf-8")
         try:
             view = memoryview(_HEADER.pack(len(data)) + data)
@@ -640,63 +645,106 @@ class Sandbox:
         except OSError:
             raise SandboxFault("the sandbox is gone", kind="sandbox") from None
 
-    def _receive(self, timeout: float) -> dict[str, Any]:
+    def _send_data(self, message: dict[str, Any], deadline: float) -> None:
+        """A frame to the student process (never blocks past the deadline if it stops reading)."""
+        data = json.dumps(message, separators=(",", ":")).encode("utf-8")
+        view = memoryview(_HEADER.pack(len(data)) + data)
+        while view:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([], [self.data_writer], [], left)[1]:
+                raise SandboxFault("the student's process does not read its requests", kind="timeout")
+            try:
+                view = view[os.write(self.data_writer, view):]
+            except BlockingIOError:
+                continue
+            except OSError:
+                raise SandboxFault("the sandbox is gone", kind="sandbox") from None
+
+    @staticmethod
+    def _take(buffer: bytes, control: bool) -> tuple[bytes | None, bytes]:
+        """(one complete frame or None, the rest)."""
+        if len(buffer) < 4:
+            return None, buffer
+        (size,) = _HEADER.unpack(buffer[:4])
+        if size > MAX_FRAME:
+            raise SandboxFault(f"a reply of {size} bytes (at most {MAX_FRAME} are accepted)",
+                               kind="sandbox" if control else "protocol")
+        if len(buffer) < 4 + size:
+            return None, buffer
+        return buffer[4:4 + size], buffer[4 + size:]
+
+    def _wait(self, timeout: float, data: bool) -> tuple[str, dict[str, Any]]:
+        """The next frame: ("data", frame) from the student process if ``data``, else/or ("control", frame)."""
         if self.closed:
             raise SandboxFault("the sandbox is closed", kind="sandbox")
         deadline = time.monotonic() + timeout
         while True:
-            if len(self.buffer) >= 4:
-                (size,) = _HEADER.unpack(self.buffer[:4])
-                if size > MAX_FRAME:  # the stream cannot be read past this: this sandbox is done
-                    self.close()
-                    raise SandboxFault(f"a reply of {size} bytes (at most {MAX_FRAME} are accepted)",
-                                       kind="sandbox")
-                if len(self.buffer) >= 4 + size:
-                    data, self.buffer = self.buffer[4:4 + size], self.buffer[4 + size:]
-                    return decode_frame(data)
+            if data:
+                frame, self.data_buffer = self._take(self.data_buffer, control=False)
+                if frame is not None:
+                    return "data", decode_frame(frame)
+            try:
+                frame, self.buffer = self._take(self.buffer, control=True)
+            except SandboxFault:
+                self.close()  # the control stream cannot be read past this
+                raise
+            if frame is not None:
+                return "control", decode_frame(frame)
             left = deadline - time.monotonic()
             if left <= 0:
                 raise SandboxFault("no answer in time", kind="timeout")
-            ready, _, _ = select.select([self.reader], [], [], left)
-            if not ready:
-                continue
-            chunk = os.read(self.reader, 65536)
-            if not chunk:
-                raise SandboxFault(f"the sandbox ended ({self._stderr()})", kind="sandbox")
-            self.buffer += chunk
+            ready, _, _ = select.select([self.reader, self.data_reader] if data else [self.reader], [], [], left)
+            if self.reader in ready:
+                chunk = os.read(self.reader, 65536)
+                if not chunk:
+                    raise SandboxFault(f"the sandbox ended ({self._stderr()})", kind="sandbox")
+                self.buffer += chunk
+            if self.data_reader in ready:
+                chunk = os.read(self.data_reader, 65536)
+                if not chunk:
+                    raise SandboxFault("the sandbox ended", kind="sandbox")
+                self.data_buffer += chunk
+                if len(self.data_buffer) > 4 * MAX_FRAME:
+                    raise SandboxFault("a reply larger than the grader accepts", kind="protocol")
+
+    def _receive(self, timeout: float) -> dict[str, Any]:
+        return self._wait(timeout, data=False)[1]
+
+    def _drop_data(self) -> None:
+        """Throw away what an ended student process (and everything it started, now gone) left unread."""
+        self.data_buffer = b""
+        while select.select([self.data_reader], [], [], 0)[0]:
+            if not os.read(self.data_reader, 65536):
+                break
 
     # the runner's API ---------------------------------------------------------------------------------------
     def start(self, student: str, module: str, timeout: float) -> dict[str, Any]:
         """Start a fresh student process for ``module`` of ``student`` (a folder name of the slot);
-        its first frame (ready or import error)."""
+        its first frame (ready or import error), or the zygote's word that it ended."""
+        self._drop_data()
         self._send({"op": "start", "student": student, "module": module, "allow": list(self.allow)})
-        return self._receive(timeout)
+        return self._wait(timeout, data=True)[1]
 
     def request(self, message: dict[str, Any], timeout: float, callback=None) -> dict[str, Any]:
-        """Send a request to the student process; answer its callbacks; its final frame."""
-        self._send(message)
+        """Send a request to the student process; answer its callbacks; its final frame (or "ended")."""
         deadline = time.monotonic() + timeout
+        self._send_data(message, deadline)
         while True:
-            reply = self._receive(max(0.0, deadline - time.monotonic()))
-            if reply["op"] != "callback":
+            channel, reply = self._wait(max(0.0, deadline - time.monotonic()), data=True)
+            if channel == "control" or reply["op"] != "callback":
                 return reply
             if callback is None:
                 raise SandboxFault("a callback the grader did not offer")
-            self._send({"op": "answer", "value": callback(reply["name"], reply["args"])})
+            self._send_data({"op": "answer", "value": callback(reply["name"], reply["args"])}, deadline)
 
     def stop(self, timeout: float = 5.0) -> None:
         """End the student process and everything it started; wait until the sandbox says it is done."""
         self._send({"op": "stop"})
         deadline = time.monotonic() + timeout
-        while True:  # skip what the student's process wrote before it was stopped
-            try:
-                reply = self._receive(max(0.0, deadline - time.monotonic()))
-            except SandboxFault as exc:
-                if exc.kind != "protocol":
-                    raise
-                continue
-            if reply["op"] == "stopped":
-                return
+        while True:  # an "ended" of the process being stopped may come first
+            if self._receive(max(0.0, deadline - time.monotonic()))["op"] == "stopped":
+                break
+        self._drop_data()
 
     @property
     def alive(self) -> bool:
@@ -716,7 +764,7 @@ class Sandbox:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        for fd in ("reader", "writer"):
+        for fd in ("reader", "writer", "data_reader", "data_writer"):
             if hasattr(self, fd):
                 try:
                     os.close(getattr(self, fd))
