@@ -15,7 +15,9 @@ Implement `can_do(level, capability, placement)`: return `True` if a server gran
   further machine as the client.
 
 Levels: `"anonymous"`, `"identify"`, `"impersonate"`, `"delegate"`. Remember that Anonymous is honoured
-only over `ncalrpc`. Graded on every combination (40 of them) against the engine.
+only over `ncalrpc`. Graded on every combination (40 of them, half a point each). Your module can import
+only the course's vocabulary (`rpc_impersonation.constants`, `binding`, `world`, `rules`), not the
+engine: the point is to know the rule, not to ask the engine.
 """
 
 LEVELS = ("anonymous", "identify", "impersonate", "delegate")

@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = Path(__file__).parent / "hostile"
 MASTERS = {m.id: m for m in load_masters(ROOT / "solutions")}
 QUICK = Budget(per_call=2.0, per_exercise=15.0, import_time=5.0)
+#: exercise 1's graded maximum (its visible cases are practice and count 0)
+EX1_FULL = sum(t.points for t in MASTERS["ex1"].tests())
 ROOT_ONLY = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("bwrap"),
                                reason="the full sandbox (bubblewrap, an unprivileged uid per worker) needs root")
 
@@ -128,10 +130,11 @@ def test_attack_03_changing_a_master_regrades_on_resume(tmp_path):
     subs = a_class(tmp_path, {"ada": MASTERS["ex3"].solution_code}, "ex3")
     first = grade_class(subs, tmp_path / "out", solutions, jobs=1, budget=QUICK, progress_stream=open(os.devnull, "w"))
     master = solutions / MASTERS["ex3"].path.name
-    master.write_text(master.read_text().replace('@test("log the caller\'s name")',
-                                                 '@test("log the caller\'s name", points=5)'))
+    master.write_text(master.read_text().replace('misconception="more-is-safer", hidden=hidden)',
+                                                 'misconception="more-is-safer", hidden=hidden, points=5)'))
     again = grade_class(subs, tmp_path / "out", solutions, jobs=1, budget=QUICK, progress_stream=open(os.devnull, "w"))
-    assert totals(again)["ada"] - totals(first)["ada"] == 4 == again["ada"][0].max_score - first["ada"][0].max_score
+    hidden_least_level = sum(t.hidden and t.data["call"] == "least_level" for t in MASTERS["ex3"].tests())
+    assert totals(first)["ada"] + 4 * hidden_least_level == totals(again)["ada"] == again["ada"][0].max_score
 
 
 # --- 4, 5, 6. nothing a submission sends can crash the class ------------------------------------------------
@@ -154,7 +157,7 @@ def test_attacks_04_05_06_unreadable_replies_score_zero_and_the_class_completes(
 def test_attack_07_a_submission_cannot_import_the_master():
     result = grade("imports_the_master", **{'os.environ.get("HOSTILE_TARGET", "")': repr(str(ROOT))})
     assert result.score < result.max_score
-    assert any("expected False, your code returned True" in t.message for t in result.tests)
+    assert any("your code returned True" in t.message for t in result.tests)
 
 
 # --- 8. classmates' submissions are out of reach -------------------------------------------------------------
@@ -291,7 +294,7 @@ def test_attack_13_the_network_is_out_of_reach():
         listener.join()
         server.close()
     assert connections == []
-    assert any("expected True, your code returned False" in t.message for t in result.tests)
+    assert any("your code returned False" in t.message for t in result.tests)
 
 
 # --- beyond the list --------------------------------------------------------------------------------------

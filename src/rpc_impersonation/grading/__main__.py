@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
             report = check(args.exercise, args.folder)
             print(report)
             print(f"\ntotal: {report.score:g}/{report.max_score:g} on the visible tests")
-            return 0
+            return 0 if report.passed else 1
         root = root or find_root()
         if args.command == "assign":
             for path in assign(root):

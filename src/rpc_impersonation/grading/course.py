@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ImpersonationError
+from .allow import scan_for_deciding_imports
 from .masters import VisibleSpec, find_leaks, load_masters, notebook_json
 from .report import text_report
 from .runner import ExerciseResult, grade_exercise
@@ -54,9 +55,19 @@ the module where it says `raise NotImplementedError`, then check it:
 - in a notebook: `from rpc_impersonation.grading import check; check("ex1")` (or `check("all")`);
 - in a terminal: `python -m rpc_impersonation.grading check ex1` (or `check all`).
 
-The self-check runs the visible tests in `checks/`. Your instructor grades with more tests, so make
-your code right in general, not just for the visible cases. Files in this folder are generated from the
-instructor's masters: `scripts` and `checks/` will be replaced when exercises are updated.
+The self-check runs the visible tests in `checks/` and exits with status 1 while one fails. Each failure
+names the misconception your answer shows, the rule that makes the right answer right, and the notebook
+section that teaches it.
+
+- Your module can import only what its exercise allows (the course's vocabulary: levels, bindings, a
+  world description, the rule catalogue), not the engine: the exercises ask you to reason it out.
+- The answers of the visible tests are stored in `checks/`, so those tests are practice: they count 0
+  in the grade. Your instructor grades with hidden tests, so make your code right in general.
+- Prediction items (exercises 6, 7 and 9) are formative: the notebooks' engine can answer them, so
+  they count little. Use them to test your understanding before you run anything.
+
+Files in this folder are generated from the instructor's masters; `checks/` is replaced when the
+exercises are updated.
 """
 
 
@@ -66,10 +77,11 @@ class VerifyReport:
     solution_scores: dict[str, tuple[float, float]]
     stub_problems: list[str]
     leaks: list[str]
+    deciding_imports: list[str] = None
 
     @property
     def ok(self) -> bool:
-        return not (self.differences or self.stub_problems or self.leaks) and all(
+        return not (self.differences or self.stub_problems or self.leaks or self.deciding_imports) and all(
             s == m for s, m in self.solution_scores.values())
 
     def __str__(self) -> str:
@@ -77,6 +89,7 @@ class VerifyReport:
         lines += [f"out of date: {d} (run: python -m rpc_impersonation.grading assign)" for d in self.differences]
         lines += [f"stub problem: {p}" for p in self.stub_problems]
         lines += [f"LEAK: {p}" for p in self.leaks]
+        lines += [f"ANSWER SOURCE in the student's bundle: {p}" for p in self.deciding_imports or ()]
         lines.append("verify: OK" if self.ok else "verify: FAILED")
         return "\n".join(lines)
 
@@ -101,7 +114,38 @@ def verify(root: Path) -> VerifyReport:
             stubs.append(f"{m.id} untouched exercise: score {stub.score:g}, "
                          + "; ".join(f"{t.name}: {t.status} {t.message}" for t in bad[:3]))
     leaks = find_leaks(root / "exercises")
-    return VerifyReport(differences, scores, stubs, leaks)
+    sources = answer_sources(root / "exercises", root / "solutions") + hidden_cases_in_bundle(root / "solutions")
+    return VerifyReport(differences, scores, stubs, leaks, sources)
+
+
+def hidden_cases_in_bundle(solutions: Path) -> list[str]:
+    """Hidden cases that ask exactly what a visible case asks: their answer would ship with the visible one."""
+    out = []
+    for m in load_masters(solutions):
+        def key(t):
+            d = t.data or {}
+            return (d.get("call"), repr(d.get("args")), repr(d.get("field")), d.get("aspect"))
+        visible = {key(t) for t in m.tests(hidden=False) if t.data}
+        out += [f"{m.id}: hidden case {t.data['name']!r} asks what a visible test asks (its answer is in the bundle)"
+                for t in m.tests(hidden=True) if t.hidden and t.data and key(t) in visible]
+    return out
+
+
+def answer_sources(exercises: Path, solutions: Path) -> list[str]:
+    """Imports of deciding modules in the student's exercises folder, except what an exercise that teaches the
+    engine's primitives allows its own module (exercise 8's `Engine`)."""
+    masters = {m.module: m for m in load_masters(solutions)}
+    out = []
+    for hit in scan_for_deciding_imports(exercises):
+        where, _, name = hit.rpartition(": imports ")
+        stem = Path(where.split(":")[0].split(" cell ")[0]).stem
+        m = masters.get(stem)
+        in_module = Path(where.split(":")[0]).parent == exercises
+        if m is not None and in_module and not m.reasoning and any(name == a or name.startswith(a + ".")
+                                                                   for a in m.allow):
+            continue
+        out.append(hit)
+    return out
 
 
 def release(root: Path, out: Path) -> tuple[Path, Path]:
@@ -143,6 +187,11 @@ class CheckReport:
     @property
     def max_score(self) -> float:
         return sum(r.max_score for r in self.results)
+
+    @property
+    def passed(self) -> bool:
+        """Every visible test passed and every module imported."""
+        return all(not r.problem and all(t.status == "passed" for t in r.tests) for r in self.results)
 
     def __str__(self) -> str:
         return text_report(self.results, visible_only=True)

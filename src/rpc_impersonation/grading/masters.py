@@ -20,17 +20,20 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import pprint
 import re
 import threading
-from dataclasses import dataclass
+import traceback
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
 from ..errors import ImpersonationError
-from .spec import TestCase, collecting
+from .allow import DECIDING
+from .spec import DISCLOSURES, TestCase, case_data, collecting
 
 __all__ = ["Master", "VisibleSpec", "load_masters", "student_module", "MARKERS", "find_leaks", "notebook_json",
-           "DEFAULT_ALLOW", "ENGINE_ALLOW", "declared_allow", "parse"]
+           "DEFAULT_ALLOW", "ENGINE_ALLOW", "declared_allow", "parse", "stored_answer"]
 
 SOLUTION_BEGIN, SOLUTION_END = "### BEGIN SOLUTION", "### END SOLUTION"
 TESTS, HIDDEN_BEGIN, HIDDEN_END = "### BEGIN TESTS", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
@@ -92,11 +95,26 @@ def _collect(key: tuple[str, str], code: str, filename: str, name: str) -> tuple
         if key not in _TESTS:
             with collecting() as found:
                 ns: dict = {"__name__": name}
-                exec(compile(code, filename, "exec"), ns)  # trusted: the instructor's test code
+                try:
+                    exec(compile(code, filename, "exec"), ns)  # trusted: the instructor's test code
+                except ImpersonationError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - a master's own bug, reported with its place
+                    line = next((f.lineno for f in reversed(traceback.extract_tb(exc.__traceback__))
+                                 if f.filename == filename), "?")
+                    raise ImpersonationError(f"{filename}, line {line}: collecting the tests failed "
+                                             f"({type(exc).__name__}: {exc})") from None
             if not found:
                 raise ImpersonationError(f"{filename} registers no tests")
             _TESTS[key] = tuple(found)
         return _TESTS[key]
+
+
+def stored_answer(case: TestCase) -> bool:
+    """Whether a visible case's answer is stored in the student's bundle where a submission can return it.
+    Such a case is practice: it counts 0 in the graded run. (A handler's cases store codes too, but the
+    handler is never told which client calls, so it cannot look them up: they count.)"""
+    return case.data is not None and case.data.get("judge", "equals") in ("equals", "order")
 
 
 def student_module(code: str, exercise: str) -> str:
@@ -178,16 +196,55 @@ class Master:
         return student_module(self.parts[0], self.id)
 
     def visible_tests_code(self) -> str:
+        """The visible tests as stored data: the answers of these cases only, computed now by the engine."""
+        cases = case_data([t for t in self.tests(hidden=False)])
         return (f'"""Visible tests of {self.id} (generated from its master; do not edit).\n\n'
-                f'Run them with: python -m rpc_impersonation.grading check {self.id}\n"""\n'
-                + self.parts[1].strip("\n") + "\n")
+                f'Run them with: python -m rpc_impersonation.grading check {self.id}\n'
+                "The answers below were stored when the exercise was generated, for these cases only.\n"
+                '"""\n'
+                "from rpc_impersonation.grading.spec import load_cases\n\n"
+                f"ALLOW = {pprint.pformat(self.allow, width=110)}\n\n"
+                f"CASES = {pprint.pformat(cases, width=110, sort_dicts=False)}\n\n"
+                "load_cases(CASES)\n")
+
+    @cached_property
+    def settings(self) -> dict:
+        """The tests part's settings: DISCLOSE_HIDDEN (what a failed hidden test shows), FORMATIVE (a
+        prediction item that counts little) and ALLOW_ENGINE_PRIMITIVES (only for the exercise about the
+        engine's API; every other exercise's ALLOW must leave out the deciding modules)."""
+        found = _literals(self.parts[1] + self.parts[2], self.path.name,
+                          ("DISCLOSE_HIDDEN", "FORMATIVE", "ALLOW_ENGINE_PRIMITIVES"))
+        primitives = bool(found.get("ALLOW_ENGINE_PRIMITIVES", False))
+        bad = [a for a in self.allow if any(a == d or a.startswith(d + ".") or d.startswith(a + ".")
+                                            for d in DECIDING)]
+        if bad and not primitives:
+            raise ImpersonationError(f"master {self.path.name}: ALLOW lists deciding modules {bad}; reasoning "
+                                     "exercises may allow only the vocabulary and data model")
+        disclose = found.get("DISCLOSE_HIDDEN", "concept")
+        if disclose not in DISCLOSURES:
+            raise ImpersonationError(f"master {self.path.name}: DISCLOSE_HIDDEN = {disclose!r}; allowed: "
+                                     f"{', '.join(DISCLOSURES)}")
+        return {"disclose": disclose, "reasoning": not primitives, "formative": bool(found.get("FORMATIVE", False))}
+
+    @property
+    def reasoning(self) -> bool:
+        """True for exercises that ask students to reason (no engine primitive is allowed)."""
+        return self.settings["reasoning"]
 
     def tests(self, hidden: bool = True) -> list[TestCase]:
-        """The master's tests, in file order, collected once per master text (their caches of
-        expected answers live as long as they do); without the hidden ones if ``hidden`` is False."""
+        """The master's tests, in file order, collected once per master text (their caches of expected
+        answers live as long as they do).
+
+        ``hidden=True`` is the graded set: hidden tests (with the master's disclosure), and visible ones worth 0
+        where their answer is stored in the bundle; ``hidden=False`` is the self-check's set, the visible tests
+        with their practice points."""
         found = _collect((str(self.path), self.text), self.parts[1] + self.parts[2], f"<tests of {self.module}>",
                          f"tests_{self.id}")
-        return [t for t in found if hidden or not t.hidden]
+        if not hidden:
+            return [t for t in found if not t.hidden]
+        disclose = self.settings["disclose"]
+        return [replace(t, disclose=t.disclose or disclose) if t.hidden else
+                replace(t, points=0.0) if stored_answer(t) else t for t in found]
 
     @cached_property
     def fingerprint(self) -> str:
@@ -209,8 +266,8 @@ class Master:
         cells = [
             _md(self.docstring.split("\n", 1)[0].join(["# ", ""]) + "\n\n" + self.docstring.split("\n", 1)[1].strip()),
             _md(f"Write your answer in **`{self.module}.py`** (open it from the file browser). Then run the cells "
-                "below: the first reloads your module, the second runs the visible tests and explains each "
-                "difference with the engine's rule."),
+                "below: the first reloads your module, the second runs the visible tests; each failure names "
+                "the misconception, the rule that makes the right answer right, and the section that teaches it."),
             _code(f"import importlib\nimport {self.module}\nimportlib.reload({self.module})"),
             _code(f'from rpc_impersonation.grading import check\ncheck("{self.id}")'),
         ]
@@ -297,6 +354,20 @@ class VisibleSpec:
     @cached_property
     def forbid(self) -> tuple[str, ...]:
         return _forbid(self.text, self.checks.name)
+
+
+def _literals(code: str, where: str, names: tuple[str, ...]) -> dict:
+    """Module-level ``NAME = literal`` assignments of a tests part (read, never run)."""
+    found = {}
+    for node in parse(code).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                and node.targets[0].id in names:
+            try:
+                found[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                raise ImpersonationError(f"{where}, line {node.lineno}: {node.targets[0].id} must be a literal") \
+                    from None
+    return found
 
 
 def _forbid(code: str, where: str) -> tuple[str, ...]:

@@ -18,7 +18,8 @@ from typing import Any
 from .drivers import SANDBOX_DRIVERS
 from .masters import Master
 from .sandbox import Isolation, Sandbox, SandboxFault, Slot, choose_isolation
-from .spec import NotImplementedYet, StudentError, TestCase, outcome_detail
+from .allow import similarity_problem
+from .spec import NotImplementedYet, StudentError, TestCase, outcome
 
 __all__ = ["TestResult", "ExerciseResult", "grade_exercise", "grade_submission", "Budget", "GRADER_VERSION",
            "MESSAGE_CHARS", "cap"]
@@ -62,6 +63,9 @@ class TestResult:
     message: str = ""
     hidden: bool = False
     concept: str = ""   # what a hidden test checks, in words safe to show the student
+    misconception: str = ""   # key of grading.misconceptions: the wrong idea the answer shows
+    rule: str = ""            # the rule that makes the right answer right
+    section: str = ""         # link to the notebook section that teaches it
 
 
 @dataclass
@@ -71,6 +75,7 @@ class ExerciseResult:
     tests: list[TestResult] = field(default_factory=list)
     output: str = ""
     problem: str = ""
+    flags: list[str] = field(default_factory=list)   # for the instructor only (e.g. a copy of the engine)
 
     @property
     def score(self) -> float:
@@ -87,7 +92,8 @@ class ExerciseResult:
     def from_dict(cls, d: dict[str, Any]) -> "ExerciseResult":
         known = set(TestResult.__dataclass_fields__)
         return cls(d["exercise"], d["title"], [TestResult(**{k: v for k, v in t.items() if k in known})
-                                               for t in d["tests"]], d.get("output", ""), d.get("problem", ""))
+                                               for t in d["tests"]], d.get("output", ""), d.get("problem", ""),
+                   list(d.get("flags", [])))
 
 
 class _Unreadable(Exception):
@@ -197,9 +203,10 @@ class _Run:
 
 
 def _one(t: TestCase, run: _Run) -> TestResult:
-    status, message, concept = outcome_detail(t, run)
-    return TestResult(t.name, t.points if status == "passed" else 0, t.points, status, cap(message), t.hidden,
-                      cap(concept, 300))
+    o = outcome(t, run)
+    concept = "; ".join(x for x in (o.misconception, o.rule and f"rule {o.rule}", o.section) if x)
+    return TestResult(t.name, t.points if o.status == "passed" else 0, t.points, o.status, cap(o.message), t.hidden,
+                      cap(concept, 300), o.misconception, o.rule, o.section)
 
 
 def grade_submission(masters: list[Master], files: dict[str, str | None], *, hidden: bool = True,
@@ -213,7 +220,12 @@ def grade_submission(masters: list[Master], files: dict[str, str | None], *, hid
         for m in masters:
             if files.get(m.module) is not None:
                 slot.write(m.module, files[m.module])
-        return [_grade_one(m, m.tests(hidden), files.get(m.module) is not None, budget, slot) for m in masters]
+        results = [_grade_one(m, m.tests(hidden), files.get(m.module) is not None, budget, slot) for m in masters]
+        for m, r in zip(masters, results):
+            flag = similarity_problem(files[m.module], m.module) if files.get(m.module) else ""
+            if flag:
+                r.flags.append(flag)
+        return results
     finally:
         slot.close()
         if chosen:

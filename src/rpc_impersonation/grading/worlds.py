@@ -42,6 +42,7 @@ def handler_world() -> World:
 #: Client name -> (calling process, binding). The service's handler is run once per client.
 HANDLER_CLIENTS = {
     "unauthenticated": ("remote_alice", dict(provider="none", level="impersonate")),
+    "unauthenticated local": ("console_bob", dict(protseq="ncacn_ip_tcp", provider="none", level="impersonate")),
     "anonymous": ("console_bob", dict(protseq="ncalrpc", provider="ntlm", level="anonymous")),
     "identify-level": ("remote_alice", dict(provider="ntlm", level="identify")),
     "well-behaved": ("remote_alice", dict(provider="ntlm", level="impersonate")),
