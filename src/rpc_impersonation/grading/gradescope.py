@@ -7,10 +7,11 @@ import json
 import zipfile
 from pathlib import Path
 
-from .classroom import Submission, _read, atomic_write, notebook_modules
+from .classroom import atomic_write
 from .masters import load_masters
 from .report import gradescope_results
 from .runner import grade_exercise
+from .submissions import read_folder
 
 __all__ = ["build_autograder", "run_submission"]
 
@@ -57,16 +58,11 @@ def build_autograder(root: Path, out: Path) -> Path:
 
 def run_submission(submission: Path, solutions: Path, results: Path) -> dict:
     """Grade the one submission Gradescope unpacked in ``submission``; write results.json."""
-    sub = Submission("submission")
-    for p in sorted(submission.rglob("*")):
-        if not p.is_file():
-            continue
-        if p.suffix == ".py":
-            _read(p.read_bytes(), p.name, sub)
-        elif p.suffix == ".ipynb":
-            sub.files.update(notebook_modules(p))
     masters = load_masters(solutions)
+    sub = read_folder(submission, [m.module for m in masters])
     exercise_results = [grade_exercise(m, sub.files.get(m.module), hidden=True) for m in masters]
     doc = gradescope_results(exercise_results)
+    notes = [f"problem: {p}" for p in sub.problems] + [f"note: {w}" for w in sub.warnings]
+    doc["output"] = "\n".join(filter(None, [*notes, doc["output"]]))
     atomic_write(results, json.dumps(doc, indent=1, sort_keys=True))
     return doc
