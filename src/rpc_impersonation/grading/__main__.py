@@ -93,7 +93,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return _run(args)
+        code = _run(args)
+        sys.stdout.flush()
+        return code
     except ImpersonationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -182,8 +184,11 @@ def _grade(args: argparse.Namespace, root: Path) -> int:
             return 130
         print(console_summary(run, Path(args.out)))
         if run.interrupted:
+            from multiprocessing import util
+
             _end_children()
             shutil.rmtree(scratch, ignore_errors=True)
+            shutil.rmtree(util.get_temp_dir(), ignore_errors=True)   # its finalizer will not run
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(130)   # graders still finishing a student in other threads are not waited for
@@ -239,6 +244,9 @@ def console_summary(run, out: Path) -> str:
 @contextlib.contextmanager
 def _scratch_root():
     """Every temporary folder of this run lives in one folder removed at the end, whatever happens."""
+    from multiprocessing import util
+
+    util.get_temp_dir()   # multiprocessing's own folder stays outside: its cleanup runs at exit, after ours
     scratch = tempfile.mkdtemp(prefix="rpc-grade-run-")
     os.chmod(scratch, 0o711)   # the sandbox user may enter its own folder, not list the others
     before = tempfile.tempdir

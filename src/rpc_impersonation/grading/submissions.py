@@ -265,8 +265,8 @@ def discover_entries(folder: Path, modules: list[str] | None = None) -> tuple[li
     entries: dict[str, Entry] = {}
     stray: list[str] = []
 
-    def entry(display: str, uid: str = "") -> Entry:
-        key = f"lms:{uid}" if uid else student_key(display)
+    def entry(display: str, uid: str = "", item: str = "") -> Entry:
+        key = f"lms:{uid}" if uid else f"item:{item}"    # grouped by student later (roster or name)
         return entries.setdefault(key, Entry(student_key(display), display, uid))
 
     for item in sorted(folder.iterdir()):
@@ -282,11 +282,11 @@ def discover_entries(folder: Path, modules: list[str] | None = None) -> tuple[li
             e = entry(moodle["name"], moodle["uid"])
             inner = None
         elif item.is_dir() or item.suffix.lower() in (".zip", ".ipynb"):
-            e = entry(item.stem if not item.is_dir() else item.name)
+            e = entry(item.stem if not item.is_dir() else item.name, item=item.name)
             inner = None
         elif item.suffix == ".py" and "__" in item.stem:
             student, module = item.stem.split("__", 1)
-            e = entry(student)
+            e = entry(student, item=student + "__")
             inner = f"{module}.py"
         else:
             stray.append(f"{item.name}: not a submission (expected a folder, a zip, a notebook, "
