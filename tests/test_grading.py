@@ -89,9 +89,11 @@ def test_hostile_submission_scores_zero_with_a_clear_message(case, message):
 
 
 def test_monkeypatching_the_engine_gains_nothing():
+    """The engine and the grader's modules are not even importable in the sandbox of this exercise."""
     patched, plain = grade_hostile("monkeypatch_engine"), grade_hostile("always_true")
-    assert patched.score == plain.score < patched.max_score
-    assert any("expected False, your code returned True" in t.message for t in patched.tests)
+    assert patched.score == 0 and plain.score < plain.max_score
+    assert "rpc_impersonation.capabilities is not allowed in this exercise" in patched.problem
+    assert any("expected False, your code returned True" in t.message for t in plain.tests)
 
 
 def test_print_flood_is_capped_and_still_gets_full_marks():

@@ -37,7 +37,7 @@ class ItemStats:
 
 
 def _wrong_key(t) -> str:
-    for attr in ("misconception", "rule"):
+    for attr in ("misconception", "concept", "rule"):
         value = getattr(t, attr, "")
         if value:
             return f"{attr}: {value}"

@@ -35,7 +35,8 @@ from .assignment import Assignment, Lateness
 from .masters import Master, load_masters
 from .report import gradescope_results, markdown_feedback
 from .roster import Matching, Roster, Student, canvas_csv, match, moodle_csv, plain_csv
-from .runner import Budget, ExerciseResult, grade_exercise
+from .runner import GRADER_VERSION, Budget, ExerciseResult, TestResult, grade_submission
+from .sandbox import Isolation, choose_isolation
 from .submissions import Resolutions, Submission, discover, discover_entries, notebook_modules, resolve
 
 __all__ = ["Submission", "discover", "grade_class", "atomic_write", "notebook_modules", "write_reports",
@@ -93,6 +94,7 @@ class ClassRun(Mapping):
     reused: list[str] = field(default_factory=list)       # unchanged since the last run
     removed: list[str] = field(default_factory=list)      # results moved to removed/
     interrupted: bool = False
+    isolation: str = ""                                   # how student code ran
 
     def __getitem__(self, student: str) -> list[ExerciseResult]:
         return self.results[student]
@@ -132,9 +134,11 @@ def _discover(run: ClassRun, folder: Path, roster: Roster | None, resolutions: R
         run.submissions[student] = sub
 
 
-def _write_manifest(run: ClassRun, out: Path) -> None:
+def _write_manifest(run: ClassRun, out: Path, isolation: Isolation) -> None:
     m = run.matching
     doc = {"assignment": run.assignment.id, "exercises": list(run.assignment.exercises),
+           "grader": GRADER_VERSION, "isolation": isolation.name, "maxima": _maxima(run.masters),
+           "masters": _fingerprints(run.masters),
            "students": {s: sub.manifest() for s, sub in sorted(run.submissions.items())},
            "not_in_roster": m.unmatched if m else [], "ambiguous": m.ambiguous if m else [],
            "no_submission": [s.id for s in m.missing] if m else [], "ignored": run.stray}
@@ -157,14 +161,24 @@ def _move_removed(run: ClassRun, out: Path) -> None:
         run.removed.append(student)
 
 
-def _cached(saved: Path, sub: Submission, masters: list[Master]) -> list[ExerciseResult] | None:
+def _maxima(masters: list[Master]) -> dict[str, float]:
+    return {m.id: round(sum(t.points for t in m.tests()), 2) for m in masters}
+
+
+def _fingerprints(masters: list[Master]) -> dict[str, str]:
+    return {m.id: m.fingerprint for m in masters}
+
+
+def _cached(saved: Path, sub: Submission, fingerprints: dict[str, str]) -> list[ExerciseResult] | None:
+    """The saved results, when graded from the same files against the same masters by the same grader."""
     if not saved.exists():
         return None
     try:
         data = json.loads(saved.read_text(encoding="utf-8"))
-        if data.get("digest") == sub.digest and [e["exercise"] for e in data["exercises"]] == [m.id for m in masters]:
+        if data.get("digest") == sub.digest and data.get("masters") == fingerprints and \
+                data.get("grader") == GRADER_VERSION:
             return [ExerciseResult.from_dict(e) for e in data["exercises"]]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         pass  # unreadable or tampered: grade again
     return None
 
@@ -185,46 +199,55 @@ class _Progress:
         self.stream.flush()
 
 
-def _grade_student(sub: Submission, masters: list[Master], budget: Budget, stop: threading.Event
-                   ) -> list[ExerciseResult] | None:
-    results = []
-    for m in masters:
-        if stop.is_set():
-            return None
-        r = grade_exercise(m, sub.files.get(m.module), hidden=True, budget=budget)
+def _grade_student(sub: Submission, masters: list[Master], budget: Budget, isolation: Isolation,
+                   stop: threading.Event) -> list[ExerciseResult] | None:
+    """Never raises: whatever goes wrong with one student scores that student's exercises 0 with the reason.
+    None when the run was stopped before this student began."""
+    if stop.is_set():
+        return None
+    try:
+        results = grade_submission(masters, sub.files, hidden=True, budget=budget, isolation=isolation)
+    except Exception as exc:  # noqa: BLE001 - one student must never cost the class its gradebook
+        reason = f"internal error while grading this submission ({type(exc).__name__}: {str(exc)[:300]})"
+        results = [ExerciseResult(m.id, m.title, [TestResult(t.name, 0, t.points, "error", reason, t.hidden)
+                                                  for t in m.tests()], problem=reason) for m in masters]
+    for r, m in zip(results, masters):
         if m.module not in sub.files:
-            notes = [p for p in sub.problems if p.startswith(f"{m.id}:")] or \
-                    ([] if sub.files else sub.problems)
+            notes = [p for p in sub.problems if p.startswith(f"{m.id}:")] or ([] if sub.files else sub.problems)
             if notes:
                 r.problem = "; ".join([r.problem, *notes]).strip("; ")
-        results.append(r)
     return results
 
 
 def _grade(run: ClassRun, out: Path, *, force: bool, jobs: int, budget: Budget, progress_stream,
-           stop: threading.Event) -> None:
+           stop: threading.Event, isolation: Isolation) -> None:
+    maxima, fingerprints = _maxima(run.masters), _fingerprints(run.masters)  # collects every test, here, once
     todo = []
     for student, sub in sorted(run.submissions.items()):
-        cached = None if force else _cached(out / "students" / f"{student}.json", sub, run.masters)
+        cached = None if force else _cached(out / "students" / f"{student}.json", sub, fingerprints)
         if cached is not None:
             run.results[student] = cached
             run.reused.append(student)
         else:
             todo.append(sub)
-    for m in run.masters:
-        m.tests()   # collected here, once: collection is not thread-safe
     progress = _Progress(len(todo), progress_stream)
+    wrong: list[str] = []
     pool = ThreadPoolExecutor(max_workers=max(1, jobs))
     try:
-        futures = {pool.submit(_grade_student, sub, run.masters, budget, stop): sub for sub in todo}
+        futures = {pool.submit(_grade_student, sub, run.masters, budget, isolation, stop): sub for sub in todo}
         for future in as_completed(futures):
             sub, rs = futures[future], future.result()
             if rs is None or stop.is_set():
                 continue
+            got = {r.exercise: r.max_score for r in rs}
+            if got != maxima:
+                wrong.append(f"{sub.student}: maxima {got} differ from the masters' {maxima}")
+                continue  # not saved: a wrong maximum is a grader fault, never a grade
             run.results[sub.student] = rs
             run.graded.append(sub.student)
             atomic_write(out / "students" / f"{sub.student}.json",
-                         json.dumps({"student": sub.student, "digest": sub.digest,
+                         json.dumps({"student": sub.student, "digest": sub.digest, "masters": fingerprints,
+                                     "grader": GRADER_VERSION, "isolation": isolation.name,
                                      "exercises": [r.to_dict() for r in rs]}, indent=1, sort_keys=True))
             progress.step(sub.student)
     except KeyboardInterrupt:
@@ -232,6 +255,9 @@ def _grade(run: ClassRun, out: Path, *, force: bool, jobs: int, budget: Budget, 
         run.interrupted = True
     finally:
         pool.shutdown(wait=not run.interrupted, cancel_futures=True)
+    if wrong:
+        raise ImpersonationError("grading stopped, no gradebook written: the tests differ between students "
+                                 "(a grader fault):\n" + "\n".join(wrong[:10]))
 
 
 def _apply_policy(run: ClassRun, resolutions: Resolutions) -> None:
@@ -252,8 +278,14 @@ def _apply_policy(run: ClassRun, resolutions: Resolutions) -> None:
 def grade_class(submissions: Path, out: Path, solutions: Path, *, force: bool = False, jobs: int = 2,
                 budget: Budget = Budget(), progress_stream=None, assignment: Assignment | None = None,
                 roster: Roster | None = None, resolutions: Resolutions | None = None,
-                stop: threading.Event | None = None) -> ClassRun:
-    """Grade every submission; write the results folder; return the run (a mapping student -> results)."""
+                stop: threading.Event | None = None, allow_weak_isolation: bool = False,
+                isolation: Isolation | None = None) -> ClassRun:
+    """Grade every submission; write the results folder; return the run (a mapping student -> results).
+
+    The masters' tests are collected once, before any worker starts; every student's maximum per
+    exercise must equal the master's, or the run fails (naming who and what) instead of writing
+    wrong grades. Saved results graded against another master text or grader version are regraded.
+    """
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ImpersonationError(f"results folder {out} is a file; give a folder (it is created if needed)")
@@ -269,10 +301,13 @@ def grade_class(submissions: Path, out: Path, solutions: Path, *, force: bool = 
         (out / "students").mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ImpersonationError(f"results folder {out}: {exc.strerror}") from None
-    _write_manifest(run, out)
+    isolation = isolation or choose_isolation(untrusted=True, allow_weak=allow_weak_isolation)
+    run.isolation = isolation.describe()
+    (progress_stream or sys.stderr).write(f"isolation: {run.isolation}\n")
+    _write_manifest(run, out, isolation)
     _move_removed(run, out)
     _grade(run, out, force=force, jobs=jobs, budget=budget, progress_stream=progress_stream,
-           stop=stop or threading.Event())
+           stop=stop or threading.Event(), isolation=isolation)
     _apply_policy(run, resolutions)
     write_reports(out, run)
     return run
@@ -359,11 +394,13 @@ def _summary(run: ClassRun) -> str:
     lines = [f"# {head}Class summary: {a.title} ({len(results)} of {len(run.submissions)} students graded)", ""]
     if run.interrupted:
         lines += ["**The run was interrupted: this gradebook is partial. Run `grade` again to finish.**", ""]
+    if run.isolation:
+        lines += [f"Student code ran with: {run.isolation}.", ""]
     lines += ["| exercise | max | mean | median | full marks | zero | handed in |", "|---|---|---|---|---|---|---|"]
     for m in run.masters:
         handed = [s for s in results if m.module in run.submissions[s].files]
         scores = sorted(run.grades[s].exercises[m.id][0] for s in handed if s in run.grades)
-        most = next((g.exercises[m.id][1] for g in run.grades.values() if m.id in g.exercises), 0)
+        most = run.assignment.scale(m.id, 0, _maxima([m])[m.id])[1]
         if not scores:
             lines.append(f"| {m.id} {m.title} | {most:g} | - | - | - | - | 0 |")
             continue

@@ -18,22 +18,75 @@ Master layout::
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import re
+import threading
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 from ..errors import ImpersonationError
-from .spec import TestCase, collect
+from .spec import TestCase, collecting
 
-__all__ = ["Master", "VisibleSpec", "load_masters", "student_module", "MARKERS", "find_leaks", "notebook_json"]
+__all__ = ["Master", "VisibleSpec", "load_masters", "student_module", "MARKERS", "find_leaks", "notebook_json",
+           "DEFAULT_ALLOW", "ENGINE_ALLOW", "declared_allow"]
 
 SOLUTION_BEGIN, SOLUTION_END = "### BEGIN SOLUTION", "### END SOLUTION"
 TESTS, HIDDEN_BEGIN, HIDDEN_END = "### BEGIN TESTS", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 MARKERS = (SOLUTION_BEGIN, SOLUTION_END, HIDDEN_BEGIN, HIDDEN_END)
 _NAME = re.compile(r"^(ex\d+)_[a-z0-9_]+$")
-_TESTS: dict[tuple[str, str, bool], list[TestCase]] = {}
+
+#: What student code may import from the package when a master declares nothing: the vocabulary
+#: (constants, errors, the binding data model) and the exercises' shared data, never the engine.
+DEFAULT_ALLOW = ("rpc_impersonation.constants", "rpc_impersonation.errors", "rpc_impersonation.binding",
+                 "rpc_impersonation.grading.worlds")
+#: Added for an exercise that names forbidden functions (old-style ``FORBID``): it is built on the
+#: engine's primitives, so the engine and the world are importable; the chain evaluator is not.
+ENGINE_ALLOW = ("rpc_impersonation.engine", "rpc_impersonation.world", "rpc_impersonation.decisions")
+
+# Tests collected per master text: filled once under the lock, read-only afterwards.
+_TESTS: dict[tuple[str, str], tuple[TestCase, ...]] = {}
+_TESTS_LOCK = threading.Lock()
+
+
+def declared_allow(code: str, where: str) -> tuple[str, ...]:
+    """The modules a test part lets student code import: its ``ALLOW``, else defaults (see above)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError as exc:
+        raise ImpersonationError(f"{where}: the tests do not parse (line {exc.lineno}: {exc.msg})") from None
+    found: dict[str, object] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                and node.targets[0].id in ("ALLOW", "FORBID"):
+            try:
+                found[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                raise ImpersonationError(f"{where}, line {node.lineno}: {node.targets[0].id} must be a literal "
+                                         "tuple of dotted module names") from None
+    if "ALLOW" in found:
+        allow = found["ALLOW"]
+        if not isinstance(allow, (tuple, list)) or not all(
+                isinstance(a, str) and re.fullmatch(r"rpc_impersonation(\.[a-z_][a-z0-9_]*)+", a) for a in allow):
+            raise ImpersonationError(f"{where}: ALLOW must be a tuple of module names like "
+                                     f"'rpc_impersonation.constants', got {allow!r}")
+        return tuple(dict.fromkeys(allow))
+    if found.get("FORBID"):
+        return DEFAULT_ALLOW + ENGINE_ALLOW
+    return DEFAULT_ALLOW
+
+
+def _collect(key: tuple[str, str], code: str, filename: str, name: str) -> tuple[TestCase, ...]:
+    with _TESTS_LOCK:
+        if key not in _TESTS:
+            with collecting() as found:
+                ns: dict = {"__name__": name}
+                exec(compile(code, filename, "exec"), ns)  # trusted: the instructor's test code
+            if not found:
+                raise ImpersonationError(f"{filename} registers no tests")
+            _TESTS[key] = tuple(found)
+        return _TESTS[key]
 
 
 def student_module(code: str, exercise: str) -> str:
@@ -119,29 +172,27 @@ class Master:
                 f'Run them with: python -m rpc_impersonation.grading check {self.id}\n"""\n'
                 + self.parts[1].strip("\n") + "\n")
 
-    def _namespace(self, code: str) -> dict:
-        ns: dict = {"__name__": f"tests_{self.id}"}
-        collect()
-        exec(compile(code, f"<tests of {self.module}>", "exec"), ns)  # trusted: instructor's test code
-        return ns
-
     def tests(self, hidden: bool = True) -> list[TestCase]:
-        """The master's tests, collected once (their caches of expected answers live as long as they do)."""
-        key = (str(self.path), self.text, hidden)
-        if key not in _TESTS:
-            code = self.parts[1] + (self.parts[2] if hidden else "")
-            self._namespace(code)
-            found = collect()
-            if not found:
-                raise ImpersonationError(f"master {self.path.name} registers no tests")
-            _TESTS[key] = found
-        return list(_TESTS[key])
+        """The master's tests, in file order, collected once per master text (their caches of
+        expected answers live as long as they do); without the hidden ones if ``hidden`` is False."""
+        found = _collect((str(self.path), self.text), self.parts[1] + self.parts[2], f"<tests of {self.module}>",
+                         f"tests_{self.id}")
+        return [t for t in found if hidden or not t.hidden]
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Hash of the master's text: saved results graded against another text are graded again."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:16]
+
+    @cached_property
+    def allow(self) -> tuple[str, ...]:
+        """Dotted names of the package modules the student's code may import (enforced by the sandbox)."""
+        return declared_allow(self.parts[1] + self.parts[2], self.path.name)
 
     @cached_property
     def forbid(self) -> tuple[str, ...]:
-        ns = self._namespace(self.parts[1])
-        collect()
-        return tuple(ns.get("FORBID", ()))
+        """Old-style functions switched off while student code runs in-process (nbgrader export only)."""
+        return _forbid(self.parts[1], self.path.name)
 
     def companion_notebook(self) -> dict:
         """A notebook with the instructions, a cell to try the functions and the self-check."""
@@ -218,21 +269,31 @@ class VisibleSpec:
                 pass
         return self.module
 
-    def _ns(self) -> dict:
-        ns: dict = {"__name__": f"checks_{self.id}"}
-        collect()
-        exec(compile(self.checks.read_text(encoding="utf-8"), str(self.checks.name), "exec"), ns)
-        return ns
+    @cached_property
+    def text(self) -> str:
+        return self.checks.read_text(encoding="utf-8")
+
+    @cached_property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:16]
 
     def tests(self, hidden: bool = False) -> list[TestCase]:
-        key = (str(self.checks), self.checks.read_text(encoding="utf-8"), False)
-        if key not in _TESTS:
-            self._ns()
-            _TESTS[key] = collect()
-        return list(_TESTS[key])
+        return list(_collect((str(self.checks), self.text), self.text, self.checks.name, f"checks_{self.id}"))
 
-    @property
+    @cached_property
+    def allow(self) -> tuple[str, ...]:
+        return declared_allow(self.text, self.checks.name)
+
+    @cached_property
     def forbid(self) -> tuple[str, ...]:
-        ns = self._ns()
-        collect()
-        return tuple(ns.get("FORBID", ()))
+        return _forbid(self.text, self.checks.name)
+
+
+def _forbid(code: str, where: str) -> tuple[str, ...]:
+    for node in ast.parse(code).body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "FORBID" for t in node.targets):
+            try:
+                return tuple(ast.literal_eval(node.value))
+            except ValueError:
+                raise ImpersonationError(f"{where}, line {node.lineno}: FORBID must be a literal tuple") from None
+    return ()
