@@ -44,7 +44,8 @@ def _parser() -> argparse.ArgumentParser:
                                             "2 bad input, 130 interrupted. Details: docs/grading.md.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument("--root", default=None, help=root_help)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                help="what to do; 'COMMAND --help' explains each")
     p = sub.add_parser("check", help="student self-check: run the visible tests of an exercise (or all)",
                        description="Run the visible tests of one exercise (or all) against your module(s).")
     p.add_argument("exercise", nargs="?", default="all", help="ex1 ... ex8 or the module name, or 'all' (default)")
@@ -77,6 +78,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--resolve", metavar="FILE", help="a resolutions file (TOML): which file wins a conflict, a "
                                                      "student's submission time or extended due date")
     p.add_argument("--force", action="store_true", help="grade again even what is already graded")
+    p.add_argument("--allow-weak-isolation", action="store_true",
+                   help="when bubblewrap is not usable, run student code in a plain child process (it can "
+                        "read this machine's files: only for code you trust)")
     p.add_argument("--jobs", type=int, default=2 * (os.cpu_count() or 1),
                    help="submissions graded at once (default: twice the cores; most time is spent waiting)")
     p = sub.add_parser("gradescope", parents=[common], help="build a Gradescope autograder zip",
@@ -175,7 +179,7 @@ def _grade(args: argparse.Namespace, root: Path) -> int:
         try:
             run = grade_class(Path(args.submissions), Path(args.out), root / "solutions", force=args.force,
                               jobs=args.jobs, assignment=assignment, roster=roster, resolutions=resolutions,
-                              stop=stop)
+                              stop=stop, allow_weak_isolation=args.allow_weak_isolation)
         except KeyboardInterrupt:   # before grading began: nothing to keep
             _end_children()
             shutil.rmtree(scratch, ignore_errors=True)

@@ -222,6 +222,8 @@ def _grade_student(sub: Submission, masters: list[Master], budget: Budget, isola
 def _grade(run: ClassRun, out: Path, *, force: bool, jobs: int, budget: Budget, progress_stream,
            stop: threading.Event, isolation: Isolation) -> None:
     maxima, fingerprints = _maxima(run.masters), _fingerprints(run.masters)  # collects every test, here, once
+    for m in run.masters:
+        m.title  # parsed here, before the workers (see Master.docstring)
     todo = []
     for student, sub in sorted(run.submissions.items()):
         cached = None if force else _cached(out / "students" / f"{student}.json", sub, fingerprints)

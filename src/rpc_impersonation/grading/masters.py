@@ -147,8 +147,9 @@ class Master:
             visible = tests
         return code, visible, hidden
 
-    @property
+    @cached_property
     def docstring(self) -> str:
+        # parsed once: ast.parse in several threads at once can fail on CPython 3.11.7 (gh-106905)
         return ast.get_docstring(ast.parse(self.parts[0])) or ""
 
     @property
