@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = Path(__file__).parent / "hostile"
 MASTERS = {m.id: m for m in load_masters(ROOT / "solutions")}
 EX1, EX3 = MASTERS["ex1"], MASTERS["ex3"]
+EX1_MAX = sum(t.points for t in EX1.tests())
 MODULES = [m.module for m in MASTERS.values()]
 QUICK = Budget(per_call=2.0, per_exercise=12.0, import_time=4.0)
 WRONG_EX1 = "def can_do(level, action):\n    return True\n"
@@ -357,7 +358,7 @@ def test_5_an_interrupt_stops_within_a_second_keeps_graded_students_and_writes_a
     assert "Traceback" not in stderr, stderr
     assert "INTERRUPTED" in stdout and "(PARTIAL)" in stdout, stderr
     rows = {r["student"]: r for r in csv.DictReader((out / "gradebook.csv").open())}
-    assert rows["a1"]["total"] == "20" and rows["a2"]["total"] == "20"
+    assert rows["a1"]["total"] == rows["a2"]["total"] == f"{EX1_MAX:g}"
     assert any("interrupted" in r["problems"] for r in rows.values())
     assert "PARTIAL" in (out / "summary.md").read_text() and not (out / "export" / "grades.csv").exists()
     assert leftovers == []          # no temporary folder left holding student code
@@ -411,7 +412,7 @@ def test_6_gradescope_runner_survives_a_non_json_notebook_and_a_symlink(tmp_path
     by_ex = {}
     for t in doc["tests"]:
         by_ex[t["name"].split(":")[0]] = by_ex.get(t["name"].split(":")[0], 0) + t["score"]
-    assert by_ex["ex1"] == 20 and by_ex["ex3"] == 0
+    assert by_ex["ex1"] == EX1_MAX and by_ex["ex3"] == 0
 
 
 # --- 7. the student bundle, --help, --root, --version --------------------------------------------------------------
@@ -467,9 +468,11 @@ def test_item_analysis_shares_discrimination_and_wrong_answers_leave_out_missing
     results, handed = {}, {}
     for i in range(10):
         strong = i >= 5
-        results[f"s{i}"] = [_result("ex1", {"easy": True, "hard": strong, "noise": i % 2 == 0})]
+        results[f"s{i}"] = [_result("ex1", {"easy": True, "hard": strong, "harder": i >= 6, "medium": i >= 4,
+                                            "noise": i % 2 == 0})]
         handed[f"s{i}"] = {"ex1"}
-    results["absent"] = [_result("ex1", {"easy": False, "hard": False, "noise": False}, "ex1 is missing")]
+    results["absent"] = [_result("ex1", {"easy": False, "hard": False, "harder": False, "medium": False,
+                                         "noise": False}, "ex1 is missing")]
     handed["absent"] = set()
     stats = {s.test: s for s in item_analysis(results, handed)}
     assert stats["easy"].attempted == 10 and stats["easy"].failed == 0 and stats["easy"].point_biserial is None
@@ -477,3 +480,66 @@ def test_item_analysis_shares_discrimination_and_wrong_answers_leave_out_missing
     assert stats["hard"].point_biserial > 0.5 > abs(stats["noise"].point_biserial)
     assert stats["hard"].wrong == [("expected 1, your code returned 2", 5)]
     assert all("missing" not in text for s in stats.values() for text, _ in s.wrong)
+
+
+# --- docs/grading.md "Running a term": every command is run ------------------------------------------------------
+
+def term_blocks() -> list[str]:
+    doc = (ROOT / "docs" / "grading.md").read_text()
+    section = doc.split("### Running a term", 1)[1].split("\n### ", 1)[0]
+    return re.findall(r"```sh\n(.*?)```", section, flags=re.S)
+
+
+def canvas_download(path: Path) -> None:
+    def member(name: str, text: str, when: tuple) -> tuple:
+        return zipfile.ZipInfo(name, date_time=when), text
+    on_time, late = (2026, 3, 6, 20, 0, 0), (2026, 3, 8, 10, 0, 0)
+    files = [member(f"lovelace_ada_23001_9901_{EX1.module}.py", EX1.solution_code, on_time),
+             member(f"lovelace_ada_23001_9902_{EX3.module}.py", EX3.solution_code, on_time),
+             member(f"moreau_bea_23002_9921_{EX1.module}.py", EX1.solution_code, late),
+             member(f"moreau_bea_23002_9922_{EX3.module}.py", WRONG_EX1, late),
+             member(f"tanaka_cy_23003_9931_{EX1.module}.py", WRONG_EX1, on_time),
+             member("tanaka_cy_23003_9932_ex1_level_capabilities-1.py", EX1.solution_code, on_time),
+             member(f"tanaka_cy_23003_9933_{EX3.module}.py", EX3.solution_code, on_time)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as z:
+        for info, text in files:
+            z.writestr(info, text)
+
+
+def test_the_term_walkthrough_in_the_docs_runs_command_by_command(tmp_path):
+    blocks = term_blocks()
+    assert len(blocks) >= 9
+    course = course_copy(tmp_path)
+    canvas_download(tmp_path / "term" / "downloads" / "hw1-canvas.zip")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    (bin_dir / "python").chmod(0o755)
+    env = {**ENV, "PATH": f"{bin_dir}:{os.environ['PATH']}", "TZ": "UTC"}
+    outputs = []
+    for block in blocks:
+        done = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", block], cwd=course, env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, f"{block}\n{done.stdout}\n{done.stderr}"
+        assert "Traceback" not in done.stderr, done.stderr
+        outputs.append(done.stdout)
+    first_grade = next(o for o in outputs if "students found" in o)
+    assert "exit status 1: some students need attention" in first_grade
+    assert "s1003: ex1: conflicting files tanaka_cy_23003_9931_" in first_grade
+    assert "s1002 (2 d)" in first_grade and "no submission (1): s1004 Dee Okafor" in first_grade
+    resolved = [o for o in outputs if "students found" in o][1]
+    assert "problems (0 students): none" in resolved and "late " not in resolved
+    canvas = list(csv.reader(io.StringIO(next(o for o in outputs if o.startswith("Student,ID")))))
+    assert ["Tanaka, Cy", "23003", "s1003", "cy.tanaka@example.edu", "B", "20"] in canvas
+    assert ["Moreau, Bea", "23002", "s1002", "bea.moreau@example.edu", "A", "10"] in canvas
+    assert ["Okafor, Dee", "23004", "s1004", "dee.okafor@example.edu", "B", "0"] in canvas
+    assert (tmp_path / "term" / "hw1-bundle" / "README.md").exists()
+    # the last block after a fix to a master: everyone who handed in ex3 is regraded
+    regrade = outputs[-1]
+    assert "graded now        0" in regrade and "unchanged (kept)  3" in regrade
+    master = course / "solutions" / f"{EX3.module}.py"
+    master.write_text(master.read_text() + "\n# fixed a hidden test\n")
+    again = subprocess.run(["bash", "-e", "-c", blocks[-1].split("\n", 1)[1]], cwd=course, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and "graded now        3" in again.stdout, again.stdout + again.stderr

@@ -247,7 +247,8 @@ def _read_zip(path: Path, label: str, modules, entry: Entry) -> None:
                 if any(_ignored(p) for p in parts):
                     continue
                 data = z.read(info)
-                when = datetime(*info.date_time, tzinfo=timezone.utc) if info.date_time[0] >= 1980 else None
+                # zip times are local wall-clock times, as unzip restores them
+                when = datetime(*info.date_time).astimezone() if info.date_time[0] > 1980 else None
                 _file(lambda d=data: d, parts[-1], f"{label}:{'/'.join(parts)}", modules, entry, when)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, RuntimeError, NotImplementedError, ValueError) as exc:
         entry.problems.append(f"{label} is not a readable zip file ({type(exc).__name__}: {str(exc)[:120]})")
