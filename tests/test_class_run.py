@@ -322,8 +322,10 @@ def test_4_assignment_and_roster_files_are_checked_with_clear_errors(tmp_path):
 
 # --- 5. interrupts, ordinary errors, honest messages ---------------------------------------------------------------
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_5_an_interrupt_stops_within_a_second_keeps_graded_students_and_writes_a_partial_gradebook(tmp_path, sig):
+@pytest.mark.parametrize("sig,group", [(signal.SIGINT, True), (signal.SIGTERM, False)], ids=["ctrl-c", "sigterm"])
+def test_5_an_interrupt_stops_within_a_second_keeps_graded_students_and_writes_a_partial_gradebook(
+        tmp_path, sig, group):
+    """Ctrl-C reaches the whole process group (the sandboxes too); SIGTERM only the grader."""
     course = course_copy(tmp_path)
     subs = tmp_path / "subs"
     for name in ("a1", "a2"):
@@ -345,7 +347,7 @@ def test_5_an_interrupt_stops_within_a_second_keeps_graded_students_and_writes_a
             time.sleep(0.05)
         time.sleep(0.5)        # the loopers are running now
         sent = time.monotonic()
-        os.kill(proc.pid, sig)
+        (os.killpg if group else os.kill)(proc.pid, sig)
         stdout, stderr = proc.communicate(timeout=20)
         took = time.monotonic() - sent
     finally:
