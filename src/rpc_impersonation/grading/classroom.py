@@ -420,6 +420,11 @@ def _summary(run: ClassRun) -> str:
     if failing:
         lines += ["", "## Tests failed most often (students who handed the exercise in)", ""]
         lines += [f"- {name}: {n}" for name, n in sorted(failing.items(), key=lambda kv: (-kv[1], kv[0]))[:10]]
+    # instructor-only flags of a result (e.g. code copied from the engine), when the grader sets them
+    flags = [f"- {student}: {r.exercise}: {flag}" for student, rs in sorted(results.items()) for r in rs
+             for flag in getattr(r, "flags", ())]
+    if flags:  # only here, never in a student's feedback
+        lines += ["", "## Problems for the instructor", ""] + flags
     problems = run.students_with_problems
     if problems:
         lines += ["", "## Problems to look at", ""]
