@@ -206,7 +206,7 @@ def test_3_4_a_term_run_shows_problems_applies_points_and_late_policy_and_export
     console = done.stdout
     assert "cy.tanaka.zip is not a readable zip file" in console
     assert "dee.okafor@example.edu.ipynb is not a readable notebook" in console
-    assert "not in the roster: stranger" in console and "no submission (1): s1005 Eli Novak" in console
+    assert "not in the roster (not graded): stranger" in console and "no submission (1): s1005 Eli Novak" in console
     assert "graded now        4" in console and "Traceback" not in done.stderr
     rows = {r["id"] or r["student"]: r for r in csv.DictReader((out / "gradebook.csv").open())}
     assert set(rows["s1001"]) >= {"id", "name", "email", "ex1", "ex3", "late_days", "total", "problems"}
@@ -383,6 +383,10 @@ def test_5_ordinary_errors_have_no_traceback_and_nothing_to_do_is_said_plainly(t
     out_file = write(tmp_path / "results.txt", "a file")
     done = cli("grade", "--exercises", "ex1", subs, out_file, cwd=course)
     assert done.returncode == 2 and "is a file" in done.stderr and "Traceback" not in done.stderr
+    done = cli("grade", "--exercises", "ex1", subs, subs / "results", cwd=course)
+    assert done.returncode == 2 and "inside the submissions folder" in done.stderr
+    done = cli("grade", "--exercises", "ex1", subs, course, cwd=course)
+    assert done.returncode == 2 and "looks like a course" in done.stderr
     done = cli("grade", "--exercises", "ex1,ex99", subs, tmp_path / "r", cwd=course)
     assert done.returncode == 2 and "unknown exercise 'ex99'" in done.stderr
     done = cli("grade", subs, tmp_path / "r", "--roster", tmp_path / "nope.csv", cwd=course)

@@ -119,7 +119,7 @@ def _run(args: argparse.Namespace) -> int:
     from .course import assign, check, find_root, release, verify
 
     if args.command == "check":
-        report = check(args.exercise, args.folder)
+        report = check(args.exercise, args.folder or args.root)
         print(report)
         print(f"\ntotal: {report.score:g}/{report.max_score:g} on the visible tests")
         return 0
@@ -196,7 +196,8 @@ def _grade(args: argparse.Namespace, root: Path) -> int:
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(130)   # graders still finishing a student in other threads are not waited for
-    return 1 if run.students_with_problems or (run.matching and run.matching.unmatched) else 0
+    unmatched = run.matching and (run.matching.unmatched or run.matching.ambiguous)
+    return 1 if run.students_with_problems or unmatched else 0
 
 
 def console_summary(run, out: Path) -> str:
@@ -234,8 +235,8 @@ def console_summary(run, out: Path) -> str:
     lines += [f"ignored: {w}" for w in run.stray]
     m = run.matching
     if m:
-        lines += [f"not in the roster: {u}" for u in m.unmatched]
-        lines += [f"matches several students in the roster: {u}" for u in m.ambiguous]
+        lines += [f"not in the roster (not graded): {u}" for u in m.unmatched]
+        lines += [f"matches several students in the roster (not graded): {u}" for u in m.ambiguous]
         if m.missing:
             lines.append(f"no submission ({len(m.missing)}): " + ", ".join(f"{s.id} {s.name}" for s in m.missing))
     lines.append(f"gradebook: {out / 'gradebook.csv'}" + (" (PARTIAL)" if run.interrupted else ""))

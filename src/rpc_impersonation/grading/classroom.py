@@ -291,6 +291,12 @@ def grade_class(submissions: Path, out: Path, solutions: Path, *, force: bool = 
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ImpersonationError(f"results folder {out} is a file; give a folder (it is created if needed)")
+    if out.resolve().is_relative_to(Path(submissions).resolve()):
+        raise ImpersonationError(f"results folder {out} is inside the submissions folder {submissions}: the next "
+                                 f"run would take it for a student; put the results elsewhere")
+    if (out / "solutions").is_dir() or (out / "exercises").is_dir() or (out / ".git").exists():
+        raise ImpersonationError(f"results folder {out} looks like a course or repository folder; give a "
+                                 f"folder of its own, e.g. ../term/results/hw1")
     masters = load_masters(solutions)
     assignment = assignment or Assignment.everything(masters)
     run = ClassRun(assignment, assignment.select(masters))

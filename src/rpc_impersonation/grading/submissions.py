@@ -199,8 +199,16 @@ def _file(data_reader, name: str, label: str, modules, entry: Entry, mtime) -> N
         entry.warnings.append(warning)
 
 
+MAX_FOLDER_FILES = 2000
+
+
 def _read_dir(folder: Path, prefix: str, modules, entry: Entry) -> None:
+    seen = 0
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        seen += len(filenames)
+        if seen > MAX_FOLDER_FILES:
+            entry.problems.append(f"{prefix} holds more than {MAX_FOLDER_FILES} files; the rest was not read")
+            return
         here = Path(dirpath)
         rel = here.relative_to(folder)
         for d in sorted(dirnames):
