@@ -221,6 +221,13 @@ def console_summary(run, out: Path) -> str:
         most = max(g.max for g in run.grades.values())
         lines.append(f"  total             mean {sum(totals) / len(totals):.1f}, median "
                      f"{totals[len(totals) // 2]:g}, max possible {most:g}")
+    for m in run.masters:
+        handed = [s for s in run.grades if m.module in run.submissions[s].files]
+        scores = [run.grades[s].exercises[m.id][0] for s in handed]
+        worth = next((g.exercises[m.id][1] for g in run.grades.values() if m.id in g.exercises), 0)
+        mean = f"mean {sum(scores) / len(scores):.1f}" if scores else "mean -"
+        lines.append(f"  {m.id:<5} {worth:>4g} pts  handed in {len(handed)}/{len(run.submissions)}, {mean}, "
+                     f"full marks {sum(x == worth for x in scores)}")
     problems = run.students_with_problems
     lines.append(f"problems ({len(problems)} students)" + (":" if problems else ": none"))
     for s in problems:

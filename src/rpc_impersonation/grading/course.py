@@ -149,22 +149,31 @@ decides it.
 _LINK = re.compile(r"\]\(([^)\s#]+)(#[^)\s]*)?\)")
 
 
+_SHIPPABLE = {".md", ".png", ".svg", ".jpg", ".jpeg", ".gif"}
+
+
 def _ship_linked_docs(root: Path, out: Path) -> None:
-    """Copy into the bundle the course files its notebooks link to (e.g. ../docs/x.md), so no link is dead."""
-    for nb in sorted((out / "notebooks").glob("*.ipynb")):
-        for target in _LINK.findall(nb.read_text(encoding="utf-8")):
-            rel = target[0]
+    """Copy into the bundle the course documents its notebooks link to (``../docs/x.md``), and what those
+    link to in turn, so that no link a student follows is dead. Only documents and images are shipped."""
+    course, bundle = root.resolve(), out.resolve()
+    todo = [(nb, course / "notebooks") for nb in sorted((out / "notebooks").glob("*.ipynb"))]
+    while todo:
+        path, where = todo.pop()
+        for rel, _anchor in _LINK.findall(path.read_text(encoding="utf-8", errors="replace")):
             if "://" in rel or rel.startswith(("mailto:", "/")):
                 continue
-            source = (root / "notebooks" / rel).resolve()
-            dest = (out / "notebooks" / rel).resolve()
-            if dest.exists() or not source.is_file() or not source.is_relative_to(root.resolve()):
+            source = (where / rel).resolve()
+            if not source.is_file() or not source.is_relative_to(course) or source.suffix.lower() not in _SHIPPABLE:
                 continue
-            if not dest.is_relative_to(out.resolve()) or source.relative_to(root.resolve()).parts[0] in (
-                    "solutions", "tests", ".git"):
-                raise ImpersonationError(f"release refused: {nb.name} links to {rel}, which is not for students")
+            if source.relative_to(course).parts[0] in ("solutions", "tests", ".git", "src"):
+                raise ImpersonationError(f"release refused: {path.name} links to {rel}, which is not for students")
+            dest = bundle / source.relative_to(course)
+            if dest.exists():
+                continue
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, dest)
+            if dest.suffix == ".md":
+                todo.append((dest, source.parent))
 
 
 def _check_target(root: Path, out: Path, force: bool) -> None:
