@@ -150,6 +150,9 @@ def html_report(title: str, stats: list[ItemStats], students: int, histogram: di
                      f"<td>{wrong}</td></tr>")
     parts.append("</table><h2>Scores per exercise</h2>")
     for exercise, scores in histogram.items():
+        if not scores:
+            parts.append(f"<p>{html.escape(exercise)}: nobody handed it in.</p>")
+            continue
         counts = Counter(scores)
         rows = [(f"{exercise} = {score:g}", float(counts[score])) for score in sorted(counts)]
         parts.append(_bars(f"{exercise}: students per score", rows, 0.0, float(max(counts.values()) or 1), ".0f"))
