@@ -69,7 +69,7 @@ class Assignment:
         for n in names:
             if n not in known:
                 raise ImpersonationError(f"--exercises: unknown exercise {n!r}; expected some of {', '.join(known)}")
-        return cls("-".join(names), "Exercises " + ", ".join(names), tuple(names))
+        return cls("-".join(names), "Selected exercises", tuple(names))
 
     @classmethod
     def load(cls, path: str | Path, masters: list[Master]) -> "Assignment":

@@ -145,7 +145,7 @@ def _capped(path: Path) -> bytes:
 
 
 def _stamp(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    return datetime.fromtimestamp(int(seconds), tz=timezone.utc)
 
 
 def notebook_modules(path: Path | None = None, data: bytes | None = None) -> dict[str, str]:
