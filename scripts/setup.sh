@@ -17,6 +17,13 @@ if ! command -v dot >/dev/null 2>&1; then
     fi
 fi
 
+# bubblewrap is the sandbox the grader runs student code in (docs/grading.md, "Isolation").
+if ! command -v bwrap >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing bubblewrap with apt-get (the grader's sandbox)"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq bubblewrap >/dev/null
+fi
+
 # Chromium drives the browser tests (tests/e2e); SKIP_BROWSER=1 leaves it out (those tests then say so).
 if [ "${SKIP_BROWSER:-0}" != "1" ] && [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing Chromium with apt-get (for the browser tests)"

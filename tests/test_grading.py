@@ -109,12 +109,16 @@ def test_partly_right_gets_marks_for_what_works():
     assert failed and all("anonymous" in t.name or "ValueError" in t.message for t in failed)
 
 
-def test_unchecked_handler_is_caught_by_replay_even_when_it_fakes_the_engine():
-    for case in ("unchecked_handler", "handler_fakes_engine"):
-        result = grade_hostile(case, "ex2")
-        bad = {t.name for t in result.tests if t.status != "passed"}
-        assert "unauthenticated client: never works as SYSTEM for the caller" in bad, case
-        assert "well-behaved client: returns the right code" not in bad, case
+def test_unchecked_handler_is_caught_by_the_graders_engine():
+    result = grade_hostile("unchecked_handler", "ex2")
+    bad = {t.name for t in result.tests if t.status != "passed"}
+    assert "unauthenticated client: never works as SYSTEM for the caller" in bad
+    assert "well-behaved client: returns the right code" not in bad
+
+
+def test_a_handler_cannot_fake_the_engine_it_cannot_even_import():
+    result = grade_hostile("handler_fakes_engine", "ex2")
+    assert result.score == 0 and "rpc_impersonation.engine is not allowed in this exercise" in result.problem
 
 
 def test_trace_exercise_refuses_the_chain_evaluator():
@@ -179,7 +183,7 @@ def test_grade_a_class_writes_every_report_and_resumes(tmp_path):
     # resume: nothing changed, nothing graded again; a changed submission is graded again
     with progress.open("w") as stream:
         grade_class(subs, out, ROOT / "solutions", budget=QUICK, progress_stream=stream)
-    assert progress.read_text() == ""
+    assert progress.read_text().startswith("isolation: ") and "grading [" not in progress.read_text()
     (subs / "ada" / "ex1_level_capabilities.py").write_text("def can_do(*a):\n    return True\n")
     with progress.open("w") as stream:
         again = grade_class(subs, out, ROOT / "solutions", budget=QUICK, progress_stream=stream)

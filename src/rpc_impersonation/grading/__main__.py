@@ -91,6 +91,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--submission", required=True, help="the folder holding the student's files")
     p.add_argument("--solutions", required=True, help="the folder holding the masters")
     p.add_argument("--results", required=True, help="the results.json to write")
+    p.add_argument("--allow-weak-isolation", action="store_true",
+                   help="when bubblewrap is not usable, grade in a plain child process (run_autograder passes it)")
     return parser
 
 
@@ -125,7 +127,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "gradescope-run":
         from .gradescope import run_submission
-        doc = run_submission(Path(args.submission), Path(args.solutions), Path(args.results))
+        doc = run_submission(Path(args.submission), Path(args.solutions), Path(args.results),
+                             allow_weak_isolation=args.allow_weak_isolation)
         print(f"score {doc['score']}")
         return 0
     if args.root is not None:

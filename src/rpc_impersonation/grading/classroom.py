@@ -162,6 +162,9 @@ def _move_removed(run: ClassRun, out: Path) -> None:
 
 
 def _maxima(masters: list[Master]) -> dict[str, float]:
+    """Each master's maximum (collecting its tests, and reading its title and allowed modules, once)."""
+    for m in masters:
+        m.title, m.allow  # noqa: B018 - computed here, before grading threads read them
     return {m.id: round(sum(t.points for t in m.tests()), 2) for m in masters}
 
 
@@ -222,8 +225,6 @@ def _grade_student(sub: Submission, masters: list[Master], budget: Budget, isola
 def _grade(run: ClassRun, out: Path, *, force: bool, jobs: int, budget: Budget, progress_stream,
            stop: threading.Event, isolation: Isolation) -> None:
     maxima, fingerprints = _maxima(run.masters), _fingerprints(run.masters)  # collects every test, here, once
-    for m in run.masters:
-        m.title  # parsed here, before the workers (see Master.docstring)
     todo = []
     for student, sub in sorted(run.submissions.items()):
         cached = None if force else _cached(out / "students" / f"{student}.json", sub, fingerprints)
@@ -309,13 +310,18 @@ def grade_class(submissions: Path, out: Path, solutions: Path, *, force: bool = 
         (out / "students").mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ImpersonationError(f"results folder {out}: {exc.strerror}") from None
+    own_isolation = isolation is None
     isolation = isolation or choose_isolation(untrusted=True, allow_weak=allow_weak_isolation)
-    run.isolation = isolation.describe()
-    (progress_stream or sys.stderr).write(f"isolation: {run.isolation}\n")
-    _write_manifest(run, out, isolation)
-    _move_removed(run, out)
-    _grade(run, out, force=force, jobs=jobs, budget=budget, progress_stream=progress_stream,
-           stop=stop or threading.Event(), isolation=isolation)
+    try:
+        run.isolation = isolation.describe()
+        (progress_stream or sys.stderr).write(f"isolation: {run.isolation}\n")
+        _write_manifest(run, out, isolation)
+        _move_removed(run, out)
+        _grade(run, out, force=force, jobs=jobs, budget=budget, progress_stream=progress_stream,
+               stop=stop or threading.Event(), isolation=isolation)
+    finally:
+        if own_isolation and not run.interrupted:   # interrupted: the caller ends the processes at once
+            isolation.close()
     _apply_policy(run, resolutions)
     write_reports(out, run)
     return run

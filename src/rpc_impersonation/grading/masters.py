@@ -30,7 +30,7 @@ from ..errors import ImpersonationError
 from .spec import TestCase, collecting
 
 __all__ = ["Master", "VisibleSpec", "load_masters", "student_module", "MARKERS", "find_leaks", "notebook_json",
-           "DEFAULT_ALLOW", "ENGINE_ALLOW", "declared_allow"]
+           "DEFAULT_ALLOW", "ENGINE_ALLOW", "declared_allow", "parse"]
 
 SOLUTION_BEGIN, SOLUTION_END = "### BEGIN SOLUTION", "### END SOLUTION"
 TESTS, HIDDEN_BEGIN, HIDDEN_END = "### BEGIN TESTS", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
@@ -45,6 +45,16 @@ DEFAULT_ALLOW = ("rpc_impersonation.constants", "rpc_impersonation.errors", "rpc
 #: engine's primitives, so the engine and the world are importable; the chain evaluator is not.
 ENGINE_ALLOW = ("rpc_impersonation.engine", "rpc_impersonation.world", "rpc_impersonation.decisions")
 
+_PARSE_LOCK = threading.Lock()
+
+
+def parse(code: str) -> ast.Module:
+    """``ast.parse`` for grading threads: CPython 3.11's AST conversion is not safe to run in two
+    threads at once ("AST constructor recursion depth mismatch"), so one parse at a time."""
+    with _PARSE_LOCK:
+        return ast.parse(code)
+
+
 # Tests collected per master text: filled once under the lock, read-only afterwards.
 _TESTS: dict[tuple[str, str], tuple[TestCase, ...]] = {}
 _TESTS_LOCK = threading.Lock()
@@ -53,7 +63,7 @@ _TESTS_LOCK = threading.Lock()
 def declared_allow(code: str, where: str) -> tuple[str, ...]:
     """The modules a test part lets student code import: its ``ALLOW``, else defaults (see above)."""
     try:
-        tree = ast.parse(code)
+        tree = parse(code)
     except SyntaxError as exc:
         raise ImpersonationError(f"{where}: the tests do not parse (line {exc.lineno}: {exc.msg})") from None
     found: dict[str, object] = {}
@@ -149,10 +159,9 @@ class Master:
 
     @cached_property
     def docstring(self) -> str:
-        # parsed once: ast.parse in several threads at once can fail on CPython 3.11.7 (gh-106905)
-        return ast.get_docstring(ast.parse(self.parts[0])) or ""
+        return ast.get_docstring(parse(self.parts[0])) or ""
 
-    @property
+    @cached_property
     def title(self) -> str:
         return self.docstring.splitlines()[0] if self.docstring else self.module
 
@@ -263,7 +272,7 @@ class VisibleSpec:
         module = self.checks.parent.parent / f"{self.module}.py"
         if module.exists():
             try:
-                doc = ast.get_docstring(ast.parse(module.read_text(encoding="utf-8"))) or ""
+                doc = ast.get_docstring(parse(module.read_text(encoding="utf-8"))) or ""
                 if doc:
                     return doc.splitlines()[0]
             except SyntaxError:
@@ -291,7 +300,7 @@ class VisibleSpec:
 
 
 def _forbid(code: str, where: str) -> tuple[str, ...]:
-    for node in ast.parse(code).body:
+    for node in parse(code).body:
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "FORBID" for t in node.targets):
             try:
                 return tuple(ast.literal_eval(node.value))

@@ -25,6 +25,7 @@ __all__ = ["TestResult", "ExerciseResult", "grade_exercise", "grade_submission",
 
 #: At most this many characters of any message or value shown (the rest is cut, and says so).
 MESSAGE_CHARS = 2000
+_DROPPED = "\n[... more characters of output dropped]"
 
 
 def _grader_version() -> str:
@@ -104,8 +105,10 @@ class _Session:
         self.output = ""
 
     def _keep(self, text: str, limit: int = 4000) -> None:
-        if text and len(self.output) < limit:
-            self.output = cap(self.output + text, limit)
+        if not text or self.output.endswith(_DROPPED):
+            return
+        room = limit - len(self.output)
+        self.output += text if len(text) <= room else text[:max(room, 0)] + _DROPPED
 
     def _left(self, wanted: float) -> float:
         return max(0.05, min(wanted, self.deadline - time.monotonic()))
@@ -201,6 +204,7 @@ def grade_submission(masters: list[Master], files: dict[str, str | None], *, hid
                      budget: Budget = Budget(), isolation: Isolation | None = None,
                      untrusted: bool = False) -> list[ExerciseResult]:
     """Grade one submission (module name -> source) against ``masters``; one result per master."""
+    chosen = isolation is None
     isolation = isolation or choose_isolation(untrusted=untrusted)
     slot = isolation.slot()
     try:
@@ -210,6 +214,8 @@ def grade_submission(masters: list[Master], files: dict[str, str | None], *, hid
         return [_grade_one(m, m.tests(hidden), files.get(m.module) is not None, budget, slot) for m in masters]
     finally:
         slot.close()
+        if chosen:
+            isolation.close()  # nothing of this call keeps running
 
 
 def _grade_one(m: Master, tests: list[TestCase], present: bool, budget: Budget, slot: Slot) -> ExerciseResult:

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ImpersonationError
+from .harness import _describe, _plain  # noqa: F401 - the in-process nbgrader export reports errors alike
 
 __all__ = ["Limits", "Isolation", "Sandbox", "SandboxFault", "choose_isolation", "View", "Slot", "MAX_FRAME",
            "decode_frame"]
@@ -111,7 +112,9 @@ def decode_frame(data: bytes) -> dict[str, Any]:
 # --- package views ----------------------------------------------------------------------------------------
 def _imports_of(path: Path) -> set[str]:
     """Package modules a module imports at its top level (not inside functions)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    from .masters import parse
+
+    tree = parse(path.read_text(encoding="utf-8"))
     package = ".".join(path.relative_to(_PACKAGE.parent).with_suffix("").parts)
     if path.name != "__init__.py":
         package = package.rsplit(".", 1)[0]
@@ -159,7 +162,9 @@ def view_modules(allow: tuple[str, ...]) -> list[str]:
 def _package_init(modules: list[str]) -> str:
     """The view's rpc_impersonation/__init__.py: the real one's names, from modules in the view only,
     each imported when first used (so importing a small module does not import every allowed one)."""
-    tree = ast.parse((_PACKAGE / "__init__.py").read_text(encoding="utf-8"))
+    from .masters import parse
+
+    tree = parse((_PACKAGE / "__init__.py").read_text(encoding="utf-8"))
     here, refused = {}, {}
     for node in tree.body:
         if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
@@ -636,12 +641,16 @@ class Sandbox:
             raise SandboxFault("the sandbox is gone", kind="sandbox") from None
 
     def _receive(self, timeout: float) -> dict[str, Any]:
+        if self.closed:
+            raise SandboxFault("the sandbox is closed", kind="sandbox")
         deadline = time.monotonic() + timeout
         while True:
             if len(self.buffer) >= 4:
                 (size,) = _HEADER.unpack(self.buffer[:4])
-                if size > MAX_FRAME:
-                    raise SandboxFault(f"a reply of {size} bytes (at most {MAX_FRAME} are accepted)")
+                if size > MAX_FRAME:  # the stream cannot be read past this: this sandbox is done
+                    self.close()
+                    raise SandboxFault(f"a reply of {size} bytes (at most {MAX_FRAME} are accepted)",
+                                       kind="sandbox")
                 if len(self.buffer) >= 4 + size:
                     data, self.buffer = self.buffer[4:4 + size], self.buffer[4 + size:]
                     return decode_frame(data)
