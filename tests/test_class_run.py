@@ -113,6 +113,9 @@ def messy_class(subs: Path) -> None:
     write(subs / "lovelace_ada_LATE_23001_9902_ex3_least_qos-1.py", EX3.solution_code)
     # Moodle: a folder per student
     write(subs / "Bea Moreau_23002_assignsubmission_file_" / f"{EX1.module}.py", EX1.solution_code)
+    (subs / "Cy Tanaka_23003_assignsubmission_file_").mkdir()
+    with zipfile.ZipFile(subs / "Cy Tanaka_23003_assignsubmission_file_" / "hw1.zip", "w") as z:
+        z.writestr(f"hw1/{EX3.module}.py", EX3.solution_code)
     # junk that is no student
     write(subs / "__MACOSX" / "ana" / f"._{EX1.module}.py", "binary junk")
     write(subs / ".DS_Store", "junk")
@@ -139,6 +142,8 @@ def test_2_discovery_resolves_one_file_per_exercise_and_flags_conflicts(tmp_path
     bea = found["Bea_Moreau"]
     assert bea.lms_id == "23002" and bea.files[EX1.module] == EX1.solution_code
     assert found["dan"].files[EX1.module] == EX1.solution_code and not found["dan"].problems
+    cy = found["Cy_Tanaka"]
+    assert cy.sources == {EX3.module: f"Cy Tanaka_23003_assignsubmission_file_/hw1.zip:hw1/{EX3.module}.py"}
     # the instructor names the winner; a submission time; an unknown label is itself a problem
     rules = write(tmp_path / "resolve.toml", '[students.ben]\nex1 = "ben/final/ex1_level_capabilities.py"\n'
                   'submitted = 2026-03-07T10:00:00+01:00\n[students.ana]\nex1 = "ana/nope.py"\n')

@@ -225,8 +225,8 @@ def _read_dir(folder: Path, prefix: str, modules, entry: Entry) -> None:
                 continue
             if not stat.S_ISREG(path.lstat().st_mode):
                 continue
-            if name.endswith(".zip"):
-                entry.warnings.append(f"{label}: a zip inside a submission is not opened")
+            if name.lower().endswith(".zip"):   # a Moodle student's upload is often a zip
+                _read_zip(path, label, modules, entry)
                 continue
             _file(lambda p=path: _capped(p), name, label, modules, entry, _stamp(path.lstat().st_mtime))
 
