@@ -15,8 +15,7 @@ gradebook marked partial.
 
 from __future__ import annotations
 
-import csv
-import io
+import dataclasses
 import json
 import os
 import shutil
@@ -384,6 +383,8 @@ def _write_exports(out: Path, run: ClassRun) -> None:
             (out / "export" / stale).unlink(missing_ok=True)
     else:
         for student, row in sorted(m.rows.items()):
+            if not row.lms_id and run.submissions[student].lms_id:   # the Canvas user id from the file names
+                row = dataclasses.replace(row, lms_id=run.submissions[student].lms_id)
             if student in run.grades:
                 g = run.grades[student]
                 entries.append((row, g.total, g.lateness.note))
