@@ -26,12 +26,22 @@ from .engine import Engine
 from .errors import InvalidValueError
 from .world import World
 
-__all__ = ["CAPABILITIES", "PLACEMENTS", "ROWS", "Cell", "capability", "run_capability", "capability_matrix",
+__all__ = ["CAPABILITIES", "CAPABILITY_NOTES", "PLACEMENTS", "ROWS", "Cell", "capability", "run_capability", "capability_matrix",
            "identity_reach", "capability_world",
            "REACH_LEVELS", "REACH_PROVIDERS", "REACH_ROUTES"]
 
 CAPABILITIES = ("learn the identity", "check an ACL", "open a local resource", "reach another machine",
                 "let the next server go on")
+#: What each column runs, in words (the matrix's footnotes): nothing is asked that the column does not say.
+CAPABILITY_NOTES = {
+    "learn the identity": "OpenThreadToken on the impersonation token",
+    "check an ACL": "AccessCheck of a file on the server's machine",
+    "open a local resource": "open a file on the server's machine while impersonating",
+    "reach another machine": "open a share on a third machine while impersonating",
+    "let the next server go on": "call a server on another machine asking the SAME level (Kerberos, mutual "
+                                 "authentication; every server trusted for delegation); that server "
+                                 "impersonates and opens a share on yet another machine",
+}
 PLACEMENTS = {"local": "server on the client's machine (ncalrpc)",
               "remote": "server on another machine (Kerberos, mutual auth)"}
 #: Row key -> (api family, requested level)
@@ -50,6 +60,15 @@ class Cell:
     placement: str
     allowed: bool
     decision: Decision
+    asked: str = ""     # the level the client asked for ("default" for the API's default)
+    received: str = ""  # the level of the token the server received ("" when the call was refused)
+
+    @property
+    def raised(self) -> bool:
+        """The server received a higher level than asked: Anonymous arrives as Identify off ncalrpc (R7, A2)."""
+        order = ("anonymous", "identify", "impersonate", "delegate")
+        return self.asked in order and self.received.lower() in order and \
+            order.index(self.received.lower()) > order.index(self.asked)
 
     @property
     def symbol(self) -> str:
@@ -102,32 +121,39 @@ def run_capability(what: str, *, api: str = "rpc", level: str = "impersonate", p
     engine = Engine(world)
     server = "local" if placement == "local" else "remote"
     served = engine.thread("client").call(server, _binding(placement, api, level, provider, mutual_auth))
+    context = served.decision.context
+    received = "" if context is None else context.level.label
+
+    def cell(allowed: bool, decision: Decision) -> Cell:
+        return Cell(row, what, placement, allowed, decision, level, received)
+
     if not served.ok:
-        return Cell(row, what, placement, False, served.decision)
+        return cell(False, served.decision)
     thread = served.thread
     imp = thread.rpc_impersonate_client()
     if not imp.ok:
-        return Cell(row, what, placement, False, imp)
+        return cell(False, imp)
     local_file = "file@WS1" if placement == "local" else "file@SRV1"
     if what == "learn the identity":
         d = thread.open_thread_token(open_as_self=True)
-        return Cell(row, what, placement, d.ok, d)
+        return cell(d.ok, d)
     if what == "check an ACL":
         d = thread.access_check(local_file)
-        return Cell(row, what, placement, d.ok, d)
+        return cell(d.ok, d)
     if what == "open a local resource":
         d = thread.open(local_file)
-        return Cell(row, what, placement, d.ok, d)
+        return cell(d.ok, d)
     if what == "reach another machine":
         d = thread.open("share@FILES")
-        return Cell(row, what, placement, d.ok and d.identity == "CORP\\alice", d)
-    onward = thread.call("next", Binding.of(provider="kerberos", level="delegate", mutual_auth=True))
+        return cell(d.ok and d.identity == "CORP\\alice", d)
+    # the onward call asks for the level under test, never silently for more (CAPABILITY_NOTES)
+    onward = thread.call("next", Binding.of(provider="kerberos", level=level, mutual_auth=True, api=api))
     if not onward.ok:
-        return Cell(row, what, placement, False, onward.decision)
+        return cell(False, onward.decision)
     nxt = onward.thread
     nxt.rpc_impersonate_client()
     d = nxt.open("share@FILES")
-    return Cell(row, what, placement, d.ok and d.identity == "CORP\\alice", d)
+    return cell(d.ok and d.identity == "CORP\\alice", d)
 
 
 @lru_cache(maxsize=4)

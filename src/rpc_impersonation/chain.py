@@ -153,8 +153,20 @@ class ChainResult:
                 lines.append(f"  => {c.server} acted as {h.acting_as} ({level}; can reach other machines: {creds})")
         lines.append(f"outcome (decided at hop {self.deciding_hop}): {self.outcome.code_name} "
                      f"[{', '.join(self.outcome.rules)}]")
-        lines.append(f"  {self.outcome.sentence}")
+        lines.extend(f"  {line}" for line in self.explanation_lines())
         return "\n".join(lines)
+
+    @property
+    def headline(self) -> str:
+        """The most specific cause of the outcome, with its rule id (what every view shows first)."""
+        return self.outcome.headline
+
+    def explanation_lines(self) -> list[str]:
+        """The headline, its generic consequence (such as R20's refusal), then what happened at the end."""
+        lines = [self.headline, *(f"so: {r.sentence} ({r.rule})" for r in self.outcome.consequences)]
+        if self.outcome.sentence != self.outcome.cause.sentence:
+            lines.append(self.outcome.sentence)
+        return lines
 
     def to_dict(self) -> dict[str, Any]:
         return {"chain": self.chain.name, "path": self.chain.path, "client_identity": self.client_identity,
@@ -185,6 +197,7 @@ def evaluate(world: World, chain: Chain, options: Options | None = None) -> Chai
     deciding: tuple[int, Decision] | None = None
 
     early = None
+    low_at: tuple[int, Decision] | None = None  # the first hop whose server got a token below Impersonate
     for index, hop in enumerate(chain.hops, start=1):
         served = thread.call(early, None) if early is not None else thread.call(hop.server, hop.binding)
         early = None
@@ -199,10 +212,11 @@ def evaluate(world: World, chain: Chain, options: Options | None = None) -> Chai
             early = server.bind(following.server, following.binding)  # identity captured now (R31)
         imp = server.rpc_impersonate_client() if hop.impersonate else None
         refused = imp is not None and not imp.ok and hop.check_result
-        if imp is not None and deciding is None and (not imp.ok or server.acting_as != client_identity):
-            if not imp.ok or imp.level is not None and imp.level < TokenLevel.IMPERSONATION:
-                deciding = (index, imp)
-        if deciding is None and served.decision.identity_seen != client_identity:
+        # a token below Impersonate decides where it is first used (R15), not where it was taken (R10)
+        low = imp is not None and imp.ok and imp.level is not None and imp.level < TokenLevel.IMPERSONATION
+        if imp is not None and deciding is None and not imp.ok:
+            deciding = (index, imp)
+        if deciding is None and not low and served.decision.identity_seen != client_identity:
             deciding = (index, served.decision)
         accesses: list[AccessDecision] = []
         if not refused:
@@ -211,6 +225,8 @@ def evaluate(world: World, chain: Chain, options: Options | None = None) -> Chai
                 accesses.append(result)
                 if deciding is None and not result.ok:
                     deciding = (index, result)
+        if low and low_at is None:
+            low_at = (index, served.decision)
         token = server.effective_token
         results.append(HopResult(index, hop, served.decision, imp, tuple(accesses), None,
                                  server.acting_as if not refused else "",
@@ -228,7 +244,7 @@ def evaluate(world: World, chain: Chain, options: Options | None = None) -> Chai
         results[position] = replace(results[position], end=server.end_call())
 
     assert final is not None
-    at, decider = deciding if deciding is not None else (len(results), final)
+    at, decider = deciding or low_at or (len(results), final)
     outcome = Decision(action="chain", code=final.code, rules=decider.rules,
                        sentence=_summary(chain, results, final, decider, at, client_identity),
                        reasons=tuple(decider.reasons), rpc_api=isinstance(final, (CallDecision, ImpersonationResult)))
@@ -239,27 +255,19 @@ def _summary(chain: Chain, results: list[HopResult], final: Decision, decider: D
              client: str) -> str:
     last = results[-1]
     if not last.call.ok:
-        return f"The call to {last.hop.server} failed at hop {at}: {last.call.reasons[-1].sentence}"
+        return f"The call to {last.hop.server} (hop {last.index}) failed, so nothing ran on {last.hop.server}."
     if last.refused_request:
-        return f"{last.hop.server} refused the request because impersonation failed: {decider.sentence}"
+        return f"{last.hop.server} refused the request because its impersonation failed."
     who = last.acting_as
-    if who == client:
+    if last.thread_level is TokenLevel.ANONYMOUS:
+        where = f"{last.hop.server} held an anonymous-level token, which names nobody"
+    elif who == client:
         where = f"{last.hop.server} acted as {client}"
     elif who == ANONYMOUS_LOGON:
         where = f"{last.hop.server} saw ANONYMOUS LOGON instead of {client}"
     else:
         where = f"{last.hop.server} acted as {who}, not as {client}"
-    tail = "" if isinstance(final, CallDecision) else f"; {final.sentence}"
-    if decider is not final:
-        return f"{where}{tail} Decided at hop {at}: {_key_sentence(decider)}"
-    return f"{where}{tail}"
-
-
-def _key_sentence(decision: Decision) -> str:
-    """The first decisive reason of a decision (what actually changed the outcome)."""
-    for r in decision.reasons:
-        if r.decisive and r.rule not in ("R10", "M4"):
-            return r.sentence
-    return decision.sentence
+    tail = "" if isinstance(final, CallDecision) or final.sentence == final.cause.sentence else f"; {final.sentence}"
+    return f"{where}{tail}".rstrip(".") + ("." if decider is final else f" (decided at hop {at}).")
 
 

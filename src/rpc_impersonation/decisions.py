@@ -8,7 +8,7 @@ The boolean is a thin wrapper (:attr:`Decision.ok`); the reason is always there.
 (False, 'ERROR_BAD_IMPERSONATION_LEVEL (1346)')
 >>> print(d.explain())
 open: ERROR_BAD_IMPERSONATION_LEVEL (1346) [R15]
-  The thread holds an Identify-level token, so it cannot open files.
+  The thread holds an Identify-level token, so it cannot open files. (R15)
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .constants import ErrorCode, ImpLevel, Provider, TokenLevel
-from .rules import RULES
+from .rules import ROLES, RULES
 
 if TYPE_CHECKING:
     from .tokens import Token
@@ -101,10 +101,45 @@ class Decision:
             return "S_OK (0x0)"
         return self.code.display(self.rpc_api)
 
+    @property
+    def cause(self) -> Reason:
+        """The most specific decisive reason, by the roles the rule catalogue declares (:data:`rules.ROLES`).
+
+        The cause of a generic consequence (R20's refusal) is the last cause reasoned before it (R19: no
+        mutual authentication); otherwise the first decisive cause; a remark (A6) is never preferred.
+        """
+        decisive = [r for r in self.reasons if r.decisive]
+        if not decisive:
+            return Reason(self.rules[0] if self.rules else "R40", self.sentence)
+        roles = [RULES[r.rule].role for r in decisive]
+        if "consequence" in roles:
+            before = [r for r, role in zip(decisive, roles[:roles.index("consequence")]) if role == "cause"]
+            if before:
+                return before[-1]
+        return min(decisive, key=lambda r: ROLES.index(RULES[r.rule].role))
+
+    @property
+    def consequences(self) -> tuple[Reason, ...]:
+        """The decisive reasons that state the generic result of the cause (for example R20's refusal)."""
+        cause = self.cause
+        return tuple(r for r in self.reasons if r.decisive and r is not cause and RULES[r.rule].role == "consequence"
+                     and r.sentence != cause.sentence)
+
+    @property
+    def headline(self) -> str:
+        """The cause in one line, with its rule id: what every view shows first."""
+        return f"{self.cause.sentence} ({self.cause.rule})"
+
     def explain(self) -> str:
-        """The headline, the sentence, and the supporting reasons, one per line."""
-        lines = [f"{self.action}: {self.code_name} [{', '.join(self.rules)}]", f"  {self.sentence}"]
-        seen = {self.sentence}
+        """The code and rules, the headline (most specific cause), its consequence, then the other reasons."""
+        lines = [f"{self.action}: {self.code_name} [{', '.join(self.rules)}]", f"  {self.headline}"]
+        seen = {self.cause.sentence}
+        for r in self.consequences:
+            lines.append(f"  so: {r.sentence} ({r.rule})")
+            seen.add(r.sentence)
+        if not any(known in self.sentence for known in seen | {r.sentence for r in self.reasons}):
+            lines.append(f"  {self.sentence}")
+            seen.add(self.sentence)
         for r in self.reasons:
             if r.sentence not in seen:
                 lines.append(f"    - {r.sentence} ({r.rule})")
@@ -114,7 +149,8 @@ class Decision:
     def to_dict(self) -> dict[str, Any]:
         return {
             "action": self.action, "ok": self.ok, "code": int(self.code), "code_name": self.code_name,
-            "rules": list(self.rules), "sentence": self.sentence, "reasons": [r.to_dict() for r in self.reasons],
+            "rules": list(self.rules), "sentence": self.sentence, "headline": self.headline,
+            "cause": self.cause.rule, "reasons": [r.to_dict() for r in self.reasons],
             **self._extra(),
         }
 

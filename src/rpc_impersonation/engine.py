@@ -471,7 +471,9 @@ class ServerThread(ComThreadMixin):
         if row.effect in ("ok", "identify") and context is not None:
             level = context.level if row.effect == "ok" else min(context.level, TokenLevel.IDENTIFICATION)
             token = Token(context.user, context.session, level)
-        ctx = self._ctx(client=context.visible_identity if context else "nobody", handle=repr(handle),
+        anonymous = token is not None and token.level is TokenLevel.ANONYMOUS  # names nobody (R15, R30)
+        ctx = self._ctx(client="an anonymous caller" if anonymous else context.visible_identity if context else "nobody",
+                        handle=repr(handle),
                         caller=call.caller if call else "(none)",
                         level=token.level.label if token else "")
         reasons = [_reason(row, ctx)]

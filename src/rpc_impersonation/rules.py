@@ -30,7 +30,7 @@ from typing import Any
 
 from .errors import InvalidValueError, RuleTableError
 
-__all__ = ["Rule", "RULES", "rule", "Row", "DecisionTable", "CORE_RULE_IDS"]
+__all__ = ["Rule", "RULES", "ROLES", "rule", "Row", "DecisionTable", "CORE_RULE_IDS"]
 
 
 @dataclass(frozen=True)
@@ -42,12 +42,21 @@ class Rule:
     summary: str
     sources: tuple[str, ...] = ()
     scope: str = "core"  # "core", or "beyond-seeds" for material past the two seed documents
+    role: str = "cause"  # see ROLES: how specific a reason citing this rule is, for a decision's headline
+
+
+#: How a reason citing a rule explains a decision, most specific first. A decision's headline is its first
+#: decisive reason of the best role: a "cause" names the condition that failed (R19: "no mutual
+#: authentication"); a "consequence" states the generic result of any such failure (R20: "Delegate was
+#: required and impossible"); a "remark" is true but decides nothing (A6: "NTLM proves nothing").
+ROLES = ("cause", "consequence", "remark")
+_ROLE_OF = {"R10": "consequence", "R20": "consequence", "R40": "consequence", "A6": "remark"}
 
 
 def _rules(*rows: tuple) -> dict[str, Rule]:
     out: dict[str, Rule] = {}
     for r in rows:
-        item = Rule(*r)
+        item = Rule(*r, role=_ROLE_OF.get(r[0], "cause"))
         if item.id in out:
             raise RuleTableError(f"rule id {item.id} is defined twice")
         out[item.id] = item

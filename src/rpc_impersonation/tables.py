@@ -186,6 +186,9 @@ OUTBOUND = _table("outbound identity", {
     "primary": B, "level": LEVELS, "remote": B, "credentials": B, "in_scope": B,
     "mode": ("anonymous_logon", "client_error"),
 }, [
+    Row("R15", ErrorCode.ERROR_BAD_IMPERSONATION_LEVEL, {"primary": False, "level": ImpLevel.ANONYMOUS},
+        "The thread holds an anonymous-level token: it carries no identity, so it cannot act as anyone and the "
+        "attempt fails with ERROR_BAD_IMPERSONATION_LEVEL."),
     Row("R15", ErrorCode.ERROR_BAD_IMPERSONATION_LEVEL, {"primary": False, "level": LOW},
         "The thread holds a token for {client} at the {level} level; below Impersonate it cannot act as {client}, "
         "so the attempt fails with ERROR_BAD_IMPERSONATION_LEVEL."),

@@ -4,6 +4,8 @@ from .diagrams import chain_diagram, thread_diagram
 from .display import Diagram
 from .plots import level_matrix_figure, level_matrix_text, reach_figure, reach_table
 from .widgets import ChainBuilder, ImpersonationStepper, LevelExplorer, QuickCheck
+from .checks import ask, ask_all, predict_in_builder, predict_who_acts
 
 __all__ = ["Diagram", "chain_diagram", "thread_diagram", "level_matrix_figure", "level_matrix_text", "reach_figure",
-           "reach_table", "LevelExplorer", "ChainBuilder", "ImpersonationStepper", "QuickCheck"]
+           "reach_table", "LevelExplorer", "ChainBuilder", "ImpersonationStepper", "QuickCheck", "ask", "ask_all",
+           "predict_who_acts", "predict_in_builder"]

@@ -10,6 +10,7 @@ Taught in notebooks/04_delegation.ipynb and notebooks/01_security_context.ipynb.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 from ..chain import ChainResult
@@ -20,7 +21,7 @@ from ..world import ANONYMOUS_LOGON
 from .display import Diagram
 from .graph import PALETTE, Graph, to_dot
 
-__all__ = ["chain_graph", "chain_diagram", "chain_summary", "thread_graph", "thread_diagram"]
+__all__ = ["chain_graph", "chain_diagram", "chain_summary", "thread_graph", "thread_diagram", "LEGEND_ITEMS"]
 
 _SHAPES = {ResourceKind.DATABASE: "cylinder", ResourceKind.SHARE: "folder", ResourceKind.FILE: "note",
            ResourceKind.REGISTRY_KEY: "component"}
@@ -30,23 +31,50 @@ def _level(level: TokenLevel | None) -> str:
     return "primary token" if level is None else level.label
 
 
-LEGEND = ("legend\n"
-          "blue box: the client, or a server acting as the client\n"
-          "dotted pink box: ANONYMOUS LOGON\n"
-          "green arrow: the client's identity carried\n"
-          "dashed arrow: refused or denied\n"
-          "bold orange: the hop that decided the outcome\n")
+#: Every mark of the chain and thread diagrams, in words: shown once, collapsed, under each drawing. Colour
+#: is never the only signal: each colour comes with a line style, a shape or a word.
+LEGEND_ITEMS = (
+    ("solid blue box", "the client, or a server acting as the client"),
+    ("dotted pink box", "a server acting as ANONYMOUS LOGON (or holding an anonymous-level token)"),
+    ("grey box", "a server acting as some other account (its own, for example)"),
+    ("dashed grey box, 'never ran'", "a server whose call was refused: it never ran"),
+    ("dashed box, 'refused the request'", "a server whose impersonation failed and that stopped"),
+    ("solid green arrow", "the call carried the client's identity"),
+    ("dashed red arrow", "refused or denied (the word says which)"),
+    ("thick orange arrow, 'decided here'", "the hop that decided the outcome, with its rules"),
+    ("note / folder / cylinder / component", "a file / share / database / registry key, with the access result"),
+    ("rounded frame", "a machine, with its domain"),
+)
+LEGEND_HTML = "<ul style='margin: 0.2em 0; font-size: 12px'>" + "".join(
+    f"<li><b>{mark}</b>: {meaning}</li>" for mark, meaning in LEGEND_ITEMS) + "</ul>"
+LEGEND = "legend\n" + "\n".join(f"{mark}: {meaning}" for mark, meaning in LEGEND_ITEMS) + "\n"
+THREAD_LEGEND_HTML = "<ul style='margin: 0.2em 0; font-size: 12px'>" + "".join(f"<li><b>{m}</b>: {t}</li>" for m, t in (
+    ("box", "whose identity the thread acts with after the step"),
+    ("blue box", "a thread token for the client; dotted pink: an anonymous-level token"),
+    ("solid green arrow", "the API call succeeded (its return code and rules on the arrow)"),
+    ("dashed red arrow", "the call failed; the thread keeps what it had"),
+    ("double octagon, 'STILL IMPERSONATING'", "the handler returned without reverting (R14)"))) + "</ul>"
+#: Characters per line in node and edge labels: keeps every drawing within the 968 px output area.
+WRAP = 36
+
+
+def _wrap(*lines: str, width: int = WRAP) -> str:
+    return "\n".join(part for line in lines for part in textwrap.wrap(line, width, break_on_hyphens=False)
+                     or [""])
 
 
 def _legend(g: Graph) -> None:
-    g.node("legend", LEGEND, justify="left", shape="note", style="filled", fillcolor="#FFFFFF", color="#999999", fontsize="9")
+    g.node("legend", _wrap(*LEGEND.splitlines(), width=44), justify="left", shape="note", style="filled",
+           fillcolor="#FFFFFF", color="#999999", fontsize="9")
 
 
-def chain_graph(result: ChainResult, world=None, legend: bool = True) -> Graph:
-    """The graph of a chain result. ``world`` (optional) supplies machine domains and resource kinds."""
+def chain_graph(result: ChainResult, world=None, legend: bool = False) -> Graph:
+    """The graph of a chain result, top to bottom: each server below its caller, the resources it opened
+    beside it. ``world`` (optional) supplies machine domains and resource kinds; ``legend`` draws the legend
+    into the graph (for saved images; on a page it is a collapsed section under the drawing)."""
     if not isinstance(result, ChainResult):
         raise InvalidValueError("result", type(result).__name__, "a ChainResult from evaluate()", what="invalid")
-    g = Graph(result.chain.name, title=f"{result.chain.path}: {result.outcome.code_name}")
+    g = Graph(result.chain.name, title=f"{result.chain.path}:\n{result.outcome.code_name}", rankdir="TB")
     client_id = "p:0"
 
     def cluster(machine: str) -> str:
@@ -56,8 +84,9 @@ def chain_graph(result: ChainResult, world=None, legend: bool = True) -> Graph:
         return machine
 
     first = result.hops[0].call
-    g.node(client_id, f"{first.caller}\nruns as {result.client_identity}", cluster=cluster(first.caller_machine),
-           fillcolor=PALETTE["fill_client"], color=PALETTE["client"], penwidth="2")
+    g.node(client_id, _wrap(first.caller, f"runs as {result.client_identity}"),
+           cluster=cluster(first.caller_machine), fillcolor=PALETTE["fill_client"], color=PALETTE["client"],
+           penwidth="2")
     prev = client_id
     for h in result.hops:
         c = h.call
@@ -75,13 +104,13 @@ def chain_graph(result: ChainResult, world=None, legend: bool = True) -> Graph:
             lines.append(f"acts as {h.acting_as}")
             lines.append(f"{_level(h.thread_level)}; network: {'yes' if h.network_credentials else 'no'}")
             if h.acting_as == result.client_identity:
-                attrs.update(fillcolor=PALETTE["fill_client"], color=PALETTE["client"])
-            elif h.acting_as == ANONYMOUS_LOGON:
+                attrs.update(fillcolor=PALETTE["fill_client"], color=PALETTE["client"], penwidth="2")
+            elif h.acting_as == ANONYMOUS_LOGON or h.thread_level is TokenLevel.ANONYMOUS:
                 attrs.update(fillcolor=PALETTE["fill_anonymous"], color=PALETTE["anonymous"],
-                             style="rounded,filled,dotted")
+                             style="rounded,filled,dotted", penwidth="2")
         if decisive:
             attrs["penwidth"] = "3"
-        g.node(nid, "\n".join(lines), cluster=cluster(c.server_machine), **attrs)
+        g.node(nid, _wrap(*lines), cluster=cluster(c.server_machine), **attrs)
 
         b = h.hop.binding
         label = [f"{h.index}. {b.protseq.value}, {(c.provider or b.provider).label}",
@@ -100,21 +129,26 @@ def chain_graph(result: ChainResult, world=None, legend: bool = True) -> Graph:
         if decisive:
             label.append(f"decided here [{', '.join(result.outcome.rules)}]")
             eattrs.update(penwidth="3", color=PALETTE["decisive"])
-        g.edge(prev, nid, "\n".join(label), **eattrs)
+        g.edge(prev, nid, _wrap(*label), **eattrs)
 
+        opened = []
         for j, a in enumerate(h.accesses):
             rid = f"r:{h.index}:{j}"
             kind = ResourceKind.FILE
             if world is not None:
                 kind = world.get_resource(a.resource).kind
-            g.node(rid, f"{a.resource}\n{kind.value}", cluster=cluster(a.machine), shape=_SHAPES[kind],
-                   style="filled", fillcolor="#FFFFFF", color=PALETTE["neutral"])
             if a.ok:
                 text, ea = f"{a.right} as {a.identity}: allowed", {"color": PALETTE["ok"]}
             else:
                 who = f" as {a.identity}" if a.identity else ""
                 text, ea = f"{a.right}{who}: {a.code.name}", {"color": PALETTE["refused"], "style": "dashed"}
-            g.edge(nid, rid, text, **ea)
+            g.node(rid, _wrap(f"{a.resource} ({kind.value})", text, width=26), cluster=cluster(a.machine),
+                   shape=_SHAPES[kind], style="filled", fillcolor="#FFFFFF", color=ea["color"],
+                   **({"penwidth": "2"} if not a.ok else {}))
+            g.edge(nid, rid, "", **ea)
+            opened.append(rid)
+        if opened and all(a.machine.lower() == c.server_machine.lower() for a in h.accesses):
+            g.same_rank.append((nid, *opened))
         prev = nid
     if legend:
         _legend(g)
@@ -143,9 +177,11 @@ def chain_summary(result: ChainResult) -> str:
     return "\n".join(lines)
 
 
-def chain_diagram(result: ChainResult, world=None, legend: bool = True) -> Diagram:
-    """The display object for a chain (SVG plus :func:`chain_summary`)."""
-    return Diagram(to_dot(chain_graph(result, world, legend)), chain_summary(result))
+def chain_diagram(result: ChainResult, world=None, legend: bool = False) -> Diagram:
+    """The display object for a chain (SVG plus :func:`chain_summary`, the legend collapsed under it)."""
+    return Diagram(to_dot(chain_graph(result, world, legend)), chain_summary(result),
+                   label=f"Chain diagram {result.chain.path}: {result.outcome.code_name}, decided at hop "
+                         f"{result.deciding_hop}", legend=LEGEND_HTML)
 
 
 def thread_graph(history: Sequence[Decision], process_identity: str) -> Graph:
@@ -170,11 +206,11 @@ def thread_graph(history: Sequence[Decision], process_identity: str) -> Graph:
                          else PALETTE["neutral"])
         else:
             label = _short(d)
-        g.node(sid, label, **attrs)
+        g.node(sid, _wrap(*label.split("\n")), **attrs)
         edge = {"color": PALETTE["ok"] if d.ok else PALETTE["refused"]}
         if not d.ok:
             edge["style"] = "dashed"
-        g.edge(f"s{i - 1}", sid, f"{d.action}\n-> {d.code_name} [{', '.join(d.rules)}]", **edge)
+        g.edge(f"s{i - 1}", sid, _wrap(d.action, f"-> {d.code_name} [{', '.join(d.rules)}]"), **edge)
     return g
 
 
@@ -196,4 +232,6 @@ def thread_summary(history: Sequence[Decision], process_identity: str) -> str:
 
 def thread_diagram(history: Sequence[Decision], process_identity: str) -> Diagram:
     """The display object for a thread's history (e.g. ``thread.history``)."""
-    return Diagram(to_dot(thread_graph(history, process_identity)), thread_summary(history, process_identity))
+    last = history[-1].action if history else "no step yet"
+    return Diagram(to_dot(thread_graph(history, process_identity)), thread_summary(history, process_identity),
+                   label=f"Server thread diagram: {len(history)} steps, last: {last}", legend=THREAD_LEGEND_HTML)

@@ -58,6 +58,7 @@ class Graph:
     nodes: list[Node] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
     cluster_labels: dict[str, str] = field(default_factory=dict)
+    same_rank: list[tuple[str, ...]] = field(default_factory=list)  # node ids drawn side by side
 
     def node(self, id: str, label: str, cluster: str | None = None, **attrs: str) -> None:
         self.nodes.append(Node(id, label, cluster, attrs))
@@ -88,9 +89,13 @@ def to_dot(graph: Graph) -> str:
         lines.append(f"  subgraph cluster_{i} {{")
         lines.append(f"    label={_quote(graph.cluster_labels[cluster])};")
         lines.append('    style="rounded"; color="#999999"; fontname="Helvetica";')
+        members = {n.id for n in graph.nodes if n.cluster == cluster}
         for n in graph.nodes:
             if n.cluster == cluster:
                 lines.append(f"    {_quote(n.id)}{_attrs(n.attrs, n.label)};")
+        for group in graph.same_rank:
+            if set(group) <= members:
+                lines.append(f"    {{rank=same; {' '.join(_quote(i) for i in group)};}}")
         lines.append("  }")
     for n in graph.nodes:
         if n.cluster is None:

@@ -28,12 +28,13 @@ from ..constants import ApiFamily, ImpLevel, Protseq, Provider
 from ..decisions import Decision
 from ..engine import Engine
 from ..errors import ImpersonationError, InvalidValueError
+from ..rules import RULES, rule
 from ..scenarios import load_named
 from ..world import ANONYMOUS_LOGON, World
 from .diagrams import chain_diagram, thread_diagram
 from .display import Diagram
 
-__all__ = ["LevelExplorer", "ChainBuilder", "ImpersonationStepper", "QuickCheck", "level_explorer", "chain_builder",
+__all__ = ["LevelExplorer", "ChainBuilder", "ImpersonationStepper", "QuickCheck", "Option", "level_explorer", "chain_builder",
            "impersonation_stepper", "quick_check"]
 
 LEVELS = [lvl.key for lvl in ImpLevel]
@@ -47,11 +48,7 @@ def _pre(text: str) -> str:
 
 
 def _svg_html(diagram: Diagram) -> str:
-    svg = diagram.svg
-    if svg is None:
-        from .display import INSTALL_HINT
-        return _pre(INSTALL_HINT + "\n" + diagram.dot)
-    return f"<div style='overflow-x: auto'>{svg}</div>"
+    return diagram.html()
 
 
 class _View:
@@ -62,6 +59,7 @@ class _View:
     def __init__(self) -> None:
         self.explanation_pane = W.HTML()
         self.diagram_pane = W.HTML()
+        self.diagram_pane.add_class("rpc-diagram-pane")  # what the browser test watches for the redrawn diagram
         self.explanation = ""
         self.summary = ""
         self.dot = ""
@@ -89,8 +87,11 @@ def explore_level(level: str, api: str, placement: str, provider: str) -> tuple[
     """The capability row (as text), and the chain client -> server opening a local file and a share."""
     cells = [run_capability(what, api=api, level=level, placement=placement, provider=provider)
              for what in CAPABILITIES]
-    row = "\n".join(f"{'yes' if c.allowed else 'no ':3}  {c.capability}: {c.decision.sentence} "
-                    f"[{', '.join(c.decision.rules)}]" for c in cells)
+    row = "\n".join(f"{'yes' if c.allowed else 'no ':3}  {c.capability} [{', '.join(c.decision.rules)}]: "
+                    f"{c.decision.cause.sentence}" for c in cells)
+    if cells[0].raised:
+        row = (f"asked {level}, the server received {cells[0].received}: off ncalrpc the engine raises Anonymous "
+               f"to Identify (R7, modelling decision A2)\n") + row
     world = capability_world()
     server = "local" if placement == "local" else "remote"
     binding = (Binding.of(protseq="ncalrpc", provider="ntlm" if api == "rpc" else "default", level=level, api=api)
@@ -119,6 +120,7 @@ class LevelExplorer(_View):
             w.observe(lambda _: self.refresh(), names="value")
         self.widget = W.VBox([W.HBox([self.level, self.api]), W.HBox([self.placement, self.provider]),
                               self.matrix_pane, self.diagram_pane, self.explanation_pane])
+        self.widget.add_class("rpc-level-explorer")
         self.refresh()
 
     def set(self, **values: str) -> None:
@@ -204,7 +206,8 @@ class ChainBuilder(_View):
                                             description=f"svc_{name}", layout=W.Layout(width="360px"),
                                             style={"description_width": "110px"})
                            for name in SANDBOX_SERVERS}
-        self.sensitive = W.Checkbox(value=client_sensitive, description="alice is sensitive (cannot be delegated)")
+        self.sensitive = W.Checkbox(value=client_sensitive, description="alice is sensitive (cannot be delegated)",
+                                    indent=False, layout=W.Layout(width="auto"))
         for w in (*self.delegation.values(), self.sensitive):
             w.observe(lambda _: self.refresh(), names="value")
         accounts = W.VBox([W.HTML("<b>Accounts (Active Directory settings)</b>"), *self.delegation.values(),
@@ -212,6 +215,7 @@ class ChainBuilder(_View):
         self.widget = W.VBox([W.HTML("<b>Hops</b> (each server impersonates its caller and opens the file on its "
                                      "machine)"), self.hops_box, self.add_button, accounts, self.diagram_pane,
                               self.explanation_pane])
+        self.widget.add_class("rpc-chain-builder")
         self._quiet = True
         default = hops if hops is not None else (
             HopChoice("server1", level="delegate"), HopChoice("server2", level="impersonate"))
@@ -315,68 +319,100 @@ class ChainBuilder(_View):
 
 
 # --- impersonation stepper ---------------------------------------------------------------------------
-STEPS = ("impersonate", "open report", "open admin file", "call backend", "revert", "end call")
+STEPS = ("impersonate", "open report.txt", "open secrets.txt", "call backend", "revert", "end call")
+_STEP_ALIASES = {"open report": 0, "open admin file": 1}  # the names of earlier versions: first and second file
 
 
 def stepper_world() -> World:
+    """Notebook 01's world: Erin on WS1 calls a service running as SYSTEM on SRV1; report.txt is Erin's to read,
+    secrets.txt only SYSTEM's; a backend on SRV2. SRV1's computer account is trusted for delegation, so a
+    Kerberos Delegate call with mutual authentication succeeds."""
     w = World("CORP", name="stepper")
-    for m in ("WS1", "SRV1", "SRV2"):
-        w.machine(m)
-    w.account("alice")
-    w.account("svc_app")
+    w.machine("WS1")
+    w.machine("SRV1", trusted_for_delegation=True)
+    w.machine("SRV2")
+    w.account("erin")
     w.account("svc_backend")
-    w.process("client", on="WS1", runs_as="alice")
-    w.process("service", on="SRV1", runs_as="svc_app")
+    w.process("client", on="WS1", runs_as="erin")
+    w.process("service", on="SRV1", runs_as="SYSTEM")
     w.process("backend", on="SRV2", runs_as="svc_backend")
-    w.resource("report.txt", on="SRV1", allow={"alice": "read"})
-    w.resource("admin.txt", on="SRV1", allow={"svc_app": "read"})
+    w.resource("report.txt", on="SRV1", allow={"erin": "read"})
+    w.resource("secrets.txt", on="SRV1", allow={"SYSTEM": "read"})
     return w
 
 
 class ImpersonationStepper(_View):
-    """Step one server thread through impersonate / open / call onward / revert and watch its token."""
+    """Step one server thread through impersonate / open / call onward / revert and watch its token.
 
-    def __init__(self, level: str = "impersonate", provider: str = "ntlm") -> None:
+    ``world`` (default :func:`stepper_world`), ``client``, ``server``, ``backend`` and the two ``files`` the
+    server may open can be given, so the stepper tells the same story as the text around it. The step
+    buttons are named after the files ("open report.txt"); the older names "open report" and "open admin
+    file" still work in :meth:`press`.
+    """
+
+    def __init__(self, level: str = "impersonate", provider: str = "ntlm", mutual_auth: bool = False, *,
+                 world: World | None = None, client: str = "client", server: str = "service",
+                 backend: str = "backend", files: Sequence[str] = ("report.txt", "secrets.txt")) -> None:
         super().__init__()
-        self.level = W.Dropdown(options=LEVELS, value=level, description="client grants")
-        self.provider = W.Dropdown(options=["none", "ntlm", "kerberos"], value=provider, description="provider")
-        self.buttons = {s: W.Button(description=s) for s in STEPS}
+        self._world_given = world
+        self.client, self.server, self.backend, self.files = client, server, backend, tuple(files)
+        check = world or stepper_world()
+        for name in (client, server, backend):
+            check.get_process(name)
+        for f in self.files:
+            check.get_resource(f)
+        wide = {"description_width": "initial"}
+        self.level = W.Dropdown(options=LEVELS, value=level, description="client grants", style=wide,
+                                layout=W.Layout(width="230px"))
+        self.provider = W.Dropdown(options=["none", "ntlm", "kerberos"], value=provider, description="provider",
+                                   style=wide, layout=W.Layout(width="180px"))
+        self.mutual_auth = W.Checkbox(value=mutual_auth, description="mutual authentication", indent=False,
+                                      layout=W.Layout(width="auto"))
+        self.steps = ("impersonate", *(f"open {f}" for f in self.files), f"call {backend}", "revert", "end call")
+        self.buttons = {s: W.Button(description=s, layout=W.Layout(width="auto")) for s in self.steps}
         for step, b in self.buttons.items():
             b.on_click(lambda _, s=step: self.press(s))
         restart = W.Button(description="new call", icon="refresh")
         restart.on_click(lambda _: self.restart())
-        self.level.observe(lambda _: self.restart(), names="value")
-        self.provider.observe(lambda _: self.restart(), names="value")
+        for control in (self.level, self.provider, self.mutual_auth):
+            control.observe(lambda _: self.restart(), names="value")
         self.state_pane = W.HTML()
         self.state = ""
         self.last: Decision | None = None
-        self.widget = W.VBox([W.HBox([self.level, self.provider, restart]), W.HBox(list(self.buttons.values())),
+        self.widget = W.VBox([W.HBox([self.level, self.provider, self.mutual_auth, restart],
+                                     layout=W.Layout(flex_flow="row wrap")),
+                              W.HBox(list(self.buttons.values()), layout=W.Layout(flex_flow="row wrap")),
                               self.state_pane, self.diagram_pane, self.explanation_pane])
+        self.widget.add_class("rpc-stepper")
         self.restart()
 
     def restart(self) -> None:
-        self.world = stepper_world()
+        self.world = self._world_given or stepper_world()
         engine = Engine(self.world)
-        served = engine.thread("client").call("service", Binding.of(provider=self.provider.value,
-                                                                    level=self.level.value))
+        served = engine.thread(self.client).call(self.server, Binding.of(
+            provider=self.provider.value, level=self.level.value, mutual_auth=self.mutual_auth.value))
         self.call = served.decision
         self.thread = served.thread
         self.last = served.decision
         self._render()
 
     def press(self, step: str) -> Decision:
-        """Do one step (one of STEPS) and return the engine's decision."""
-        if step not in STEPS:
-            raise InvalidValueError("step", step, STEPS)
+        """Do one step (one of ``self.steps``) and return the engine's decision."""
+        step = f"open {self.files[_STEP_ALIASES[step]]}" if step in _STEP_ALIASES else step
+        if step == "call backend":
+            step = f"call {self.backend}"
+        if step not in self.steps:
+            raise InvalidValueError("step", step, self.steps)
         t = self.thread
         if t is None:
             raise ImpersonationError("the call was refused, so there is no server thread; choose other settings")
         if t.ended and step != "end call":
             raise ImpersonationError("the call has ended; press 'new call' (restart()) to serve another")
+        onward = Binding.of(provider="kerberos", level="impersonate", mutual_auth=True)
         actions: dict[str, Callable[[], Decision]] = {
-            "impersonate": t.rpc_impersonate_client, "open report": lambda: t.open("report.txt"),
-            "open admin file": lambda: t.open("admin.txt"),
-            "call backend": lambda: t.call("backend", Binding.of(provider="kerberos", level="impersonate")).decision,
+            "impersonate": t.rpc_impersonate_client,
+            **{f"open {f}": (lambda f=f: t.open(f)) for f in self.files},
+            f"call {self.backend}": lambda: t.call(self.backend, onward).decision,
             "revert": t.rpc_revert_to_self, "end call": t.end_call,
         }
         self.last = actions[step]()
@@ -386,7 +422,7 @@ class ImpersonationStepper(_View):
     def _render(self) -> None:
         t = self.thread
         if t is None:
-            self.state = f"The call was refused: {self.call.code_name}"
+            self.state = f"The call was refused: {self.call.code_name}. {self.call.headline}"
             self._show(self.call.explain(), None)
         else:
             tok = t.effective_token
@@ -395,26 +431,78 @@ class ImpersonationStepper(_View):
                           f"{'yes' if tok.network_credentials else 'no'})")
             self._show(self.last.explain(), thread_diagram(t.history, t.process.account.qualified))
         self.state_pane.value = f"<b>{html.escape(self.state)}</b>"
+        ended = t is None or t.ended
         for b in self.buttons.values():
             b.disabled = t is None or (t.ended and b.description != "end call")
+        self.widget.remove_class("rpc-stepper-ended" if not ended else "rpc-stepper-live")
+        self.widget.add_class("rpc-stepper-ended" if ended else "rpc-stepper-live")
 
 
 # --- quick check ---------------------------------------------------------------------------------------
-class QuickCheck(_View):
-    """A question whose right answer the engine computes; feedback explains the deciding rule."""
+NOBODY = "nobody: the chain never gets there"
 
-    def __init__(self, question: str, choices: Sequence[str], correct: str, because: Decision) -> None:
+
+@dataclass(frozen=True)
+class Option:
+    """One answer of a quick check and ``why``: the misconception behind choosing it, with its rule id."""
+
+    text: str
+    why: str = ""
+
+
+class QuickCheck(_View):
+    """A question whose right answer the engine computes. It starts unanswered; a wrong pick shows the rule
+    behind *that* option (never the hidden answer) and lets the learner try again; the answer shows after
+    ``reveal_after`` wrong tries or when the learner presses "show answer".
+
+    ``QuickCheck(question, choices, correct, because)`` as before; new, keyword-only:
+
+    * ``choices`` may mix strings and :class:`Option` (an option's ``why`` is its misconception text);
+    * ``why``: a mapping choice -> misconception text, for choices given as strings;
+    * ``reveal_after``: wrong tries before the answer is shown (default 2; ``None``: only on request);
+    * ``kind``: a label for the form of question ("multiple choice", "which rule decides", "who does C see",
+      ...), shown above the question.
+
+    Right answers are explained with ``because.headline`` (the most specific cause and its rule). The
+    widget's DOM carries the classes ``rpc-quick-check`` and ``rpc-qc-<state>``, state being one of
+    :attr:`STATES`, so a browser test can see that it is unanswered.
+    """
+
+    STATES = ("unanswered", "wrong", "right", "revealed")
+
+    def __init__(self, question: str, choices: Sequence[str | Option], correct: str, because: Decision, *,
+                 why: dict[str, str] | None = None, reveal_after: int | None = 2,
+                 kind: str = "multiple choice") -> None:
         super().__init__()
-        if correct not in choices:
-            raise InvalidValueError("correct", correct, list(choices))
-        self.question, self.choices, self.correct, self.because = question, tuple(choices), correct, because
-        self.radio = W.RadioButtons(options=list(choices), value=None, layout=W.Layout(width="auto"))
+        options = [c if isinstance(c, Option) else Option(str(c), (why or {}).get(str(c), "")) for c in choices]
+        texts = [o.text for o in options]
+        if len(set(texts)) != len(texts):
+            raise InvalidValueError("choices", texts, "distinct answers", what="repeated")
+        if correct not in texts:
+            raise InvalidValueError("correct", correct, texts)
+        unknown = sorted(set(why or {}) - set(texts))
+        if unknown:
+            raise InvalidValueError("why", unknown, texts, what="explains unknown choices")
+        if reveal_after is not None and (not isinstance(reveal_after, int) or reveal_after < 1):
+            raise InvalidValueError("reveal_after", reveal_after, "a whole number of tries >= 1, or None")
+        self.question, self.choices, self.correct, self.because = question, tuple(texts), correct, because
+        self.options = {o.text: o for o in options}
+        self.reveal_after, self.kind = reveal_after, kind
+        self.tries = 0
+        self.state = "unanswered"
+        self.radio = W.RadioButtons(options=texts, value=None, layout=W.Layout(width="auto"))
         self.check = W.Button(description="check", button_style="primary")
         self.check.on_click(lambda _: self.choose(self.radio.value))
+        self.show_button = W.Button(description="show answer")
+        self.show_button.on_click(lambda _: self.reveal())
         self.feedback_pane = W.HTML()
         self.feedback = ""
         self.is_correct: bool | None = None
-        self.widget = W.VBox([W.HTML(f"<b>{html.escape(question)}</b>"), self.radio, self.check, self.feedback_pane])
+        self.widget = W.VBox([W.HTML(f"<i>Check your understanding ({html.escape(kind)})</i><br>"
+                                     f"<b>{html.escape(question)}</b>"), self.radio,
+                              W.HBox([self.check, self.show_button]), self.feedback_pane])
+        self.widget.add_class("rpc-quick-check")
+        self._set_state("unanswered")
         self.summary = question
 
     def choose(self, answer: str | None) -> str:
@@ -423,42 +511,152 @@ class QuickCheck(_View):
             self.feedback, self.is_correct = "Pick an answer first.", None
         elif answer not in self.choices:
             raise InvalidValueError("answer", answer, self.choices)
-        else:
+        elif self.state in ("right", "revealed"):
             self.is_correct = answer == self.correct
-            why = f"[{', '.join(self.because.rules)}] {self.because.sentence}"
+            self.feedback = (f"Right: {answer}." if self.is_correct else
+                             f"{self._why(answer)} The engine's answer stays {self.correct!r}.") + \
+                f" {self.because.headline}"
+        else:
+            self.tries += 1
+            self.is_correct = answer == self.correct
             if self.is_correct:
-                self.feedback = f"Right: {answer}. {why}"
+                self._set_state("right")
+                self.feedback = f"Right: {answer}. Why: {self.because.headline}"
+            elif self.reveal_after is not None and self.tries >= self.reveal_after:
+                self._set_state("revealed")
+                self.feedback = (f"Not quite. {self._why(answer)}\nThe engine's answer: {self.correct}. Why: "
+                                 f"{self.because.headline}")
             else:
-                self.feedback = f"Not quite: you chose {answer!r}; the engine says {self.correct!r}. {why}"
-        if self.radio.value != answer and answer in self.choices:
+                self._set_state("wrong")
+                left = "" if self.reveal_after is None else \
+                    f" ({self.reveal_after - self.tries} more wrong tr{'y' if self.reveal_after - self.tries == 1 else 'ies'} before the answer shows)"
+                self.feedback = f"Not quite. {self._why(answer)}\nTry again{left}, or press 'show answer'."
+        if answer in self.choices and self.radio.value != answer:
             self.radio.value = answer
         self.feedback_pane.value = _pre(self.feedback)
         return self.feedback
 
+    def reveal(self) -> str:
+        """Show the engine's answer and why (the learner asked for it)."""
+        if self.state != "right":
+            self._set_state("revealed")
+        self.feedback = f"The engine's answer: {self.correct}. Why: {self.because.headline}"
+        self.feedback_pane.value = _pre(self.feedback)
+        return self.feedback
+
+    def _why(self, answer: str) -> str:
+        text = self.options[answer].why
+        if text:
+            return text
+        rule_id = self.because.cause.rule
+        return f"The rule that decides this case is {rule_id} ({RULES[rule_id].title}); think it through again."
+
+    def _set_state(self, state: str) -> None:
+        self.widget.remove_class(f"rpc-qc-{self.state}")
+        self.state = state
+        self.widget.add_class(f"rpc-qc-{state}")
+        self.show_button.disabled = state in ("right", "revealed")
+
+    # --- factories: questions computed from shipped scenarios -------------------------------------------
+    @staticmethod
+    def _setup(result: ChainResult) -> str:
+        hops = "; ".join(f"{h.call.caller} -> {h.hop.server} over {h.hop.binding.describe()}" for h in result.hops)
+        return f"{result.chain.client} runs as {result.client_identity}; {hops}"
+
+    @staticmethod
+    def _identity_options(result: ChainResult, world: World, server: str, answers: Sequence[str]) -> list[Option]:
+        client, own = result.client_identity, world.get_process(server).account.qualified
+        why = {
+            client: "The client's identity reaches a server only if every hop before it carried it: Delegate with "
+                    "Kerberos, mutual authentication and a trusted server account (R19, R23), or one hop past an "
+                    "ncalrpc call (R27, R28).",
+            own: "A server acts as its own account only while it is not impersonating, for example when its "
+                 "impersonation failed and it carried on (R11).",
+            ANONYMOUS_LOGON: "ANONYMOUS LOGON arrives when the caller's token has no credentials usable on the "
+                             "target machine (R18, A16), or when Anonymous was asked over ncalrpc (R7).",
+            NOBODY: "A chain stops before a server only if a call on the way is refused, for example because "
+                    "Delegate was required and impossible (R20) or the server requires authentication (M1).",
+        }
+        other = "That account belongs to another process on the path; a server sees it only when that process " \
+                "calls out as itself instead of as its caller (R17, R32)."
+        return [Option(a, why.get(a, other)) for a in sorted(set(answers))]
+
     @classmethod
-    def who_acts(cls, scenario: str, chain: str, server: str) -> "QuickCheck":
-        """'As whom does <server> act?' for a shipped scenario's chain."""
+    def who_acts(cls, scenario: str, chain: str, server: str, **options) -> "QuickCheck":
+        """'As whom does <server> act?' for a shipped scenario's chain (the question names the set-up, not the
+        chain's name, which could give the answer away). ``options`` go to the constructor."""
         s = load_named(scenario)
         result = s.evaluate(chain)
-        got = result.reached_as(server) or "nobody: the chain never gets there"
+        got = result.reached_as(server) or NOBODY
         own = s.world.get_process(server).account.qualified
-        choices = sorted({result.client_identity, own, ANONYMOUS_LOGON, "nobody: the chain never gets there", got})
         hop = next((h for h in result.hops if h.hop.server.lower() == server.lower()), None)
         because = result.outcome if hop is None else hop.call if not hop.call.ok or hop.impersonation is None \
             else hop.call if hop.impersonation.ok else hop.impersonation
-        return cls(f"In {scenario} / {chain} ({result.chain.path}), as whom does {server} act?", choices, got,
-                   because)
+        choices = cls._identity_options(result, s.world, server,
+                                        [result.client_identity, own, ANONYMOUS_LOGON, NOBODY, got])
+        return cls(f"{cls._setup(result)}. Every server impersonates its caller. As whom does {server} act?",
+                   choices, got, because, **{"kind": "who acts", **options})
 
     @classmethod
-    def outcome_of(cls, scenario: str, chain: str) -> "QuickCheck":
+    def who_sees(cls, scenario: str, chain: str, server: str, **options) -> "QuickCheck":
+        """'Whom does <server> see as its caller?' (the identity in the call's security context)."""
+        s = load_named(scenario)
+        result = s.evaluate(chain)
+        hop = next((h for h in result.hops if h.hop.server.lower() == server.lower()), None)
+        got = hop.call.identity_seen if hop is not None and hop.call.ok else NOBODY
+        own = s.world.get_process(server).account.qualified
+        because = hop.call if hop is not None else result.outcome
+        callers = [h.call.server_account for h in result.hops if h.call.ok]
+        choices = cls._identity_options(result, s.world, server,
+                                        [result.client_identity, ANONYMOUS_LOGON, NOBODY, got,
+                                         *[c for c in callers if c != own][:1]])
+        return cls(f"{cls._setup(result)}. Every server impersonates its caller. Whom does {server} see as its "
+                   "caller?", choices, got, because, **{"kind": f"who does {server} see", **options})
+
+    @classmethod
+    def which_rule(cls, scenario: str, chain: str, distractors: Sequence[str] = ("R18", "R20", "R23", "R27"),
+                   **options) -> "QuickCheck":
+        """'Which rule decides the outcome?' The answer is the outcome's most specific cause; each option
+        carries its rule's summary, so a wrong pick teaches what that rule does say."""
+        result = load_named(scenario).evaluate(chain)
+        cause = result.outcome.cause.rule
+        ids = sorted(dict.fromkeys([cause, *[d for d in distractors if d != cause]]),
+                     key=lambda r: (r[0], int(r[1:])))
+        involved = set(result.outcome.rules)
+
+        def why(r: str) -> str:
+            if r == cause:
+                return ""
+            if r in involved:
+                return (f"{r} takes part, but it states the consequence ({rule(r).summary}); the question asks "
+                        "for the condition that caused it.")
+            return f"{r} says: {rule(r).summary} That is not what decides this case."
+        choices = [Option(f"{r}: {rule(r).title}", why(r)) for r in ids]
+        return cls(f"{cls._setup(result)}. The chain ends with {result.outcome.code.name}. Which rule decides "
+                   "that outcome?", choices, f"{cause}: {rule(cause).title}", result.outcome,
+                   **{"kind": "which rule decides", **options})
+
+    @classmethod
+    def outcome_of(cls, scenario: str, chain: str, **options) -> "QuickCheck":
         """'What is the outcome?' with the engine's code among common codes."""
         result = load_named(scenario).evaluate(chain)
-        common = ["ERROR_SUCCESS", "ERROR_ACCESS_DENIED", "ERROR_BAD_IMPERSONATION_LEVEL", "RPC_S_SEC_PKG_ERROR",
-                  "RPC_S_NO_CONTEXT_AVAILABLE"]
+        common = {"ERROR_SUCCESS": "Success needs every hop to carry the identity its server needs (R23) and the "
+                                   "last ACL to allow it (M4).",
+                  "ERROR_ACCESS_DENIED": "Access denied comes from an ACL that does not allow the identity the "
+                                         "server acts as (M4), or a server that refuses anonymous callers (M1).",
+                  "ERROR_BAD_IMPERSONATION_LEVEL": "This code comes from a thread token below Impersonate trying "
+                                                   "to open something or call out (R15, M3).",
+                  "RPC_S_SEC_PKG_ERROR": "This code comes from a security package that cannot give what was "
+                                         "required, for example Delegate that is impossible (R20) or a Kerberos "
+                                         "name that cannot be found (R21, M5).",
+                  "RPC_S_NO_CONTEXT_AVAILABLE": "This code comes from impersonating a call that carries no "
+                                                "security context, an unauthenticated one (R10, A15)."}
         got = result.outcome.code.name
-        choices = common if got in common else [*common, got]
-        return cls(f"In {scenario} / {chain} ({result.chain.path}), what does the last step return?", choices, got,
-                   result.outcome)
+        choices = [Option(code, why) for code, why in common.items()]
+        if got not in common:
+            choices.append(Option(got))
+        return cls(f"{cls._setup(result)}. What does the last step return?", choices, got, result.outcome,
+                   **{"kind": "what is the outcome", **options})
 
 
 def level_explorer(**kwargs) -> LevelExplorer:
@@ -473,5 +671,6 @@ def impersonation_stepper(**kwargs) -> ImpersonationStepper:
     return ImpersonationStepper(**kwargs)
 
 
-def quick_check(question: str, choices: Sequence[str], correct: str, because: Decision) -> QuickCheck:
-    return QuickCheck(question, choices, correct, because)
+def quick_check(question: str, choices: Sequence[str | Option], correct: str, because: Decision,
+                **options) -> QuickCheck:
+    return QuickCheck(question, choices, correct, because, **options)
