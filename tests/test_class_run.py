@@ -463,10 +463,10 @@ def test_7_help_explains_every_argument_and_root_goes_anywhere(tmp_path):
         assert re.search(rf"^\s+{re.escape(word)}\b.*\S", grade, flags=re.M), word
     version = cli("--version", cwd=tmp_path)
     assert version.returncode == 0 and re.search(r"\d+\.\d+", version.stdout)
-    before = cli("--root", course, "verify", cwd=tmp_path)
-    after = cli("verify", "--root", course, cwd=tmp_path)
+    before = cli("--root", course, "assign", cwd=tmp_path)
+    after = cli("assign", "--root", course, cwd=tmp_path)
     assert before.returncode == after.returncode == 0 and before.stdout == after.stdout
-    wrong = cli("verify", "--root", tmp_path, cwd=tmp_path)
+    wrong = cli("assign", "--root", tmp_path, cwd=tmp_path)
     assert wrong.returncode == 2 and "not a course folder" in wrong.stderr
 
 
@@ -556,3 +556,11 @@ def test_the_term_walkthrough_in_the_docs_runs_command_by_command(tmp_path):
     again = subprocess.run(["bash", "-e", "-c", blocks[-1].split("\n", 1)[1]], cwd=course, env=env,
                            capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and "graded now        3" in again.stdout, again.stdout + again.stderr
+
+
+def test_4_every_example_assignment_of_the_course_loads():
+    masters = list(MASTERS.values())
+    loaded = [Assignment.load(p, masters) for p in sorted((ROOT / "assignments").glob("*.toml"))]
+    assert len(loaded) >= 2 and len({a.id for a in loaded}) == len(loaded)
+    assert all(a.due is not None and a.due.tzinfo is not None for a in loaded)
+    assert Roster.load(ROOT / "assignments" / "roster.example.csv").students[0].id == "s1001"
