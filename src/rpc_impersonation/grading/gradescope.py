@@ -8,11 +8,12 @@ import traceback
 import zipfile
 from pathlib import Path
 
-from .classroom import Submission, _read, atomic_write, notebook_modules
+from .classroom import atomic_write
 from .masters import load_masters
 from .report import gradescope_results
 from .runner import cap, grade_submission
 from .sandbox import choose_isolation
+from .submissions import read_folder
 
 __all__ = ["build_autograder", "run_submission"]
 
@@ -77,18 +78,9 @@ def run_submission(submission: Path, solutions: Path, results: Path, allow_weak_
     Always writes a valid results.json: if grading itself fails, a score of 0 with the reason (the
     student then sees why instead of "autograder failed"; the log has the details)."""
     try:
-        sub = Submission("submission")
-        for p in sorted(submission.rglob("*")):
-            if p.is_symlink() or not p.is_file():
-                continue
-            if p.suffix == ".py":
-                _read(p.read_bytes()[: 512 * 1024 + 1], p.name, sub)
-            elif p.suffix == ".ipynb":
-                try:
-                    sub.files.update(notebook_modules(p))
-                except (ValueError, OSError, AttributeError, TypeError) as exc:
-                    sub.problems.append(f"{p.name} is not a readable notebook ({cap(str(exc), 200)})")
         masters = load_masters(solutions)
+        # the class run's discovery: links, stray or broken notebooks and near-miss names are problems or notes
+        sub = read_folder(submission, [m.module for m in masters])
         isolation = choose_isolation(untrusted=True, allow_weak=allow_weak_isolation)
         print(f"isolation: {isolation.describe()}")
         try:
@@ -96,8 +88,8 @@ def run_submission(submission: Path, solutions: Path, results: Path, allow_weak_
         finally:
             isolation.close()
         doc = gradescope_results(exercise_results)
-        if sub.problems:
-            doc["output"] = "\n".join([*sub.problems, doc["output"]]).strip()
+        notes = [f"problem: {p}" for p in sub.problems] + [f"note: {w}" for w in sub.warnings]
+        doc["output"] = "\n".join(filter(None, [*notes, doc["output"]]))
     except BaseException as exc:  # noqa: BLE001 - Gradescope must always get a results.json
         traceback.print_exc()
         doc = {"score": 0, "output": cap(f"The autograder could not grade this submission ({type(exc).__name__}: "

@@ -47,11 +47,14 @@ def text_report(results: list[ExerciseResult], visible_only: bool) -> str:
     return "\n".join(lines)
 
 
-def markdown_feedback(student: str, results: list[ExerciseResult]) -> str:
+def markdown_feedback(student: str, results: list[ExerciseResult], notes: list[str] = ()) -> str:
+    """The student's feedback; ``notes`` are what the grader noticed about the submission itself."""
     total = sum(r.score for r in results)
     most = sum(r.max_score for r in results)
-    lines = [f"# Feedback for {student}", "", f"**Total: {total:g} / {most:g}**", "",
-             "| exercise | score |", "|---|---|"]
+    lines = [f"# Feedback for {student}", "", f"**Total: {total:g} / {most:g}**", ""]
+    if notes:
+        lines += ["## About your submission", "", *(f"- {n}" for n in notes), ""]
+    lines += ["| exercise | score |", "|---|---|"]
     lines += [f"| {r.exercise} {r.title} | {r.score:g} / {r.max_score:g} |" for r in results]
     for r in results:
         lines += ["", f"## {r.exercise}: {r.title}", ""]
