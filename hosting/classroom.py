@@ -297,11 +297,11 @@ def code_cells(notebook: Path) -> list[str]:
     return ["".join(cell["source"]) for cell in nb["cells"] if cell["cell_type"] == "code"]
 
 
-def run_class(hub: Hub, learners: int, notebook: Path) -> list[Session]:
+def run_class(hub: Hub, learners: int, notebook: Path, prefix: str = "learner") -> list[Session]:
     cells = code_cells(notebook)
 
     async def everyone():
-        return await asyncio.gather(*(learner(hub, f"learner{i:02d}", cells) for i in range(1, learners + 1)))
+        return await asyncio.gather(*(learner(hub, f"{prefix}{i:02d}", cells) for i in range(1, learners + 1)))
 
     return asyncio.run(everyone())
 
@@ -333,6 +333,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         with running_hub() as hub:
+            # the peer: one learner alone on the same hub, just before the class arrives
+            solo = run_class(hub, 1, args.notebook, prefix="alone")
             sessions = run_class(hub, args.learners, args.notebook)
     except ClassroomError as exc:
         print(f"classroom: {exc}", file=sys.stderr)
@@ -340,8 +342,12 @@ def main(argv: list[str] | None = None) -> int:
     for s in sessions:
         print(f"{s.name}: kernel {s.kernel_seconds:.1f} s, notebook {s.notebook_seconds:.1f} s"
               + (f", errors: {s.errors}" if s.errors else ""))
-    print(summary(sessions))
-    return 1 if any(s.errors for s in sessions) else 0
+    print("alone: " + summary(solo))
+    print("class: " + summary(sessions))
+    if not solo[0].errors and all(not s.errors for s in sessions):
+        median = statistics.median(s.kernel_seconds for s in sessions)
+        print(f"median time to a running kernel, class vs one learner alone: {median / solo[0].kernel_seconds:.1f}x")
+    return 1 if any(s.errors for s in solo + sessions) else 0
 
 
 if __name__ == "__main__":

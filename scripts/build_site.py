@@ -1,6 +1,6 @@
 """Build the course website (Jupyter Book 1) from the committed notebooks, docs and exercises.
 
-Usage: .venv/bin/python scripts/site.py [--out DIR]   (scripts/site.sh is the one command; default out: build/site)
+Usage: .venv/bin/python scripts/build_site.py [--out DIR]   (scripts/site.sh is the one command; default out: build/site)
 
 Nothing is re-executed: every page shows the outputs committed in ``notebooks/*.ipynb``. The build
 stages a copy of the sources, in the repository's own layout so that relative links keep working,
@@ -44,7 +44,8 @@ RASTER = {"image/png", "image/jpeg", "image/gif"}
 DOC_ORDER = ("modeling-decisions", "scenarios", "grading", "architecture", "benchmarks", "site", "hosting")
 WIDGET_NOTE = ("<p><strong>Interactive widget.</strong> It is live in JupyterLab: open this notebook there "
                "(<code>scripts/course.sh</code>, a launch link, or your class's JupyterHub) and run the cells "
-               "to use it. This page cannot run code, so it shows the widget only as text.</p>")
+               "to use it. A web page cannot run code, so its controls are not shown here.</p>")
+SNAPSHOT_NOTE = "<p>As it was last shown:</p>"
 
 
 class SiteError(Exception):
@@ -101,8 +102,7 @@ def diagram_html(svg: str, summary: str, number: int, page: str) -> str:
 
 def widget_html(data: dict) -> str:
     snapshot = data.get("text/html")
-    extra = (f'<div class="course-widget-snapshot" aria-label="widget as last shown">{_text(snapshot)}</div>'
-             if snapshot else "")
+    extra = (f'{SNAPSHOT_NOTE}<div class="course-widget-snapshot">{_text(snapshot)}</div>' if snapshot else "")
     return f'<div class="course-widget-note" role="note">{WIDGET_NOTE}{extra}</div>'
 
 
@@ -140,13 +140,20 @@ def adapt_outputs(nb: dict, page: str, stage: Stage) -> dict:
     return nb
 
 
+def shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def read_notebook(path: Path) -> dict:
     try:
         nb = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SiteError(f"{path.relative_to(ROOT)}: not a readable notebook ({exc})") from None
+        raise SiteError(f"{shown(path)}: not a readable notebook ({exc})") from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
-        raise SiteError(f"{path.relative_to(ROOT)}: not a notebook (no 'cells' list)")
+        raise SiteError(f"{shown(path)}: not a notebook (no 'cells' list)")
+    for number, cell in enumerate(nb["cells"], 1):
+        if not isinstance(cell, dict) or cell.get("cell_type") not in ("markdown", "code", "raw"):
+            raise SiteError(f"{shown(path)}: cell {number} is not a markdown, code or raw cell")
     return nb
 
 
@@ -186,6 +193,9 @@ def stage_exercises(stage: Stage) -> None:
             nb["cells"].append({"cell_type": "markdown", "metadata": {}, "source":
                                 f"## Starter module `{module.name}`\n\nWrite your answer here, then run the "
                                 f"check above.\n\n```python\n{source.rstrip()}\n```\n"})
+        for number, cell in enumerate(nb["cells"]):
+            cell.setdefault("id", f"{path.stem}-{number}")   # nbformat 4.5 wants ids; exercises may lack them
+        nb["nbformat"], nb["nbformat_minor"] = 4, max(5, nb.get("nbformat_minor", 5))
         write_notebook(nb, stage.src / "exercises" / path.name)
         pages.append(f"exercises/{path.stem}")
     intro = folder / "README.md"
