@@ -6,7 +6,9 @@ Nothing is re-executed: every page shows the outputs committed in ``notebooks/*.
 stages a copy of the sources, in the repository's own layout so that relative links keep working,
 and adapts the outputs for a static page:
 
-- a diagram (``image/svg+xml``) becomes inline SVG in a ``<figure>``, named for screen readers by
+- an output with its own HTML form (``text/html``, e.g. the course's figures: inline SVG with a
+  text description) is shown as that HTML;
+- otherwise a diagram (``image/svg+xml``) becomes inline SVG in a ``<figure>``, named for screen readers by
   its text summary (the output's ``text/plain``), which is also readable under the drawing;
 - a raster figure (PNG) gets an alternative text: the output's text, or the call that drew it;
 - a widget (``application/vnd.jupyter.widget-view+json``; its state is never saved in the notebooks)
@@ -129,6 +131,8 @@ def adapt_outputs(nb: dict, page: str, stage: Stage) -> dict:
                 continue
             if WIDGET in data:
                 output["data"] = {"text/html": widget_html(data)}
+            elif "text/html" in data:
+                continue    # the notebook's own page form (e.g. a figure with its SVG and text description)
             elif SVG in data:
                 stage.counter += 1
                 output["data"] = {"text/html": diagram_html(_text(data[SVG]), _text(data.get("text/plain", "")),

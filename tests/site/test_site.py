@@ -87,13 +87,18 @@ def browser():
 
 PAGE_FACTS = """() => {
   const main = document.querySelector('main') || document.body;
-  const figures = [...main.querySelectorAll('figure.course-diagram')].map(f => {
-    const svg = f.querySelector('svg');
-    const described = svg && svg.getAttribute('aria-describedby');
-    const text = described && document.getElementById(described);
-    return {svg: !!svg, role: svg && svg.getAttribute('role'), label: svg && svg.getAttribute('aria-label'),
-            description: text ? text.textContent.trim() : ''};
-  });
+  // every drawing in a notebook output: the site's own figures and the notebooks' HTML figures
+  const figures = [...main.querySelectorAll('.cell_output svg, figure.course-diagram svg')]
+    .filter(svg => !svg.parentElement.closest('svg') && !svg.closest('button, .copybtn'))
+    .map(svg => {
+      const described = svg.getAttribute('aria-describedby');
+      const byId = described && document.getElementById(described);
+      const box = svg.closest('figure') || svg.parentElement;
+      const nearby = box.querySelector('details pre, figcaption pre');
+      return {role: svg.getAttribute('role'),
+              label: svg.getAttribute('aria-label') || (svg.getAttribute('aria-labelledby') || ''),
+              description: (byId || nearby) ? (byId || nearby).textContent.trim() : ''};
+    });
   return {
     width: document.documentElement.scrollWidth,
     links: [...document.querySelectorAll('a[href]')].map(a => a.href),
@@ -111,13 +116,15 @@ PAGE_FACTS = """() => {
 
 
 def committed_outputs(notebook: Path) -> tuple[int, int]:
-    """(diagram outputs, widget outputs) in a committed notebook."""
+    """(drawings, widget outputs) in a committed notebook: a drawing is an SVG output or HTML holding one."""
     diagrams = widgets = 0
     for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
+            html = "".join(data.get("text/html", ""))
             widgets += WIDGET in data
-            diagrams += SVG in data and WIDGET not in data
+            if WIDGET not in data:
+                diagrams += html.count("<svg") if html else int(SVG in data)
     return diagrams, widgets
 
 
@@ -242,7 +249,7 @@ def test_notebook_pages_show_every_diagram_as_described_inline_svg_and_every_wid
         total += diagrams
         assert len(facts["figures"]) == diagrams, f"{notebook.name}: {diagrams} diagrams, page shows {facts['figures']}"
         for figure in facts["figures"]:
-            assert figure["svg"] and figure["role"] == "img", f"{notebook.name}: diagram not an inline SVG image"
+            assert figure["role"] == "img", f"{notebook.name}: a drawing not marked as an image: {figure}"
             assert figure["label"] and len(figure["description"]) > 20, \
                 f"{notebook.name}: diagram without its text summary for screen readers: {figure}"
         assert facts["widgetNotes"] == widgets, f"{notebook.name}: {widgets} widgets, {facts['widgetNotes']} notes"

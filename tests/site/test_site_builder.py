@@ -77,6 +77,14 @@ def test_matplotlib_figures_get_a_real_alternative_text(tmp_path):
     assert 'alt="Figure drawn by: draw()"' in html and 'src="data:image/png;base64,iVBORw0KGgo="' in html
 
 
+def test_an_output_with_its_own_html_keeps_it(tmp_path):
+    figure = "<figure class='rpc-figure'><svg role=\"img\" aria-label=\"Level matrix\"></svg></figure>"
+    nb = notebook(result({"image/png": "iVBORw0KGgo=", "text/html": figure, "text/plain": "matrix"}),
+                  result({"image/svg+xml": SVG, "text/html": figure, "text/plain": "chain"}))
+    outputs = build_site.adapt_outputs(nb, "p", stage(tmp_path))["cells"][0]["outputs"]
+    assert [o["data"]["text/html"] for o in outputs] == [figure, figure]
+
+
 def test_broken_notebooks_are_named(tmp_path):
     bad = tmp_path / "03_bad.ipynb"
     bad.write_text("{not json")
