@@ -137,6 +137,7 @@ def test_fresh_environment_built_like_the_image_runs_notebook_05(tmp_path):
     assert installed.returncode == 0, installed.stderr[-3000:]
     post = run(["bash", "binder/postBuild"], cwd=repo, env=env, timeout=INSTALL_SECONDS)
     assert post.returncode == 0, post.stdout[-2000:] + post.stderr[-3000:]
+    assert not (repo / "solutions").exists(), "postBuild must remove solutions/ from the learners' image"
     took = time.monotonic() - start
     print(f"\nrepo2docker imitation: requirements ({Path(installer[0]).name}) + postBuild in {took:.0f} s")
 
