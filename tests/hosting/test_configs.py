@@ -78,3 +78,22 @@ def test_readme_launch_badge_opens_an_existing_notebook():
     assert link, "README has no Binder launch badge"
     path = re.search(r"urlpath=lab/tree/([^)&\s]+)", link.group(0)).group(1)
     assert (ROOT / path).is_file(), f"the launch badge opens {path}, which does not exist"
+
+
+def test_the_hub_test_names_what_is_missing(monkeypatch, tmp_path):
+    import importlib.util
+    import sys
+    spec = importlib.util.spec_from_file_location("classroom_for_reasons", HOSTING / "classroom.py")
+    classroom = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = classroom
+    spec.loader.exec_module(classroom)
+    monkeypatch.setattr(classroom, "PROXY", HOSTING / "node_modules" / ".bin" / "no-such-proxy")
+    monkeypatch.setattr(classroom.shutil, "which", lambda name: None)
+    reasons = classroom.missing_pieces()
+    assert any("Node.js is not installed" in r for r in reasons)
+    assert any("configurable-http-proxy is not installed in hosting/" in r and "npm ci" in r for r in reasons)
+    with pytest.raises(classroom.ClassroomError, match="Node.js is not installed"):
+        with classroom.running_hub(tmp_path):
+            pass
+    assert classroom.percentile([5.0, 1.0, 3.0, 2.0, 4.0, 6.0, 7.0, 8.0, 9.0, 10.0], 0.95) == 10.0
+    assert classroom.percentile([1.0, 2.0], 0.5) == 1.0
