@@ -47,6 +47,8 @@ DOC_ORDER = ("modeling-decisions", "scenarios", "grading", "architecture", "benc
 WIDGET_NOTE = ("<p><strong>Interactive widget.</strong> It is live in JupyterLab: open this notebook there "
                "(<code>scripts/course.sh</code>, a launch link, or your class's JupyterHub) and run the cells "
                "to use it. A web page cannot run code, so its controls are not shown here.</p>")
+WIDGET_NOTE_AGAIN = ("<p><strong>Interactive widget</strong>, live in JupyterLab (see the first note on "
+                     "this page).</p>")
 SNAPSHOT_NOTE = "<p>As it was last shown:</p>"
 
 
@@ -102,10 +104,12 @@ def diagram_html(svg: str, summary: str, number: int, page: str) -> str:
             f'<pre id="{ident}-text">{html.escape(summary)}</pre></details></figcaption></figure>')
 
 
-def widget_html(data: dict) -> str:
+def widget_html(data: dict, first: bool = True) -> str:
+    """The note standing in for a widget (in full the first time on a page), and its snapshot if any."""
     snapshot = data.get("text/html")
     extra = (f'{SNAPSHOT_NOTE}<div class="course-widget-snapshot">{_text(snapshot)}</div>' if snapshot else "")
-    return f'<div class="course-widget-note" role="note">{WIDGET_NOTE}{extra}</div>'
+    note = WIDGET_NOTE if first else WIDGET_NOTE_AGAIN
+    return f'<div class="course-widget-note" role="note">{note}{extra}</div>'
 
 
 def raster_html(data: dict, cell_source: str) -> str:
@@ -123,14 +127,15 @@ def raster_html(data: dict, cell_source: str) -> str:
 def adapt_outputs(nb: dict, page: str, stage: Stage) -> dict:
     """A copy of ``nb`` whose diagram and widget outputs are static HTML; other outputs untouched."""
     nb = copy.deepcopy(nb)
-    stage.counter = 0
+    stage.counter = widgets = 0
     for cell in nb.get("cells", []):
         for output in cell.get("outputs", []) or []:
             data = output.get("data")
             if not isinstance(data, dict):
                 continue
             if WIDGET in data:
-                output["data"] = {"text/html": widget_html(data)}
+                widgets += 1
+                output["data"] = {"text/html": widget_html(data, first=widgets == 1)}
             elif "text/html" in data:
                 continue    # the notebook's own page form (e.g. a figure with its SVG and text description)
             elif SVG in data:

@@ -69,6 +69,7 @@ def test_widget_outputs_become_a_note_with_an_optional_snapshot(tmp_path):
     assert list(plain) == ["text/html"] and "live in JupyterLab" in plain["text/html"]
     assert "VBox" not in plain["text/html"] and "snapshot" not in plain["text/html"]
     assert "<b>level: impersonate</b>" in with_snapshot["text/html"]
+    assert "see the first note on this page" in with_snapshot["text/html"], "the full note once per page"
 
 
 def test_matplotlib_figures_get_a_real_alternative_text(tmp_path):
