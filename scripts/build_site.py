@@ -220,8 +220,11 @@ def stage_docs(stage: Stage) -> None:
     (stage.src / "docs").mkdir(parents=True, exist_ok=True)
     for name in ordered:
         shutil.copy2(docs[name], stage.src / "docs" / f"{name}.md")
-    if (ROOT / "docs" / "images").is_dir():
-        shutil.copytree(ROOT / "docs" / "images", stage.src / "docs" / "images")
+    # everything else in docs/ (images, the scenario schema...) comes along: links to it become downloads
+    for path in sorted((ROOT / "docs").rglob("*")):
+        if path.is_file() and path.suffix != ".md":
+            (stage.src / path.relative_to(ROOT)).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, stage.src / path.relative_to(ROOT))
     stage.pages["Reference"] = [f"docs/{name}" for name in ordered]
 
 

@@ -109,7 +109,8 @@ def test_staging_reads_exercises_never_solutions(tmp_path, monkeypatch):
     (repo / "exercises" / "ex1_a.ipynb").write_text(json.dumps(exercise))
     (repo / "exercises" / "ex1_a.py").write_text("def answer():\n    raise NotImplementedError\n")
     (repo / "solutions" / "ex1_a.py").write_text("def answer():\n    return 'THE-SECRET-ANSWER'\n")
-    (repo / "docs" / "guide.md").write_text("# Guide\n")
+    (repo / "docs" / "guide.md").write_text("# Guide\n\n[the schema](thing.schema.json)\n")
+    (repo / "docs" / "thing.schema.json").write_text("{}")
     monkeypatch.setattr(build_site, "ROOT", repo)
     st = stage(tmp_path)
     st.src.mkdir()
@@ -120,6 +121,7 @@ def test_staging_reads_exercises_never_solutions(tmp_path, monkeypatch):
     page = json.loads((st.src / "exercises" / "ex1_a.ipynb").read_text())
     assert page["cells"][0]["outputs"] == [] and page["cells"][0]["id"]
     assert "raise NotImplementedError" in page["cells"][-1]["source"]
+    assert (st.src / "docs" / "thing.schema.json").exists(), "files the docs link to come along"
     assert st.root == "notebooks/00_start"
     assert st.pages == {"Course": ["notebooks/01_next"], "Exercises": ["exercises/ex1_a"], "Reference": ["docs/guide"]}
 
