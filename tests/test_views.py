@@ -107,6 +107,20 @@ def test_without_dot_the_diagram_shows_source_and_install_hint(monkeypatch):
         display.render_svg.cache_clear()
 
 
+def test_one_dot_process_draws_every_diagram_and_recovers_from_trouble():
+    display.render_svg.cache_clear()
+    first = display.render_svg('digraph "x" { a -> b; }\n')
+    server = display._SERVER
+    pid = server.process.pid
+    assert first.startswith("<svg") and display.render_svg('digraph "y" { a -> c; }\n').startswith("<svg")
+    assert server.process.pid == pid                      # no process start per drawing
+    with pytest.raises(RuntimeError, match="syntax error"):   # Graphviz's own words, quickly
+        display.render_svg('digraph "z" { a -> }')
+    server.process.kill() if server.process else None     # a dead server is replaced
+    assert display.render_svg('digraph "w" { a -> d; }').startswith("<svg")
+    display.render_svg.cache_clear()
+
+
 def test_chain_graph_rejects_non_results():
     with pytest.raises(InvalidValueError, match="ChainResult"):
         chain_graph("not a result")

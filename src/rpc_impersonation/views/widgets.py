@@ -233,14 +233,18 @@ class ChainBuilder(_View):
         row = {
             "server": W.Dropdown(options=SANDBOX_SERVERS, value=server, description="server",
                                  layout=W.Layout(width="190px"), style={"description_width": "50px"}),
-            "protseq": W.Dropdown(options=PROTSEQS, value=protseq, layout=W.Layout(width="130px")),
-            "provider": W.Dropdown(options=PROVIDERS, value=provider, layout=W.Layout(width="110px")),
-            "level": W.Dropdown(options=LEVELS, value=level, layout=W.Layout(width="120px")),
+            # every control has a visible name, which is also its accessible name (axe: select-name)
+            "protseq": W.Dropdown(options=PROTSEQS, value=protseq, description="over", layout=W.Layout(width="170px"),
+                                  style={"description_width": "36px"}),
+            "provider": W.Dropdown(options=PROVIDERS, value=provider, description="auth",
+                                   layout=W.Layout(width="150px"), style={"description_width": "36px"}),
+            "level": W.Dropdown(options=LEVELS, value=level, description="level", layout=W.Layout(width="160px"),
+                                style={"description_width": "36px"}),
             "mutual_auth": W.Checkbox(value=mutual_auth, description="mutual auth", indent=False,
                                       layout=W.Layout(width="110px")),
         }
         remove = W.Button(description="remove", icon="trash", layout=W.Layout(width="90px"))
-        box = W.HBox([W.HTML(), *row.values(), remove])
+        box = W.HBox([W.HTML(), *row.values(), remove], layout=W.Layout(flex_flow="row wrap"))
         row["_box"] = box
         remove.on_click(lambda _, r=row: self._remove(r))
         for name, w in row.items():
