@@ -297,6 +297,8 @@ def test_stepper_world_is_a_parameter():
                               files=("secrets.txt",))
     assert st.steps[1] == "open secrets.txt" and "NT AUTHORITY\\SYSTEM" in st.state
     with pytest.raises(InvalidValueError):
+        st.press("open admin file")          # the old name of a second file this world does not have
+    with pytest.raises(InvalidValueError):
         ImpersonationStepper(world=world, client="nobody")
 
 

@@ -403,7 +403,8 @@ class ImpersonationStepper(_View):
 
     def press(self, step: str) -> Decision:
         """Do one step (one of ``self.steps``) and return the engine's decision."""
-        step = f"open {self.files[_STEP_ALIASES[step]]}" if step in _STEP_ALIASES else step
+        if step in _STEP_ALIASES and _STEP_ALIASES[step] < len(self.files):
+            step = f"open {self.files[_STEP_ALIASES[step]]}"
         if step == "call backend":
             step = f"call {self.backend}"
         if step not in self.steps:
