@@ -12,8 +12,8 @@ from rpc_impersonation.views.diagrams import LEGEND_ITEMS, chain_diagram, chain_
 from rpc_impersonation.views.graph import PALETTE, to_dot
 from rpc_impersonation.capabilities import capability_matrix
 from rpc_impersonation.views.plots import level_matrix_figure, level_matrix_text, reach_figure, reach_table
-from rpc_impersonation.views.widgets import (ChainBuilder, CloakingStepper, ImpersonationStepper, LevelExplorer, Option,
-                                            QuickCheck)
+from rpc_impersonation.views.widgets import (ChainBuilder, CloakingStepper, HopChoice, ImpersonationStepper,
+                                             LevelExplorer, Option, QuickCheck)
 
 
 def diagram(scenario, chain):
@@ -160,7 +160,8 @@ def test_level_matrix_text_matches_the_seeds():
     local, remote = level_matrix_text("local"), level_matrix_text("remote")
     local_imp = local.splitlines()[4]
     # the ncalrpc exception: Impersonate reaches another machine, but a next server asked for Impersonate does not
-    assert local_imp.startswith("impersonate") and local_imp.count("yes") == 4 and local_imp.rstrip().endswith("no (A16, R18)")
+    assert local_imp.startswith("impersonate") and local_imp.count("yes") == 4
+    assert local_imp.rstrip().endswith("no (A16, R18)")
     imp = remote.splitlines()[4]
     assert imp.startswith("impersonate") and imp.count("yes") == 3 and "A16" in imp
 
@@ -442,3 +443,23 @@ def test_cloaking_stepper_with_co_initialize_security_captures_at_the_first_call
     assert cs.proxies == [] and cs.proxy_table == "no proxies yet: make one"
     cs.make_proxy("default")
     assert cs.rows()[0].captured == "nothing (follows the thread)"
+
+
+# --- Anonymous: a token that names nobody ---------------------------------------------------------------
+def test_anonymous_over_ncalrpc_names_nobody_and_is_decided_where_the_token_is_used():
+    cb = ChainBuilder(hops=[HopChoice("local", protseq="ncalrpc", provider="ntlm", level="anonymous")])
+    result = cb.result
+    assert result.outcome.rules == ("R15",) and "R10" not in result.outcome.rules
+    assert "anonymous-level token" in result.headline and "CORP\\alice" not in result.headline
+    hop = result.hops[0]
+    assert "CORP\\alice" not in hop.impersonation.explain() and "an anonymous caller" in hop.impersonation.sentence
+    for access in hop.accesses:
+        assert "CORP\\alice" not in access.explain()
+    # an anonymous-level token used for a further call: decided at the hop that holds it, by R15 again
+    cb.add_hop(server="server1")
+    assert cb.result.deciding_hop == 1 and "R10" not in cb.result.outcome.rules
+
+
+def test_identify_over_ncalrpc_still_decides_at_the_hop_that_uses_it():
+    r = load_named("seed-ncalrpc").evaluate("lb-identify")
+    assert r.deciding_hop == 2 and "R15" in r.outcome.rules and r.outcome.cause.rule == "R15"

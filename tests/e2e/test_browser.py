@@ -167,7 +167,8 @@ LAYOUT = """() => {
       (fresh ? unanswered : answered).push(code);
     }
     for (const st of cell.node.querySelectorAll('.rpc-stepper-ended')) ended.push(code);
-    for (const l of cell.node.querySelectorAll('.jp-OutputArea-output .widget-label, .jp-OutputArea-output .widget-label-basic, .jp-OutputArea-output .widget-button'))
+    const labels = '.widget-label, .widget-label-basic, .widget-button';
+    for (const l of cell.node.querySelectorAll(labels.split(', ').map(x => '.jp-OutputArea-output ' + x).join(', ')))
       if (l.offsetParent !== null && l.scrollWidth > l.clientWidth + 1) clipped.push([code, l.innerText]);
   }
   return {drawings, unanswered, answered, ended, clipped, unnamed};

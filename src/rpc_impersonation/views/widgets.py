@@ -35,8 +35,8 @@ from ..world import ANONYMOUS_LOGON, World
 from .diagrams import chain_diagram, thread_diagram
 from .display import Diagram
 
-__all__ = ["LevelExplorer", "ChainBuilder", "ImpersonationStepper", "QuickCheck", "Option", "level_explorer", "chain_builder",
-           "impersonation_stepper", "quick_check", "CloakingStepper", "cloaking_stepper"]
+__all__ = ["LevelExplorer", "ChainBuilder", "ImpersonationStepper", "QuickCheck", "Option", "level_explorer",
+           "chain_builder", "impersonation_stepper", "quick_check", "CloakingStepper", "cloaking_stepper"]
 
 LEVELS = [lvl.key for lvl in ImpLevel]
 PROTSEQS = [p.value for p in Protseq]
@@ -684,8 +684,9 @@ class QuickCheck(_View):
                                  f"{self.because.headline}")
             else:
                 self._set_state("wrong")
-                left = "" if self.reveal_after is None else \
-                    f" ({self.reveal_after - self.tries} more wrong tr{'y' if self.reveal_after - self.tries == 1 else 'ies'} before the answer shows)"
+                remaining = None if self.reveal_after is None else self.reveal_after - self.tries
+                left = "" if remaining is None else \
+                    f" ({remaining} more wrong {'try' if remaining == 1 else 'tries'} before the answer shows)"
                 self.feedback = f"Not quite. {self._why(answer)}\nTry again{left}, or press 'show answer'."
         if answer in self.choices and self.radio.value != answer:
             self.radio.value = answer
