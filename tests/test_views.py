@@ -463,3 +463,14 @@ def test_anonymous_over_ncalrpc_names_nobody_and_is_decided_where_the_token_is_u
 def test_identify_over_ncalrpc_still_decides_at_the_hop_that_uses_it():
     r = load_named("seed-ncalrpc").evaluate("lb-identify")
     assert r.deciding_hop == 2 and "R15" in r.outcome.rules and r.outcome.cause.rule == "R15"
+
+
+def test_builder_and_explorer_show_the_outcome_and_its_cause_first():
+    cb = ChainBuilder()
+    cb.set_hop(0, mutual_auth=False)
+    lines = cb.explanation.splitlines()
+    assert lines[0].startswith("outcome (decided at hop 1): RPC_S_SEC_PKG_ERROR")
+    assert lines[1].strip() == cb.result.headline and "mutual authentication" in lines[1] and "(R19)" in lines[1]
+    assert lines[2].strip().startswith("so: Delegate was required and impossible")
+    le = LevelExplorer(level="impersonate", placement="remote")
+    assert le.explanation.splitlines()[1].strip() == le.result.headline

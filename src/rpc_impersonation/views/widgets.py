@@ -101,7 +101,7 @@ def explore_level(level: str, api: str, placement: str, provider: str) -> tuple[
     result = evaluate(world, Chain("client", (Hop(server, binding, access=(Access.of(local),
                                                                             Access.of("share@FILES"))),),
                                    name=f"{api} client grants {level}"))
-    return row, result.story(), result
+    return row, result.story(outcome_first=True), result
 
 
 class LevelExplorer(_View):
@@ -306,7 +306,7 @@ class ChainBuilder(_View):
             self.result, self.error = None, f"This chain cannot be built: {exc}"
             self._show(self.error, None)
             return
-        self._show(self.result.story(), chain_diagram(self.result, world))
+        self._show(self.result.story(outcome_first=True), chain_diagram(self.result, world))
 
     def _remove(self, row) -> None:
         self._rows.remove(row)
