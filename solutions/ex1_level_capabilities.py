@@ -11,8 +11,8 @@ Implement `can_do(level, capability, placement)`: return `True` if a server gran
 - `"check an ACL"`: run AccessCheck with the client's token;
 - `"open a local resource"`: open a file on its own machine as the client;
 - `"reach another machine"`: open a share on a third machine as the client;
-- `"let the next server go on"`: call a next server (asking for Delegate) which then reaches a
-  further machine as the client.
+- `"let the next server go on"`: call a next server on another machine, asking for the same level
+  it was granted, which then reaches a further machine as the client.
 
 Levels: `"anonymous"`, `"identify"`, `"impersonate"`, `"delegate"`. Remember that Anonymous is honoured
 only over `ncalrpc`. Graded on every combination (40 of them) against the engine.
@@ -32,7 +32,9 @@ def can_do(level: str, capability: str, placement: str) -> bool:
         return rank >= 1 or placement == "remote"  # Anonymous arrives as Identify off ncalrpc (R7)
     if capability == "open a local resource":
         return rank >= 2
-    return rank >= 3 or (rank == 2 and placement == "local")  # the ncalrpc exception (R27)
+    if capability == "reach another machine":
+        return rank >= 3 or (rank == 2 and placement == "local")  # the ncalrpc exception (R27)
+    return rank >= 3  # the next server got only Impersonate: one machine hop, not two (R18, R28)
     ### END SOLUTION
 
 
