@@ -10,7 +10,7 @@ A service running as `SYSTEM` serves calls. Write its handler `handle_request(th
 5. return the code name of the open (for example `"ERROR_SUCCESS"` or `"ERROR_BAD_IMPERSONATION_LEVEL"`).
 
 Every API call returns an object with `.ok`, `.code` and `.code_name`. The handler is graded by
-running it for an unauthenticated client, an anonymous one, an identify-level one and two
+running it for unauthenticated clients (remote and local), an anonymous one, an identify-level one and two
 well-behaved ones; the grader replays what your handler did on its own engine.
 """
 

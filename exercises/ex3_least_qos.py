@@ -10,7 +10,16 @@ client cannot really grant Anonymous (it arrives as Identify), so for remote tas
 Implement `least_level(task) -> str` and `needs_mutual_auth(task) -> bool` for the tasks in `TASKS`.
 """
 
-from rpc_impersonation.grading.worlds import QOS_TASKS as TASKS  # task -> (what the server does, where)
+#: task -> (what the server does, where it runs)
+TASKS = {
+    "log the caller's name": ("learn the identity", "remote"),
+    "check the caller against an ACL": ("check an ACL", "remote"),
+    "read a file on the server as the caller": ("open a local resource", "remote"),
+    "read a share on a third machine as the caller": ("reach another machine", "remote"),
+    "a local service reads a network share as the caller": ("reach another machine", "local"),
+    "let the back end call a further machine as the caller": ("let the next server go on", "remote"),
+    "a local service checks the caller against an ACL": ("check an ACL", "local"),
+}
 
 
 def least_level(task: str) -> str:

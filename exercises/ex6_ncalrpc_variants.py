@@ -8,13 +8,20 @@ The seed's example: client A and server LB on one machine, RB and C on two other
 - `"lb-over-local-tcp"`: A calls LB over ncacn_ip_tcp on the same machine, then LB calls RB;
 - `"lb-identify"`: A grants LB only Identify over ncalrpc.
 
-1. `who_reaches(variant)`: return a dict mapping `"LB"`, `"RB"` and `"C"` to the identity each acts as
-   after impersonating its caller (`"CORP\\userA"`, `"NT AUTHORITY\\ANONYMOUS LOGON"`, ...), or `None` for a
+Predict before you run anything:
+
+1. `who_reaches(variant)`: a dict mapping `"LB"`, `"RB"` and `"C"` to the identity each acts as after
+   impersonating its caller (`"CORP\\userA"`, `"NT AUTHORITY\\ANONYMOUS LOGON"`, ...), or `None` for a
    server the request never reaches.
-2. `smallest_change()`: the single change to the `"lb-impersonate"` chain that lets C act as A, as
-   `{"hop": n, "field": name, "value": value}` (hops count from 1; fields are those of a binding:
-   `protseq`, `provider`, `level`, `mutual_auth`, ...). The grader applies it and asks the engine.
+2. `deciding_rule(variant)`: the rule that decides what the *last* server of the variant acts as, one of
+   `RULE_CHOICES` (see the rule table in notebook 05, or `rpc_impersonation.rules.RULES`).
+
+These are prediction items: you could get the answers by running the chains in notebook 05, so they are
+formative and count little (a quarter point per answer). Their value is in the feedback: a wrong answer
+names the misconception behind it and the section that explains it.
 """
+
+RULE_CHOICES = ("R15", "R18", "R19", "R25", "R27", "R28", "R29", "M2")
 
 
 def who_reaches(variant: str) -> dict:
@@ -23,8 +30,8 @@ def who_reaches(variant: str) -> dict:
     raise NotImplementedError("ex6: not implemented yet")
 
 
-def smallest_change() -> dict:
-    """One change to lb-impersonate that lets C see A."""
+def deciding_rule(variant: str) -> str:
+    """The rule deciding what the last server of ``variant`` acts as (one of RULE_CHOICES)."""
     # Your code here: replace the next line.
     raise NotImplementedError("ex6: not implemented yet")
 

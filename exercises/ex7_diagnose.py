@@ -8,6 +8,9 @@ Each case below is a chain whose identity does not arrive where it should. Print
 and read it: at which hop was the outcome decided, and which rule stopped the identity (or refused
 the call)? Implement `diagnose(case)` returning `{"hop": n, "rule": "Rxx"}` for every case in `CASES`
 (`"scenario/chain"`). The rule counts if it is one of the rules the engine names as deciding.
+
+This is an open-book item (the engine tells the story in your notebook), so it is formative: half a
+point per answer. A wrong rule gets feedback naming the misconception it shows.
 """
 
 CASES = ("double-hop/ntlm", "seed-delegation/impersonate-only", "seed-ncalrpc/lb-over-local-tcp",

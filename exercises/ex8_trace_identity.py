@@ -1,8 +1,9 @@
 """Exercise 8 - Trace whose identity every hop acts as (notebook 04_delegation)
 
 Implement `trace(world, client, hops)` with the engine's primitives (`Engine`, its threads'
-`call`, `rpc_impersonate_client` and `acting_as`), not with its chain evaluator (`evaluate` is
-switched off while your code is graded). `hops` is a list of `(server_name, binding)` pairs: the
+`call`, `rpc_impersonate_client` and `acting_as`), not with its chain evaluator: while your code is
+graded it can import the engine's primitives but not `rpc_impersonation.chain` or the scenarios.
+This exercise is about using the API, so the engine's primitives are allowed here and nowhere else. `hops` is a list of `(server_name, binding)` pairs: the
 client calls the first server, which impersonates its caller and calls the second, and so on.
 
 Return a list with one entry per hop: the identity that server acts as after

@@ -17,6 +17,13 @@ if ! command -v dot >/dev/null 2>&1; then
     fi
 fi
 
+# bubblewrap is the sandbox the grader runs student code in (docs/grading.md, "Isolation").
+if ! command -v bwrap >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing bubblewrap with apt-get (the grader's sandbox)"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq bubblewrap >/dev/null
+fi
+
 # Chromium drives the browser tests (tests/e2e); SKIP_BROWSER=1 leaves it out (those tests then say so).
 if [ "${SKIP_BROWSER:-0}" != "1" ] && [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing Chromium with apt-get (for the browser tests)"
@@ -30,9 +37,15 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[dev]"
+.venv/bin/python -m pip install -q -e ".[dev,site,hosting]"
 # jupyter-events pulls in rfc3987-syntax, which costs 1.3 s on every `import nbformat`
 # (so on every pytest start with nbval installed); jsonschema treats it as optional.
 .venv/bin/python -m pip uninstall -y -q rfc3987-syntax >/dev/null 2>&1 || true
 .venv/bin/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3" >/dev/null
+# JupyterHub's proxy, installed into hosting/ from the lock file (tests/hosting skip, saying so, without Node)
+if command -v npm >/dev/null 2>&1; then
+    npm ci --prefix hosting --no-audit --no-fund --loglevel=error >/dev/null
+else
+    echo "setup: npm not found; the JupyterHub test will be skipped (install Node.js 20+ to run it)"
+fi
 echo "setup: done. Run the tests with: scripts/test.sh"

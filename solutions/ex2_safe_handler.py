@@ -10,7 +10,7 @@ A service running as `SYSTEM` serves calls. Write its handler `handle_request(th
 5. return the code name of the open (for example `"ERROR_SUCCESS"` or `"ERROR_BAD_IMPERSONATION_LEVEL"`).
 
 Every API call returns an object with `.ok`, `.code` and `.code_name`. The handler is graded by
-running it for an unauthenticated client, an anonymous one, an identify-level one and two
+running it for unauthenticated clients (remote and local), an anonymous one, an identify-level one and two
 well-behaved ones; the grader replays what your handler did on its own engine.
 """
 
@@ -30,78 +30,46 @@ def handle_request(thread) -> str:
 
 
 ### BEGIN TESTS
-from functools import lru_cache
-
-from rpc_impersonation.grading.spec import Failed, expect, test
+from rpc_impersonation.grading.spec import ask
 from rpc_impersonation.grading.worlds import serve
 
-
-def replay(client, trace):
-    """Apply the handler's actions to a fresh engine: what really happened (R10-R17)."""
-    return _replay(client, tuple(tuple(str(x) for x in a) if isinstance(a, (list, tuple)) else (str(a),)
-                                 for a in trace))
+ALLOW = ("rpc_impersonation.constants", "rpc_impersonation.errors")
 
 
-@lru_cache(maxsize=4096)
-def _replay(client, trace):
-    _, thread = serve(client)
-    as_server = []
-    for action in trace:
-        name = action[0]
-        if name == "impersonate":
-            thread.rpc_impersonate_client(thread.call_handle if action[1] == "call" else 0)
-        elif name == "revert":
-            thread.rpc_revert_to_self()
-        elif name == "revert_ex":
-            thread.rpc_revert_to_self_ex(thread.call_handle if action[1] == "call" else 0)
-        elif name in ("open", "access_check"):
-            if not thread.impersonating:
-                as_server.append(action[1])
-            getattr(thread, name)(action[1], action[2])
-    return thread, as_server
-
-
-@lru_cache(maxsize=None)
-def reference(client):
+def facts(client):
+    """What the engine does for a correct handler: impersonation's result and the code to return."""
     _, thread = serve(client)
     impersonation = thread.rpc_impersonate_client()
     if not impersonation.ok:
-        return impersonation
+        return False, impersonation
     opened = thread.open("report.txt")
     thread.rpc_revert_to_self()
-    return opened
+    return True, opened
 
 
-def handler_tests(client, hidden):
-    def outcome(run):
-        return run.drive("handler", client)
-
-    @test(f"{client} client: returns the right code", points=1, hidden=hidden)
-    def _(run):
-        done = outcome(run)
-        decision = reference(client)
-        expect(done["returned"], decision.code.name, f"handle_request for a {client} client", decision)
-
-    @test(f"{client} client: never works as SYSTEM for the caller", points=1, hidden=hidden)
-    def _(run):
-        thread, as_server = replay(client, outcome(run)["trace"])
-        if as_server:
-            raise Failed(f"your handler opened {as_server[0]} while the thread was not impersonating, so it acted "
-                         f"as {thread.process.account.qualified}, not as the caller. Check the result of "
-                         "rpc_impersonate_client and refuse on failure (R11).")
-
-    @test(f"{client} client: reverts before returning", points=1, hidden=hidden)
-    def _(run):
-        thread, _ = replay(client, outcome(run)["trace"])
-        if thread.impersonating:
-            raise Failed(f"your handler returned while still impersonating {thread.thread_token.user}; RPC does "
-                         "not revert for you (R14). Call rpc_revert_to_self on every path, e.g. in a finally block.")
+CODE_RULES = {"RPC_S_NO_CONTEXT_AVAILABLE": ("A15", "01.codes"), "ERROR_BAD_IMPERSONATION_LEVEL": ("R15", "01.codes"),
+              "ERROR_SUCCESS": ("R10", "01.cycle"), "ERROR_ACCESS_DENIED": ("M4", "01.cycle")}
 
 
-handler_tests("well-behaved", hidden=False)
-handler_tests("unauthenticated", hidden=False)
+def handler_cases(client, hidden):
+    ok, decision = facts(client)
+    code = decision.code.name
+    rule, section = CODE_RULES.get(code, (decision.rules[0], "01.codes"))
+    common = dict(judge="handler", drive=True, hidden=hidden, impersonation_ok=ok)
+    ask(f"{client} client: returns the right code", "handler", client, accepted=[code], aspect="code",
+        rule=rule, section=section, right=decision.sentence,
+        wrong={"ERROR_SUCCESS": "failure-is-harmless"} if not ok else {}, misconception="", **common)
+    ask(f"{client} client: never works as SYSTEM for the caller", "handler", client, accepted=[True],
+        aspect="as-server", rule="R11", section="01.unchecked", **common)
+    ask(f"{client} client: reverts before returning", "handler", client, accepted=[True], aspect="reverts",
+        rule="R14", section="01.revert", **common)
+
+
+handler_cases("well-behaved", hidden=False)
+handler_cases("unauthenticated", hidden=False)
+handler_cases("identify-level", hidden=False)
 ### BEGIN HIDDEN TESTS
-handler_tests("anonymous", hidden=True)
-handler_tests("identify-level", hidden=True)
-handler_tests("local well-behaved", hidden=True)
+handler_cases("anonymous", hidden=True)
+handler_cases("unauthenticated local", hidden=True)
+handler_cases("local well-behaved", hidden=True)
 ### END HIDDEN TESTS

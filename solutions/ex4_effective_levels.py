@@ -34,8 +34,13 @@ from functools import lru_cache
 
 from rpc_impersonation.binding import Binding
 from rpc_impersonation.engine import Engine
-from rpc_impersonation.grading.spec import expect, test
+from rpc_impersonation.grading.spec import ask
 from rpc_impersonation.world import World
+
+ALLOW = ("rpc_impersonation.constants", "rpc_impersonation.binding", "rpc_impersonation.world",
+         "rpc_impersonation.errors", "rpc_impersonation.rules")
+REQUESTED = ("default", "anonymous", "identify", "impersonate", "delegate")
+DEFAULTS = ("anonymous", "identify", "impersonate", "delegate")
 
 
 @lru_cache(maxsize=None)
@@ -53,43 +58,40 @@ def engine_says(api, requested, protseq, machine_default):
     else:
         binding = Binding.of(api=api, provider="kerberos", level=requested, mutual_auth=True)
     served = Engine(w).thread("client").call("server", binding)
-    thread = served.thread
-    result = thread.rpc_impersonate_client()
-    return result.token.level.label.lower(), served.decision
+    return served.thread.rpc_impersonate_client().token.level.label.lower()
 
 
-def check(run, api, requested, protseq, machine_default):
-    expected, why = engine_says(api, requested, protseq, machine_default)
-    got = run("effective_level", api, requested, protseq, machine_default)
-    expect(got, expected, f"effective_level({api!r}, {requested!r}, {protseq!r}, {machine_default!r})", why)
+def teaching(api, requested, protseq, machine_default, level):
+    """(rule, section, {tempting wrong answer: misconception}) for the right ``level``."""
+    if requested == "anonymous" and protseq != "ncalrpc":
+        return "R7", "02.levels", {"anonymous": "anonymous-everywhere"}
+    if requested == "default" and api == "com":
+        wrong = {"impersonate": "com-default-impersonate"} if level != "impersonate" else {
+            "identify": "com-default-impersonate"}
+        return "R6", "03.machine", wrong
+    if requested == "default":
+        return "R4", "03.default", {"identify": "rpc-default-identify"}
+    return "R2", "03.binding", {}
 
 
-@test("plain RPC default over TCP")
-def _(run):
-    check(run, "rpc", "default", "ncacn_ip_tcp", "identify")
+def level_case(api, requested, protseq, machine_default, hidden, points=0.25):
+    level = engine_says(api, requested, protseq, machine_default)
+    rule, section, wrong = teaching(api, requested, protseq, machine_default, level)
+    wrong.pop(level, None)
+    ask(f"effective_level({api!r}, {requested!r}, {protseq!r}, {machine_default!r})", "effective_level", api,
+        requested, protseq, machine_default, accepted=[level], rule=rule, section=section, wrong=wrong,
+        hidden=hidden, points=points)
 
 
-@test("COM client with no level, machine default untouched")
-def _(run):
-    check(run, "com", "default", "ncacn_ip_tcp", "identify")
-
-
-@test("COM client after an administrator raised the machine-wide level")
-def _(run):
-    check(run, "com", "default", "ncacn_ip_tcp", "impersonate")
+VISIBLE = (("rpc", "default", "ncacn_ip_tcp", "identify"), ("com", "default", "ncacn_ip_tcp", "identify"),
+           ("com", "default", "ncacn_ip_tcp", "impersonate"), ("complus", "default", "ncalrpc", "identify"),
+           ("rpc", "anonymous", "ncacn_ip_tcp", "identify"), ("rpc", "anonymous", "ncalrpc", "identify"),
+           ("com", "delegate", "ncalrpc", "anonymous"))
+for _combo in VISIBLE:
+    level_case(*_combo, hidden=False)
 ### BEGIN HIDDEN TESTS
-
-
-def _group(api, protseq):
-    def run_all(run):
-        for requested, default in itertools.product(("default", "anonymous", "identify", "impersonate", "delegate"),
-                                                    ("anonymous", "identify", "impersonate", "delegate")):
-            check(run, api, requested, protseq, default)
-    return run_all
-
-
-for _api in ("rpc", "com", "complus"):
-    for _protseq in ("ncalrpc", "ncacn_ip_tcp"):
-        test(f"{_api} over {_protseq}: every requested level and machine default", points=2, hidden=True)(
-            _group(_api, _protseq))
+for _api, _requested, _protseq, _default in itertools.product(("rpc", "com", "complus"), REQUESTED,
+                                                              ("ncalrpc", "ncacn_ip_tcp"), DEFAULTS):
+    if (_api, _requested, _protseq, _default) not in VISIBLE:
+        level_case(_api, _requested, _protseq, _default, hidden=True)
 ### END HIDDEN TESTS

@@ -28,97 +28,23 @@ def configure() -> dict:
 
 
 ### BEGIN TESTS
-from rpc_impersonation.binding import Binding
-from rpc_impersonation.chain import Access, Chain, Hop, evaluate
-from rpc_impersonation.errors import ImpersonationError
-from rpc_impersonation.grading.spec import Failed, expect, test
-from rpc_impersonation.world import World
+from rpc_impersonation.grading.spec import ask
 
-KEYS = {"svc_front": {"trusted_for_delegation", "delegate_to"},
-        "client_binding": {"provider", "level", "mutual_auth"},
-        "backend_binding": {"provider", "level", "mutual_auth"}}
+ALLOW = ("rpc_impersonation.constants", "rpc_impersonation.errors")
+JUDGE = "rpc_impersonation.grading.judges:delegation_design"
 
 
-def build(config):
-    if not isinstance(config, dict) or set(config) != set(KEYS):
-        raise Failed(f"configure() must return a dict with exactly the keys {sorted(KEYS)}; got "
-                     f"{sorted(config) if isinstance(config, dict) else type(config).__name__}")
-    for key, allowed in KEYS.items():
-        if not isinstance(config[key], dict) or set(config[key]) != allowed:
-            raise Failed(f"{key} must be a dict with exactly the keys {sorted(allowed)}")
-    try:
-        w = World("CORP")
-        for m in ("WS1", "FRONT", "DB1", "DB2"):
-            w.machine(m)
-        w.account("alice")
-        w.account("adm", sensitive=True)
-        front = config["svc_front"]
-        w.account("svc_front", trusted_for_delegation=front["trusted_for_delegation"],
-                  delegate_to=list(front["delegate_to"]))
-        w.account("svc_db")
-        w.process("client", on="WS1", runs_as="alice")
-        w.process("admin_client", on="WS1", runs_as="adm")
-        w.process("front", on="FRONT", runs_as="svc_front")
-        w.process("db1", on="DB1", runs_as="svc_db", requires_authentication=True)
-        w.process("db2", on="DB2", runs_as="svc_db", requires_authentication=True)
-        w.resource("sales", on="DB1", kind="database", allow={"alice": "read", "adm": "read"})
-        w.resource("payroll", on="DB2", kind="database", allow={"alice": "read", "adm": "read"})
-        first = Binding.of(**config["client_binding"])
-        second = Binding.of(**config["backend_binding"])
-        w.validate()
-    except ImpersonationError as exc:
-        raise Failed(f"your configuration is not valid: {exc}") from None
-    return w, first, second
+def design_case(name, aspect, rule, section, hidden, points=1):
+    ask(name, "configure", accepted=[True], judge=JUDGE, aspect=aspect, rule=rule, section=section, hidden=hidden,
+        points=points)
 
 
-def outcome(run, client, database, resource):
-    world, first, second = build(run("configure"))
-    return evaluate(world, Chain(client, (Hop("front", first), Hop(database, second, access=(Access.of(resource),)))))
-
-
-@test("DB1 reads sales as Alice", points=2)
-def _(run):
-    r = outcome(run, "client", "db1", "sales")
-    expect(r.reached_as("db1"), "CORP\\alice", "the identity DB1 acts with", r.outcome)
-
-
-@test("DB2 never sees Alice", points=2)
-def _(run):
-    r = outcome(run, "client", "db2", "payroll")
-    if r.reached_as("db2") == "CORP\\alice":
-        raise Failed("DB2 acted as Alice: the front end can use her identity on any computer. Limit its "
-                     "delegation to DB1 (M2).")
+design_case("DB1 reads sales as Alice", "db1-alice", "R19", "04.conditions", hidden=False, points=2)
+design_case("DB2 never sees Alice", "db2-not-alice", "M2", "04.limits", hidden=False, points=2)
 ### BEGIN HIDDEN TESTS
-
-
-@test("the sensitive administrator is never delegated", points=1, hidden=True)
-def _(run):
-    r = outcome(run, "admin_client", "db1", "sales")
-    if r.reached_as("db1") == "CORP\\adm":
-        raise Failed("DB1 acted as adm, a sensitive account: it must never be delegated (R25).")
-
-
-@test("no unconstrained delegation", points=1, hidden=True)
-def _(run):
-    config = run("configure")
-    build(config)
-    if config["svc_front"]["trusted_for_delegation"]:
-        raise Failed("svc_front is trusted for delegation to any computer; trust it to DB1 only (SA-9, M2).")
-
-
-@test("delegation limited to DB1 exactly", points=1, hidden=True)
-def _(run):
-    config = run("configure")
-    build(config)
-    expect(sorted(config["svc_front"]["delegate_to"]), ["DB1"], "svc_front's delegate_to",
-           "Only DB1 needs Alice's identity.")
-
-
-@test("the front end asks the database for no more than Impersonate", points=1, hidden=True)
-def _(run):
-    config = run("configure")
-    build(config)
-    if config["backend_binding"]["level"] == "delegate":
-        raise Failed("the front end grants DB1 Delegate, but DB1 only reads its own database: Impersonate is "
-                     "enough (least privilege).")
+design_case("the sensitive administrator is never delegated", "adm-not-delegated", "R25", "04.conditions", hidden=True)
+design_case("no unconstrained delegation", "no-unconstrained", "M2", "04.limits", hidden=True)
+design_case("delegation limited to DB1 exactly", "exactly-db1", "M2", "04.limits", hidden=True)
+design_case("the front end asks the database for no more than Impersonate", "backend-not-delegate", "R17",
+            "06.fix", hidden=True)
 ### END HIDDEN TESTS

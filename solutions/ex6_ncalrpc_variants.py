@@ -8,13 +8,20 @@ The seed's example: client A and server LB on one machine, RB and C on two other
 - `"lb-over-local-tcp"`: A calls LB over ncacn_ip_tcp on the same machine, then LB calls RB;
 - `"lb-identify"`: A grants LB only Identify over ncalrpc.
 
-1. `who_reaches(variant)`: return a dict mapping `"LB"`, `"RB"` and `"C"` to the identity each acts as
-   after impersonating its caller (`"CORP\\userA"`, `"NT AUTHORITY\\ANONYMOUS LOGON"`, ...), or `None` for a
+Predict before you run anything:
+
+1. `who_reaches(variant)`: a dict mapping `"LB"`, `"RB"` and `"C"` to the identity each acts as after
+   impersonating its caller (`"CORP\\userA"`, `"NT AUTHORITY\\ANONYMOUS LOGON"`, ...), or `None` for a
    server the request never reaches.
-2. `smallest_change()`: the single change to the `"lb-impersonate"` chain that lets C act as A, as
-   `{"hop": n, "field": name, "value": value}` (hops count from 1; fields are those of a binding:
-   `protseq`, `provider`, `level`, `mutual_auth`, ...). The grader applies it and asks the engine.
+2. `deciding_rule(variant)`: the rule that decides what the *last* server of the variant acts as, one of
+   `RULE_CHOICES` (see the rule table in notebook 05, or `rpc_impersonation.rules.RULES`).
+
+These are prediction items: you could get the answers by running the chains in notebook 05, so they are
+formative and count little (a quarter point per answer). Their value is in the feedback: a wrong answer
+names the misconception behind it and the section that explains it.
 """
+
+RULE_CHOICES = ("R15", "R18", "R19", "R25", "R27", "R28", "R29", "M2")
 
 
 def who_reaches(variant: str) -> dict:
@@ -30,21 +37,33 @@ def who_reaches(variant: str) -> dict:
     ### END SOLUTION
 
 
-def smallest_change() -> dict:
-    """One change to lb-impersonate that lets C see A."""
+def deciding_rule(variant: str) -> str:
+    """The rule deciding what the last server of ``variant`` acts as (one of RULE_CHOICES)."""
     ### BEGIN SOLUTION
-    return {"hop": 2, "field": "level", "value": "delegate"}
+    return {"lb-impersonate": "R28", "lb-delegate": "R19", "lb-over-local-tcp": "R29", "lb-identify": "R15"}[variant]
     ### END SOLUTION
 
 
 ### BEGIN TESTS
-from dataclasses import replace
 from functools import lru_cache
 
-from rpc_impersonation.chain import evaluate
-from rpc_impersonation.errors import ImpersonationError
-from rpc_impersonation.grading.spec import Failed, expect, test
+from rpc_impersonation.grading.spec import ask
 from rpc_impersonation.scenarios import load_named
+
+ALLOW = ("rpc_impersonation.constants", "rpc_impersonation.errors", "rpc_impersonation.rules")
+FORMATIVE = True
+A, ANON = "CORP\\userA", "NT AUTHORITY\\ANONYMOUS LOGON"
+
+#: variant -> (rules that decide the last server's identity, section, {wrong rule: misconception})
+DECIDES = {
+    "lb-impersonate": (["R28", "R18", "R19"], "05.session", {"R27": "ncalrpc-every-hop",
+                                                            "R25": "sensitive-blocks-impersonation"}),
+    "lb-delegate": (["R19"], "05.delegate", {"R27": "ncalrpc-every-hop", "R28": "ncalrpc-every-hop"}),
+    "lb-over-local-tcp": (["R29"], "05.tcp", {"R27": "same-machine-is-local", "R28": "same-machine-is-local"}),
+    "lb-identify": (["R15"], "02.matrix", {"R27": "identify-acts", "R18": "identify-acts"}),
+}
+#: (variant, server) -> (rule that makes the identity right, section)
+IDENTITY_RULES = {"LB": ("R27", "05.example"), "RB": ("R27", "05.session"), "C": ("R28", "05.session")}
 
 
 @lru_cache(maxsize=None)
@@ -52,55 +71,40 @@ def engine_result(variant):
     return load_named("seed-ncalrpc").evaluate(variant)
 
 
-def check_variant(run, variant):
+def identity_case(variant, server, hidden):
     r = engine_result(variant)
-    got = run("who_reaches", variant)
-    if not isinstance(got, dict):
-        raise Failed(f"who_reaches({variant!r}) must return a dict, got {type(got).__name__}")
-    for server in ("LB", "RB", "C"):
-        hop = next((h for h in r.hops if h.hop.server == server), None)
-        why = r.outcome if hop is None else (hop.impersonation or hop.call)
-        expect(got.get(server), r.reached_as(server), f"who_reaches({variant!r})[{server!r}]", why)
+    right = r.reached_as(server)
+    rule, section = IDENTITY_RULES[server]
+    if variant == "lb-over-local-tcp" and server != "LB":
+        rule, section = "R29", "05.tcp"
+    elif variant == "lb-identify" and server != "LB":
+        rule, section = "R15", "02.matrix"
+    elif variant == "lb-delegate" and server == "C":
+        rule, section = "R19", "05.delegate"
+    wrong = {A: "ncalrpc-every-hop", ANON: "ncalrpc-no-exception"}
+    if variant == "lb-over-local-tcp":
+        wrong[A] = "same-machine-is-local"
+    if variant == "lb-identify":
+        wrong[ANON] = wrong[A] = "identify-acts"
+    wrong.pop(right, None)
+    ask(f"who_reaches({variant!r})[{server!r}]", "who_reaches", variant, field=server, accepted=[right],
+        rule=rule, section=section, wrong=[[k, v] for k, v in wrong.items()], points=0.25, hidden=hidden)
 
 
-@test("lb-impersonate", points=2)
-def _(run):
-    check_variant(run, "lb-impersonate")
+def rule_case(variant, hidden):
+    accepted, section, wrong = DECIDES[variant]
+    ask(f"deciding_rule({variant!r})", "deciding_rule", variant, accepted=accepted, rule=accepted[0],
+        section=section, wrong=wrong, misconception="symptom-not-cause", points=0.25, hidden=hidden)
+
+
+for _server in ("LB", "RB", "C"):
+    identity_case("lb-impersonate", _server, hidden=False)
+rule_case("lb-impersonate", hidden=False)
+identity_case("lb-over-local-tcp", "RB", hidden=False)
 ### BEGIN HIDDEN TESTS
-
-
-@test("lb-delegate", points=2, hidden=True)
-def _(run):
-    check_variant(run, "lb-delegate")
-
-
-@test("lb-over-local-tcp", points=2, hidden=True)
-def _(run):
-    check_variant(run, "lb-over-local-tcp")
-
-
-@test("lb-identify", points=1, hidden=True)
-def _(run):
-    check_variant(run, "lb-identify")
-
-
-@test("the smallest change lets C see A", points=3, hidden=True)
-def _(run):
-    change = run("smallest_change")
-    if not isinstance(change, dict) or set(change) != {"hop", "field", "value"}:
-        raise Failed("smallest_change() must return {'hop': n, 'field': name, 'value': value}")
-    s = load_named("seed-ncalrpc")
-    chain = s.chain("lb-impersonate")
-    hop = change["hop"]
-    if not isinstance(hop, int) or not 1 <= hop <= len(chain.hops):
-        raise Failed(f"hop must be a number from 1 to {len(chain.hops)}, got {hop!r}")
-    try:
-        binding = chain.hops[hop - 1].binding.with_(**{change["field"]: change["value"]})
-        hops = list(chain.hops)
-        hops[hop - 1] = replace(hops[hop - 1], binding=binding)
-        r = evaluate(s.world, replace(chain, hops=tuple(hops)))
-    except ImpersonationError as exc:
-        raise Failed(f"that change cannot be applied: {exc}") from None
-    if r.reached_as("C") != "CORP\\userA":
-        raise Failed(f"with that change C acts as {r.reached_as('C')}: {r.outcome.sentence}")
+for _variant in ("lb-delegate", "lb-over-local-tcp", "lb-identify"):
+    for _server in ("LB", "RB", "C"):
+        if (_variant, _server) != ("lb-over-local-tcp", "RB"):
+            identity_case(_variant, _server, hidden=True)
+    rule_case(_variant, hidden=True)
 ### END HIDDEN TESTS

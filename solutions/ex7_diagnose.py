@@ -8,6 +8,9 @@ Each case below is a chain whose identity does not arrive where it should. Print
 and read it: at which hop was the outcome decided, and which rule stopped the identity (or refused
 the call)? Implement `diagnose(case)` returning `{"hop": n, "rule": "Rxx"}` for every case in `CASES`
 (`"scenario/chain"`). The rule counts if it is one of the rules the engine names as deciding.
+
+This is an open-book item (the engine tells the story in your notebook), so it is formative: half a
+point per answer. A wrong rule gets feedback naming the misconception it shows.
 """
 
 CASES = ("double-hop/ntlm", "seed-delegation/impersonate-only", "seed-ncalrpc/lb-over-local-tcp",
@@ -35,9 +38,24 @@ def diagnose(case: str) -> dict:
 ### BEGIN TESTS
 from functools import lru_cache
 
-from rpc_impersonation.grading.spec import Failed, expect, test
-from rpc_impersonation.rules import RULES
+from rpc_impersonation.grading.spec import ask
 from rpc_impersonation.scenarios import load_named
+
+ALLOW = ("rpc_impersonation.constants", "rpc_impersonation.errors", "rpc_impersonation.rules")
+FORMATIVE = True
+
+#: case -> (section, {tempting wrong rule: misconception})
+TEACH = {
+    "double-hop/ntlm": ("06.diagnose", {"R27": "ncalrpc-every-hop", "M4": "symptom-not-cause",
+                                        "R25": "sensitive-blocks-impersonation", "R19": "ntlm-delegates"}),
+    "seed-delegation/impersonate-only": ("04.onbehalf", {"M4": "symptom-not-cause", "R27": "impersonate-network"}),
+    "seed-ncalrpc/lb-over-local-tcp": ("05.tcp", {"R27": "same-machine-is-local"}),
+    "delegation-limited/unlisted-computer": ("04.limits", {"M4": "symptom-not-cause", "R18": "unlimited-delegation"}),
+    "seed-delegation/no-mutual-auth": ("03.mutual", {"R18": "mutual-not-needed", "A6": "mutual-not-needed"}),
+    "seed-delegation/sensitive-account": ("04.conditions", {"R15": "sensitive-blocks-impersonation"}),
+    "com-machine-default/default-identify": ("03.machine", {"R4": "com-default-impersonate"}),
+    "unchecked-impersonation/checked": ("01.unchecked", {"R14": "failure-is-harmless"}),
+}
 
 
 @lru_cache(maxsize=None)
@@ -46,26 +64,22 @@ def engine_result(case):
     return load_named(scenario).evaluate(chain)
 
 
-def check_case(run, case):
+def diagnose_cases(case, hidden):
     r = engine_result(case)
-    got = run("diagnose", case)
-    if not isinstance(got, dict) or set(got) != {"hop", "rule"}:
-        raise Failed(f"diagnose({case!r}) must return {{'hop': n, 'rule': 'Rxx'}}, got {got!r}")
-    expect(got["hop"], r.deciding_hop, f"the deciding hop of {case}", r.outcome)
-    if got["rule"] not in r.outcome.rules:
-        named = ", ".join(f"{x} ({RULES[x].title})" for x in r.outcome.rules)
-        raise Failed(f"{got['rule']!r} did not decide {case}; the engine names {named}. {r.outcome.sentence}")
+    section, wrong = TEACH[case]
+    rules = list(r.outcome.rules)
+    hops = range(1, len(r.chain.hops) + 1)
+    ask(f"the deciding hop of {case}", "diagnose", case, field="hop", accepted=[r.deciding_hop], rule=rules[0],
+        section=section, wrong=[[h, "wrong-hop"] for h in hops if h != r.deciding_hop], points=0.5, hidden=hidden)
+    ask(f"the deciding rule of {case}", "diagnose", case, field="rule", accepted=rules, rule=rules[0],
+        section=section, wrong={k: v for k, v in wrong.items() if k not in rules}, misconception="symptom-not-cause",
+        points=0.5, hidden=hidden)
 
 
-@test("double-hop/ntlm", points=2)
-def _(run):
-    check_case(run, "double-hop/ntlm")
+diagnose_cases("double-hop/ntlm", hidden=False)
+diagnose_cases("seed-delegation/sensitive-account", hidden=False)
 ### BEGIN HIDDEN TESTS
-
-
-for _case in ("seed-delegation/impersonate-only", "seed-ncalrpc/lb-over-local-tcp",
-              "delegation-limited/unlisted-computer", "seed-delegation/no-mutual-auth",
-              "seed-delegation/sensitive-account", "com-machine-default/default-identify",
-              "unchecked-impersonation/checked"):
-    test(f"hidden: {_case}", points=1, hidden=True)(lambda run, _c=_case: check_case(run, _c))
+for _case in TEACH:
+    if _case not in ("double-hop/ntlm", "seed-delegation/sensitive-account"):
+        diagnose_cases(_case, hidden=True)
 ### END HIDDEN TESTS

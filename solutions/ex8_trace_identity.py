@@ -1,8 +1,9 @@
 """Exercise 8 - Trace whose identity every hop acts as (notebook 04_delegation)
 
 Implement `trace(world, client, hops)` with the engine's primitives (`Engine`, its threads'
-`call`, `rpc_impersonate_client` and `acting_as`), not with its chain evaluator (`evaluate` is
-switched off while your code is graded). `hops` is a list of `(server_name, binding)` pairs: the
+`call`, `rpc_impersonate_client` and `acting_as`), not with its chain evaluator: while your code is
+graded it can import the engine's primitives but not `rpc_impersonation.chain` or the scenarios.
+This exercise is about using the API, so the engine's primitives are allowed here and nowhere else. `hops` is a list of `(server_name, binding)` pairs: the
 client calls the first server, which impersonates its caller and calls the second, and so on.
 
 Return a list with one entry per hop: the identity that server acts as after
@@ -37,11 +38,18 @@ def trace(world, client, hops) -> list:
 from functools import lru_cache
 
 from rpc_impersonation.engine import Options
-from rpc_impersonation.grading.spec import Failed, expect, test
+from rpc_impersonation.grading.spec import ask
 from rpc_impersonation.scenarios import load_named, names
 
+ALLOW = ("rpc_impersonation.constants", "rpc_impersonation.binding", "rpc_impersonation.world",
+         "rpc_impersonation.errors", "rpc_impersonation.rules", "rpc_impersonation.engine", "rpc_impersonation.com",
+         "rpc_impersonation.kerberos", "rpc_impersonation.tables", "rpc_impersonation.tokens",
+         "rpc_impersonation.decisions")
+ALLOW_ENGINE_PRIMITIVES = True
+# for the nbgrader export, where nothing restricts imports: the evaluator is switched off while a cell runs
 FORBID = ("rpc_impersonation.chain.evaluate", "rpc_impersonation.evaluate",
           "rpc_impersonation.scenarios.loader.evaluate")
+ANON = "NT AUTHORITY\\ANONYMOUS LOGON"
 
 
 @lru_cache(maxsize=None)
@@ -58,38 +66,36 @@ def expected(scenario, chain):
     return out + [None] * (len(r.chain.hops) - len(out)), r
 
 
-def check_chain(run, scenario, chain):
+def chain_cases(scenario, chain, hidden, points=0.5):
     want, r = expected(scenario, chain)
-    got = run.drive("trace", scenario, chain)
-    if not isinstance(got, list) or len(got) != len(want):
-        raise Failed(f"trace must return a list with one entry per hop ({len(want)}), got {got!r}")
-    for i, (g, w) in enumerate(zip(got, want), start=1):
-        hop = r.hops[i - 1] if i <= len(r.hops) else None
-        why = r.outcome if hop is None else (hop.impersonation or hop.call)
-        expect(g, w, f"{scenario}/{chain}, hop {i}", why)
+    for i, w in enumerate(want):
+        hop = r.hops[i] if i < len(r.hops) else None
+        cited = list(r.outcome.rules) if hop is None else [
+            *hop.call.rules, *(hop.impersonation.rules if hop.impersonation else ())]
+        rule = next((x for x in cited if x not in ("M4", "M1", "R10", "R13")), "R17")
+        client = r.hops[0].acting_as if r.hops and r.hops[0].reached else None
+        if w == client:
+            wrong = {ANON: "ncalrpc-no-exception" if scenario == "seed-ncalrpc" else "delegation-works",
+                     None: "delegation-works"}
+        elif w is None:
+            wrong = {client: "failure-is-harmless"}
+        else:
+            wrong = {client: "impersonate-network"}
+        wrong.pop(w, None)
+        ask(f"{scenario}/{chain}, hop {i + 1}", "trace", scenario, chain, drive=True, field=i, accepted=[w],
+            rule=rule, section="04.long", wrong=[[k, v] for k, v in wrong.items()], points=points, hidden=hidden)
 
 
-@test("seed-delegation/delegate", points=2)
-def _(run):
-    check_chain(run, "seed-delegation", "delegate")
-
-
-@test("seed-ncalrpc/lb-impersonate", points=2)
-def _(run):
-    check_chain(run, "seed-ncalrpc", "lb-impersonate")
+chain_cases("seed-delegation", "delegate", hidden=False)
+chain_cases("seed-ncalrpc", "lb-impersonate", hidden=False)
+chain_cases("seed-delegation", "sensitive-account", hidden=False)
 ### BEGIN HIDDEN TESTS
-
-
-def _scenario_tests(name):
-    def check(run):
-        for c in load_named(name).chains:
-            check_chain(run, name, c.name)
-    return check
-
-
+_VISIBLE = {("seed-delegation", "delegate"), ("seed-ncalrpc", "lb-impersonate"), ("seed-delegation", "sensitive-account")}
 for _name in names():
     _s = load_named(_name)
     if _s.options == Options() and not any(h.bound_before_impersonating for c in _s.chains for h in c.hops):
         # the core engine's scenarios whose servers impersonate before calling on (what trace() models)
-        test(f"every chain of {_name}", points=1, hidden=True)(_scenario_tests(_name))
+        for _c in _s.chains:
+            if (_name, _c.name) not in _VISIBLE:
+                chain_cases(_name, _c.name, hidden=True, points=0.25)
 ### END HIDDEN TESTS

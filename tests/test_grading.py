@@ -55,8 +55,9 @@ def test_self_check_on_untouched_exercises_says_not_implemented():
 def test_self_check_from_the_command_line(tmp_path):
     shutil.copytree(ROOT / "exercises", tmp_path / "exercises")
     done = subprocess.run([sys.executable, "-m", "rpc_impersonation.grading", "check", "ex3"], cwd=tmp_path,
-                          capture_output=True, text=True, check=True)
+                          capture_output=True, text=True)
     assert "least_level is not implemented yet" in done.stdout and "total: 0/" in done.stdout
+    assert done.returncode == 1, "check must fail while a visible test fails"
     bad = subprocess.run([sys.executable, "-m", "rpc_impersonation.grading", "check", "ex42"], cwd=tmp_path,
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "unknown exercise 'ex42'; expected one of all, ex1" in bad.stderr
@@ -89,9 +90,11 @@ def test_hostile_submission_scores_zero_with_a_clear_message(case, message):
 
 
 def test_monkeypatching_the_engine_gains_nothing():
+    """The engine and the grader's modules are not even importable in the sandbox of this exercise."""
     patched, plain = grade_hostile("monkeypatch_engine"), grade_hostile("always_true")
-    assert patched.score == plain.score < patched.max_score
-    assert any("expected False, your code returned True" in t.message for t in patched.tests)
+    assert patched.score == 0 and "rpc_impersonation.capabilities is not allowed in this exercise" in patched.problem
+    assert 0 < plain.score < plain.max_score
+    assert all("Rule R" in t.message for t in plain.tests if t.status == "failed")
 
 
 def test_print_flood_is_capped_and_still_gets_full_marks():
@@ -104,15 +107,21 @@ def test_partly_right_gets_marks_for_what_works():
     result = grade_hostile("partly_right")
     assert 0 < result.score < result.max_score
     failed = [t for t in result.tests if t.status != "passed"]
-    assert failed and all("anonymous" in t.name or "ValueError" in t.message for t in failed)
+    assert failed and all("ValueError" in t.message for t in failed)  # only the anonymous cases raise
 
 
-def test_unchecked_handler_is_caught_by_replay_even_when_it_fakes_the_engine():
-    for case in ("unchecked_handler", "handler_fakes_engine"):
-        result = grade_hostile(case, "ex2")
-        bad = {t.name for t in result.tests if t.status != "passed"}
-        assert "unauthenticated client: never works as SYSTEM for the caller" in bad, case
-        assert "well-behaved client: returns the right code" not in bad, case
+def test_unchecked_handler_is_caught_by_the_graders_engine():
+    result = grade_hostile("unchecked_handler", "ex2")
+    bad = {t.name for t in result.tests if t.status != "passed"}
+    assert "unauthenticated client: never works as SYSTEM for the caller" in bad
+    assert any(t.hidden and t.data["name"] == "unauthenticated local client: never works as SYSTEM for the caller"
+               and t.name in bad for t in MASTERS["ex2"].tests())
+    assert "well-behaved client: returns the right code" not in bad
+
+
+def test_a_handler_cannot_fake_the_engine_it_cannot_even_import():
+    result = grade_hostile("handler_fakes_engine", "ex2")
+    assert result.score == 0 and "rpc_impersonation.engine is not allowed in this exercise" in result.problem
 
 
 def test_trace_exercise_refuses_the_chain_evaluator():
@@ -158,9 +167,10 @@ def test_grade_a_class_writes_every_report_and_resumes(tmp_path):
     full = sum(r.max_score for r in results["ada"])
     assert sum(r.score for r in results["ada"]) == full
     assert sum(r.score for r in results["bea"]) == full and sum(r.score for r in results["cy"]) == full
-    assert {r.exercise: r.score for r in results["dee"]}["ex4"] == 15
+    graded_max = {r.exercise: r.max_score for r in results["ada"]}
+    assert {r.exercise: r.score for r in results["dee"]}["ex4"] == graded_max["ex4"]
     assert sum(r.score for r in results["hostile_infinite_loop"]) == 0
-    assert {r.exercise: r.score for r in results["hostile_print_flood"]}["ex1"] == 20
+    assert {r.exercise: r.score for r in results["hostile_print_flood"]}["ex1"] == graded_max["ex1"]
     assert "not a readable zip" in results["broken"][0].problem
     rows = list(csv.DictReader((out / "gradebook.csv").open()))
     assert [r["student"] for r in rows] == sorted(results)
@@ -177,12 +187,12 @@ def test_grade_a_class_writes_every_report_and_resumes(tmp_path):
     # resume: nothing changed, nothing graded again; a changed submission is graded again
     with progress.open("w") as stream:
         grade_class(subs, out, ROOT / "solutions", budget=QUICK, progress_stream=stream)
-    assert progress.read_text() == ""
+    assert progress.read_text().startswith("isolation: ") and "grading [" not in progress.read_text()
     (subs / "ada" / "ex1_level_capabilities.py").write_text("def can_do(*a):\n    return True\n")
     with progress.open("w") as stream:
         again = grade_class(subs, out, ROOT / "solutions", budget=QUICK, progress_stream=stream)
     assert progress.read_text().count("grading [") == 1
-    assert {r.exercise: r.score for r in again["ada"]}["ex1"] < 20
+    assert {r.exercise: r.score for r in again["ada"]}["ex1"] < graded_max["ex1"]
 
 
 def test_discover_accepts_every_form(tmp_path):
@@ -217,12 +227,15 @@ def test_gradescope_autograder_grades_a_submission_locally(tmp_path):
     env["AUTOGRADER_ROOT"] = str(root)
     env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
     subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, check=True, capture_output=True)
+    masters = root / "source" / "solutions"
+    assert masters.stat().st_mode & 0o077 == 0 and all(p.stat().st_mode & 0o077 == 0 for p in masters.iterdir())
     doc = json.loads((root / "results" / "results.json").read_text())
     by_ex = {}
     for t in doc["tests"]:
         ex = t["name"].split(":")[0]
         by_ex[ex] = by_ex.get(ex, 0) + t["score"]
-    assert by_ex["ex1"] == 20 and by_ex["ex2"] == 15 and by_ex["ex3"] == 0
+    full = {m.id: sum(t.points for t in m.tests()) for m in MASTERS.values()}
+    assert by_ex["ex1"] == full["ex1"] and by_ex["ex2"] == full["ex2"] and by_ex["ex3"] == 0
     assert any(t["visibility"] == "after_published" for t in doc["tests"])
 
 

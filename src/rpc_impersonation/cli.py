@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -106,7 +107,14 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(run=_rules)
     args = parser.parse_args(argv)
     try:
-        return int(args.run(args))
+        code = args.run(args)
+        sys.stdout.flush()
+        return int(code)
     except ImpersonationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader went away (``explain --json | head``): stop quietly, and keep exit quiet too
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141

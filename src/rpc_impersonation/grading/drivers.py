@@ -1,34 +1,122 @@
-"""Trusted code that runs inside the sandbox and calls the student's code with engine objects.
+"""Drivers: tests that call the student's code with engine objects, without the engine in the sandbox.
 
-Drivers report plain data only. For the handler exercise they report *what the handler did*
-(an action trace); the grader replays that trace on its own engine, so nothing the student's code
-does inside the sandbox can change the consequences the grade is based on.
+In the sandbox the student's code gets stand-ins built from plain data (see ``harness.py``): the
+handler exercise gets a thread whose every API call is sent back here, run on the grader's own
+engine and answered with plain data; the trace exercise gets a world rebuilt from the scenario's
+data. What is graded (the action trace, the engine's final state) is recorded here, so nothing the
+student's code does inside the sandbox changes it.
+
+``DRIVERS`` keeps the older in-process form (the student's module and engine objects in one
+process) for the nbgrader export, which has no sandbox.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 from ..errors import ImpersonationError
 from .worlds import serve
 
-__all__ = ["DRIVERS", "forbid", "forbidden", "thread_proxy", "snapshot"]
+__all__ = ["SANDBOX_DRIVERS", "HandlerDriver", "TraceDriver", "DRIVERS", "forbid", "forbidden", "thread_proxy"]
 
-_PRISTINE: dict[str, object] = {}
 _API = ("rpc_impersonate_client", "rpc_revert_to_self", "rpc_revert_to_self_ex", "open", "access_check")
 
 
-def snapshot() -> None:
-    """Remember the engine's thread API before the student's module is imported."""
-    from ..engine import ServerThread
-
-    for name in _API:
-        _PRISTINE[name] = getattr(ServerThread, name)
+def _answer(decision) -> dict[str, Any]:
+    code = getattr(decision, "code", None)
+    return {"ok": bool(getattr(decision, "ok", False)), "code": int(code) if code is not None else -1,
+            "code_name": getattr(code, "name", str(code)), "sentence": str(getattr(decision, "sentence", ""))[:500]}
 
 
+class HandlerDriver:
+    """``run.drive("handler", client)``: the student's handler serves one call of ``client``.
+
+    Returns ``{"returned": what the handler returned, "trace": the API calls it made}``; the calls
+    were made on this driver's engine, whose thread is kept as ``self.thread`` (its final state).
+    """
+
+    MAX_CALLS = 200
+
+    def __init__(self, client: str) -> None:
+        self.engine, self.thread = serve(client)
+        self.trace: list[list[str]] = []
+
+    def request(self) -> list[Any]:
+        return []
+
+    def callback(self, name: str, args: list[Any]) -> dict[str, Any]:
+        if name not in _API or not all(isinstance(a, str) and len(a) <= 200 for a in args) or len(args) > 2:
+            return {"ok": False, "code": -1, "code_name": "INVALID_CALL", "sentence": f"{name} is not an API call"}
+        if len(self.trace) >= self.MAX_CALLS:
+            return {"ok": False, "code": -1, "code_name": "TOO_MANY_CALLS",
+                    "sentence": f"more than {self.MAX_CALLS} API calls in one request"}
+        thread = self.thread
+        if name in ("rpc_impersonate_client", "rpc_revert_to_self_ex"):
+            handle = args[0] if args else "0"
+            self.trace.append(["impersonate" if name == "rpc_impersonate_client" else "revert_ex", handle])
+            method = thread.rpc_impersonate_client if name == "rpc_impersonate_client" else thread.rpc_revert_to_self_ex
+            return _answer(method(thread.call_handle if handle == "call" else 0))
+        if name == "rpc_revert_to_self":
+            self.trace.append(["revert"])
+            return _answer(thread.rpc_revert_to_self())
+        resource, right = (list(args) + ["read"])[:2] if args else ("", "read")
+        self.trace.append([name, resource, right])
+        try:
+            return _answer(getattr(thread, name)(resource, right))
+        except ImpersonationError as exc:
+            return {"ok": False, "code": -1, "code_name": "INVALID_ARGUMENT", "sentence": str(exc)[:300]}
+
+    def finish(self, value: Any) -> dict[str, Any]:
+        return {"returned": value, "trace": self.trace}
+
+
+class TraceDriver:
+    """``run.drive("trace", scenario, chain)``: the student's ``trace(world, client, hops)`` on a scenario.
+
+    The sandbox gets the scenario's world as the plain data it is written in and rebuilds it.
+    """
+
+    def __init__(self, scenario: str, chain: str) -> None:
+        self.spec = _trace_spec(scenario, chain)
+
+    def request(self) -> list[Any]:
+        return [self.spec]
+
+    def callback(self, name: str, args: list[Any]) -> Any:
+        return None
+
+    def finish(self, value: Any) -> Any:
+        return value
+
+
+@lru_cache(maxsize=256)
+def _trace_spec(scenario: str, chain: str) -> dict[str, Any]:
+    from ..scenarios import load_named
+
+    s = load_named(scenario)  # validates the scenario; its file is the plain data the sandbox gets
+    s.chain(chain)
+    from .. import scenarios
+
+    path = Path(s.source)
+    if not path.is_file():
+        path = Path(scenarios.__file__).parent / "data" / path.name
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    node = next(c for c in doc["chains"] if c["name"] == chain)
+    return {"name": doc["name"], "world": doc["world"], "client": node["client"],
+            "hops": [[h["server"], h.get("binding", {})] for h in node["hops"]]}
+
+
+SANDBOX_DRIVERS = {"handler": HandlerDriver, "trace": TraceDriver}
+
+
+# --- in-process drivers (nbgrader export only: no sandbox there) ----------------------------------------------
 class NotAllowed(ImpersonationError):
     pass
 
@@ -59,11 +147,7 @@ def forbid(dotted: str) -> None:
 
 @contextmanager
 def forbidden(names: tuple[str, ...], namespaces: tuple[dict, ...] = ()) -> Iterator[None]:
-    """Forbid ``names`` while the block runs, then put the originals back (for graders sharing a process).
-
-    Code that imported a forbidden function before the block holds its own reference; entries of
-    ``namespaces`` (a notebook's globals) bound to a forbidden original are swapped for the block too.
-    """
+    """Forbid ``names`` while the block runs, then put the originals back (for graders sharing a process)."""
     saved = [(owner, name, getattr(owner, name)) for owner, name in map(_owner, names)]
     for dotted in names:
         forbid(dotted)
@@ -80,56 +164,32 @@ def forbidden(names: tuple[str, ...], namespaces: tuple[dict, ...] = ()) -> Iter
             setattr(owner, name, original)
 
 
-def _result(decision) -> SimpleNamespace:
-    """What the handler sees of an API result: read-only copies, no engine objects."""
-    code = getattr(decision, "code", None)
-    return SimpleNamespace(ok=bool(getattr(decision, "ok", False)), code=int(code) if code is not None else -1,
-                           code_name=getattr(code, "name", str(code)), sentence=str(getattr(decision, "sentence", "")))
+def _result(answer: dict[str, Any]) -> SimpleNamespace:
+    return SimpleNamespace(**answer)
 
 
-def thread_proxy(thread, trace: list):
-    """The server thread as the handler sees it: the RPC-like API, each use recorded in ``trace``."""
-    impersonate, revert, revert_ex, open_, check = (
-        _PRISTINE.get(name, getattr(type(thread), name)).__get__(thread) for name in _API)
-    handle = thread.call_handle
-    call_handle = object()
+def thread_proxy(driver: HandlerDriver):
+    """The server thread as an in-process handler sees it: the same calls as in the sandbox, plain results."""
+    call_handle = "call"
 
-    def rpc_impersonate_client(h=0):
-        trace.append(["impersonate", "call" if h is call_handle else str(h)])
-        return _result(impersonate(handle if h is call_handle else h))
+    def ask(name, *args):
+        return _result(driver.callback(name, [call_handle if a is call_handle else str(a) for a in args]))
 
-    def rpc_revert_to_self():
-        trace.append(["revert"])
-        return _result(revert())
-
-    def rpc_revert_to_self_ex(h=0):
-        trace.append(["revert_ex", "call" if h is call_handle else str(h)])
-        return _result(revert_ex(handle if h is call_handle else h))
-
-    def open(resource, right="read"):  # noqa: A001 - mirrors the engine's name
-        trace.append(["open", str(resource), str(right)])
-        return _result(open_(resource, right))
-
-    def access_check(resource, right="read"):
-        trace.append(["access_check", str(resource), str(right)])
-        return _result(check(resource, right))
-
-    return SimpleNamespace(rpc_impersonate_client=rpc_impersonate_client, rpc_revert_to_self=rpc_revert_to_self,
-                           rpc_revert_to_self_ex=rpc_revert_to_self_ex, open=open, access_check=access_check,
-                           call_handle=call_handle)
+    return SimpleNamespace(
+        rpc_impersonate_client=lambda h=0: ask("rpc_impersonate_client", h),
+        rpc_revert_to_self=lambda: ask("rpc_revert_to_self"),
+        rpc_revert_to_self_ex=lambda h=0: ask("rpc_revert_to_self_ex", h),
+        open=lambda resource, right="read": ask("open", resource, right),
+        access_check=lambda resource, right="read": ask("access_check", resource, right),
+        call_handle=call_handle)
 
 
 def drive_handler(module, client: str):
     handler = getattr(module, "handle_request", None)
     if handler is None:
         raise AttributeError("function handle_request() is missing")
-    _, thread = serve(client)
-    trace: list = []
-    returned = handler(thread_proxy(thread, trace))
-    return {"returned": returned, "trace": trace}
-
-
-_SCENARIOS: dict = {}
+    driver = HandlerDriver(client)
+    return driver.finish(handler(thread_proxy(driver)))
 
 
 def drive_trace(module, scenario: str, chain: str):
@@ -138,9 +198,7 @@ def drive_trace(module, scenario: str, chain: str):
     fn = getattr(module, "trace", None)
     if fn is None:
         raise AttributeError("function trace() is missing")
-    if scenario not in _SCENARIOS:
-        _SCENARIOS[scenario] = load_named(scenario)
-    s = _SCENARIOS[scenario]
+    s = load_named(scenario)
     c = s.chain(chain)
     return fn(s.world, c.client, [(h.server, h.binding) for h in c.hops])
 

@@ -183,6 +183,6 @@ def check(exercise: str, test: str, namespace: dict[str, Any]) -> None:
     case = next((t for t in master.tests() if t.name == test), None)
     if case is None:
         raise InvalidValueError("test", test, [t.name for t in master.tests()])
-    status, message = outcome(case, _KernelRun(namespace, master.forbid))
-    if status != "passed":
-        raise AssertionError(message)
+    result = outcome(case, _KernelRun(namespace, master.forbid))
+    if result.status != "passed":
+        raise AssertionError(result.message)

@@ -1,28 +1,50 @@
-"""Grade one exercise of one submission: student code in a sandbox child, comparisons here.
+"""Grade a submission: the student's code runs in a sandbox (see sandbox.py), comparisons run here.
 
-The child is forked from a fork server that has imported the engine but never any student code.
-Each (submission, exercise) gets its own child; a child that times out, crashes or exits is
-killed and replaced, and the grading of the other tests (and submissions) goes on.
+A submission gets one sandbox; each exercise runs its visible tests in one fresh student process
+and its hidden tests in another, started after the first and everything it left behind are gone,
+so nothing seen in a hidden test can come back in a visible test's output. A process that times
+out, crashes or exits is replaced for the next test; a reply the grader cannot read scores the
+exercise 0 with the reason; whatever happens, the other exercises (and students) go on.
 """
 
 from __future__ import annotations
 
-import json
-import multiprocessing
-import os
-import shutil
-
-import tempfile
-import threading
+import hashlib
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .drivers import SANDBOX_DRIVERS
 from .masters import Master
-from .spec import NotImplementedYet, StudentError, outcome
+from .sandbox import Isolation, Sandbox, SandboxFault, Slot, choose_isolation
+from .allow import similarity_problem
+from .spec import NotImplementedYet, StudentError, TestCase, outcome
 
-__all__ = ["Session", "TestResult", "ExerciseResult", "grade_exercise", "Budget"]
+__all__ = ["TestResult", "ExerciseResult", "grade_exercise", "grade_submission", "Budget", "GRADER_VERSION",
+           "MESSAGE_CHARS", "cap"]
+
+#: At most this many characters of any message or value shown (the rest is cut, and says so).
+MESSAGE_CHARS = 2000
+_DROPPED = "\n[... more characters of output dropped]"
+
+
+def _grader_version() -> str:
+    """A hash of the package's code and data: what the grades depend on besides the masters."""
+    package = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".json") and "__pycache__" not in path.parts and "views" not in path.parts:
+            h.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+GRADER_VERSION = _grader_version()
+
+
+def cap(text: str, limit: int = MESSAGE_CHARS) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[:limit] + f" [... {len(text) - limit} more characters cut]"
 
 
 @dataclass(frozen=True)
@@ -30,142 +52,6 @@ class Budget:
     per_call: float = 5.0          # seconds for one call into the student's code
     per_exercise: float = 60.0     # seconds for all tests of one exercise
     import_time: float = 10.0      # seconds to import the student's module
-
-
-_DROPPED = "\n[... more characters of output dropped]"
-_CONTEXT = None
-_LAUNCH = threading.Lock()
-
-
-def _lean_preparation(original):
-    """Preparation data without the parent's __main__: the sandbox needs nothing from it, and
-    re-importing it in every child (pytest, ipykernel, a script read from stdin) is slow or fails."""
-    def prepare(name):
-        data = original(name)
-        data.pop("init_main_from_name", None)
-        data.pop("init_main_from_path", None)
-        return data
-    return prepare
-
-
-def _start(process) -> None:
-    from multiprocessing import spawn
-
-    with _LAUNCH:
-        original = spawn.get_preparation_data
-        spawn.get_preparation_data = _lean_preparation(original)
-        try:
-            process.start()
-        finally:
-            spawn.get_preparation_data = original
-
-
-def _context():
-    global _CONTEXT
-    if _CONTEXT is None:
-        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-        _CONTEXT = multiprocessing.get_context(method)
-        if method == "forkserver":
-            _CONTEXT.set_forkserver_preload(["rpc_impersonation.grading.sandbox", "rpc_impersonation",
-                                             "rpc_impersonation.grading.drivers"])
-    return _CONTEXT
-
-
-class Session:
-    """One sandbox child for one student module."""
-
-    def __init__(self, scratch: str, module: str, forbid: tuple[str, ...] = (), budget: Budget = Budget()) -> None:
-        self.scratch, self.module, self.forbid, self.budget = scratch, module, tuple(forbid), budget
-        self.output = ""
-        self.import_error: str | None = None
-        self.process = None
-        self.conn = None
-        self.deadline = time.monotonic() + budget.per_exercise
-        self.timeouts = 0
-        self._start()
-
-    def _start(self) -> None:
-        from .sandbox import child_main
-
-        ctx = _context()
-        parent, child = ctx.Pipe()
-        self.process = ctx.Process(target=child_main, args=(child, self.scratch, self.module, self.forbid),
-                                   daemon=True)
-        _start(self.process)
-        child.close()
-        self.conn = parent
-        try:
-            status, *rest = self._receive(self.budget.import_time, what="importing your module")
-        except StudentError as exc:
-            self.import_error = str(exc)
-            return
-        if status != "ready":
-            self.import_error = rest[0]
-        self._keep(rest[-1] if rest else "")
-
-    def _keep(self, text: str, cap: int = 20_000) -> None:
-        if not text or self.output.endswith(_DROPPED):
-            return
-        room = cap - len(self.output)
-        self.output += text[:room]
-        if len(text) > room or "more characters of output dropped" in text:
-            self.output += _DROPPED
-
-    def _receive(self, timeout: float, what: str):
-        timeout = max(0.05, min(timeout, self.deadline - time.monotonic()))
-        try:
-            ready = self.conn.poll(timeout)
-        except (EOFError, OSError):
-            ready = True
-        if not ready:
-            self.kill()
-            self.timeouts += 1
-            raise StudentError(f"timed out after {timeout:.1f} s while {what} (an endless loop?)", kind="timeout")
-        try:
-            raw = self.conn.recv_bytes()
-        except (EOFError, OSError):
-            self.process.join(1)
-            code = self.process.exitcode
-            self.kill()
-            raise StudentError(f"the sandbox process ended while {what} (exit code {code}: os._exit, a crash of "
-                               f"the interpreter, or the memory limit)", kind="crash") from None
-        return json.loads(raw)
-
-    def request(self, kind: str, name: str, args: list[Any]) -> Any:
-        if self.import_error is not None:
-            raise StudentError(self.import_error, kind="import")
-        if time.monotonic() >= self.deadline:
-            raise StudentError("the time limit for this exercise is used up", kind="timeout")
-        if self.timeouts:
-            raise StudentError("not run: your code already timed out in this exercise", kind="timeout")
-        if self.process is None or not self.process.is_alive():
-            self._start()
-            if self.import_error is not None:
-                raise StudentError(self.import_error, kind="import")
-        try:
-            self.conn.send_bytes(json.dumps([kind, name, args]).encode())
-        except (BrokenPipeError, OSError):
-            self.kill()
-            raise StudentError("the sandbox process is gone", kind="crash") from None
-        reply = self._receive(self.budget.per_call, what=f"running {name}")
-        self._keep(reply[-1])
-        if reply[0] == "ok":
-            return reply[1]
-        _, err_kind, message, _out = reply
-        if err_kind == "not implemented":
-            raise NotImplementedYet(name)
-        raise StudentError(message, kind=err_kind)
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.is_alive():
-            self.process.kill()
-            self.process.join(2)
-        self.process = None
-
-    def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-        self.kill()
 
 
 @dataclass
@@ -176,6 +62,10 @@ class TestResult:
     status: str  # passed, failed, error, not implemented
     message: str = ""
     hidden: bool = False
+    concept: str = ""   # what a hidden test checks, in words safe to show the student
+    misconception: str = ""   # key of grading.misconceptions: the wrong idea the answer shows
+    rule: str = ""            # the rule that makes the right answer right
+    section: str = ""         # link to the notebook section that teaches it
 
 
 @dataclass
@@ -185,6 +75,7 @@ class ExerciseResult:
     tests: list[TestResult] = field(default_factory=list)
     output: str = ""
     problem: str = ""
+    flags: list[str] = field(default_factory=list)   # for the instructor only (e.g. a copy of the engine)
 
     @property
     def score(self) -> float:
@@ -199,53 +90,192 @@ class ExerciseResult:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "ExerciseResult":
-        return cls(d["exercise"], d["title"], [TestResult(**t) for t in d["tests"]], d.get("output", ""),
-                   d.get("problem", ""))
+        known = set(TestResult.__dataclass_fields__)
+        return cls(d["exercise"], d["title"], [TestResult(**{k: v for k, v in t.items() if k in known})
+                                               for t in d["tests"]], d.get("output", ""), d.get("problem", ""),
+                   list(d.get("flags", [])))
+
+
+class _Unreadable(Exception):
+    """The student's process sent what the grader cannot read: the whole exercise scores 0."""
+
+
+class _Session:
+    """The student's process for one view of one exercise (started on first use, replaced after a crash)."""
+
+    def __init__(self, box: Sandbox, student: str, module: str, budget: Budget, deadline: float) -> None:
+        self.box, self.student, self.module, self.budget, self.deadline = box, student, module, budget, deadline
+        self.running = False
+        self.import_error: str | None = None
+        self.timed_out = False
+        self.output = ""
+
+    def _keep(self, text: str, limit: int = 4000) -> None:
+        if not text or self.output.endswith(_DROPPED):
+            return
+        room = limit - len(self.output)
+        self.output += text if len(text) <= room else text[:max(room, 0)] + _DROPPED
+
+    def _left(self, wanted: float) -> float:
+        return max(0.05, min(wanted, self.deadline - time.monotonic()))
+
+    def _start(self) -> None:
+        self.running = True
+        try:
+            first = self.box.start(self.student, self.module, self._left(self.budget.import_time))
+        except SandboxFault as exc:
+            self._fault(exc, "importing your module")
+        self._keep(first.get("output", ""))
+        if first["op"] == "fault":
+            raise SandboxFault(cap(first["message"], 500), kind="sandbox")
+        if first["op"] == "import error":
+            self.import_error = cap(first["message"])
+        elif first["op"] == "ended":
+            self.running = False
+            self.import_error = _ended(first, "importing your module")
+        elif first["op"] != "ready":
+            raise _Unreadable("an unexpected first reply from your module")
+
+    def _fault(self, exc: SandboxFault, what: str):
+        if exc.kind == "timeout":
+            self.timed_out = True
+            self.stop()
+            raise StudentError(f"timed out after {self.budget.per_call if what.startswith('running') else self.budget.import_time:.1f} s "
+                               f"while {what} (an endless loop?)", kind="timeout")
+        if exc.kind == "protocol":
+            raise _Unreadable(f"your code's process sent a reply the grader cannot read while {what}: {exc}")
+        raise exc
+
+    def request(self, message: dict[str, Any], name: str, callback=None) -> Any:
+        if self.timed_out:
+            raise StudentError("not run: your code already timed out in this exercise", kind="timeout")
+        if time.monotonic() >= self.deadline:
+            raise StudentError("the time limit for this exercise is used up", kind="timeout")
+        if not self.running:
+            self._start()
+        if self.import_error is not None:
+            raise StudentError(self.import_error, kind="import")
+        try:
+            reply = self.box.request(message, self._left(self.budget.per_call), callback)
+        except SandboxFault as exc:
+            self._fault(exc, f"running {name}")
+        self._keep(reply.get("output", ""))
+        if reply["op"] == "ok":
+            if "value" not in reply:
+                raise _Unreadable("a reply without a value")
+            return reply["value"]
+        if reply["op"] == "ended":
+            self.running = False  # the next test gets a fresh process
+            raise StudentError(_ended(reply, f"running {name}"), kind="crash")
+        if reply["op"] == "error":
+            if reply["kind"] == "not implemented":
+                raise NotImplementedYet(name)
+            raise StudentError(cap(reply["message"]), kind=reply["kind"])
+        raise _Unreadable(f"an unexpected reply ({reply['op']!r}) while running {name}")
+
+    def stop(self) -> None:
+        if self.running:
+            self.running = False
+            self.box.stop()
+
+
+def _ended(reply: dict[str, Any], what: str) -> str:
+    if reply.get("reason"):
+        return f"the sandbox stopped your code while {what}: {cap(str(reply['reason']), 300)}"
+    return (f"the sandbox process ended while {what} (exit code {reply.get('status')}: os._exit, a crash of the "
+            "interpreter, the memory limit, or killed)")
 
 
 class _Run:
     """What a test calls: ``run('fn', *args)`` and ``run.drive('driver', *args)``."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: _Session) -> None:
         self.session = session
 
     def __call__(self, function: str, *args: Any) -> Any:
-        return self.session.request("call", function, list(args))
+        return self.session.request({"op": "call", "name": function, "args": list(args)}, function)
 
     def drive(self, driver: str, *args: Any) -> Any:
-        return self.session.request("drive", driver, list(args))
+        d = SANDBOX_DRIVERS[driver](*args)
+        value = self.session.request({"op": "drive", "name": driver, "args": d.request()}, driver,
+                                     callback=d.callback)
+        return d.finish(value)
 
 
-def grade_exercise(master: Master, source: str | None, hidden: bool = True, budget: Budget = Budget()
-                   ) -> ExerciseResult:
-    """Grade ``source`` (the text of the student's module, None if missing) against the master's tests."""
-    result = ExerciseResult(master.id, master.title)
-    tests = [t for t in master.tests() if hidden or not t.hidden]
-    if source is None:
-        result.problem = f"{master.module}.py is missing from the submission"
+def _one(t: TestCase, run: _Run) -> TestResult:
+    o = outcome(t, run)
+    concept = "; ".join(x for x in (o.misconception, o.rule and f"rule {o.rule}", o.section) if x)
+    return TestResult(t.name, t.points if o.status == "passed" else 0, t.points, o.status, cap(o.message), t.hidden,
+                      cap(concept, 300), o.misconception, o.rule, o.section)
+
+
+def grade_submission(masters: list[Master], files: dict[str, str | None], *, hidden: bool = True,
+                     budget: Budget = Budget(), isolation: Isolation | None = None,
+                     untrusted: bool = False) -> list[ExerciseResult]:
+    """Grade one submission (module name -> source) against ``masters``; one result per master."""
+    chosen = isolation is None
+    isolation = isolation or choose_isolation(untrusted=untrusted)
+    slot = isolation.slot()
+    try:
+        for m in masters:
+            if files.get(m.module) is not None:
+                slot.write(m.module, files[m.module])
+        results = [_grade_one(m, m.tests(hidden), files.get(m.module) is not None, budget, slot) for m in masters]
+        for m, r in zip(masters, results):
+            flag = similarity_problem(files[m.module], m.module) if files.get(m.module) else ""
+            if flag:
+                r.flags.append(flag)
+        return results
+    finally:
+        slot.close()
+        if chosen:
+            isolation.close()  # nothing of this call keeps running
+
+
+def _grade_one(m: Master, tests: list[TestCase], present: bool, budget: Budget, slot: Slot) -> ExerciseResult:
+    result = ExerciseResult(m.id, m.title)
+    if not present:
+        result.problem = f"{m.module}.py is missing from the submission"
         result.tests = [TestResult(t.name, 0, t.points, "error", result.problem, t.hidden) for t in tests]
         return result
-    scratch = tempfile.mkdtemp(prefix="grade-")
+    done: dict[str, TestResult] = {}
+    deadline = time.monotonic() + budget.per_exercise
+    parts = [("visible", [t for t in tests if not t.hidden]), ("hidden", [t for t in tests if t.hidden])]
     try:
-        os.chmod(scratch, 0o755)
-        target = Path(scratch, f"{master.module}.py")
-        target.write_text(source, encoding="utf-8")
-        os.chmod(target, 0o644)
-        session = Session(scratch, master.module, master.forbid, budget)
-        try:
-            if session.import_error:
-                result.problem = f"your module could not be imported: {session.import_error}"
-            run = _Run(session)
-            for t in tests:
-                result.tests.append(_one(t, run))
-        finally:
-            session.close()
-        result.output = session.output
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        for kind, part in parts:
+            if not part:
+                continue
+            box = slot.sandbox(tuple(m.allow))
+            session = _Session(box, slot.name, m.module, budget, deadline)
+            try:
+                run = _Run(session)
+                for t in part:
+                    done[t.name] = _one(t, run)
+                if session.import_error and not result.problem:
+                    result.problem = f"your module could not be imported: {session.import_error}"
+            finally:
+                try:
+                    session.stop()
+                except SandboxFault:
+                    box.close()
+            if kind == "visible":
+                result.output = session.output  # what a hidden test's run printed is never shown
+    except _Unreadable as exc:
+        reason = cap(str(exc))
+        result.problem = f"scored 0: {reason}"
+        result.tests = [TestResult(t.name, 0, t.points, "error", reason, t.hidden) for t in tests]
+        return result
+    except SandboxFault as exc:
+        reason = cap(f"the sandbox stopped while grading this exercise ({exc}); it was restarted for the next one")
+        result.problem = reason
+        for t in tests:
+            done.setdefault(t.name, TestResult(t.name, 0, t.points, "error", reason, t.hidden))
+    result.tests = [done.get(t.name) or TestResult(t.name, 0, t.points, "error", "not run", t.hidden) for t in tests]
     return result
 
 
-def _one(t, run: _Run) -> TestResult:
-    status, message = outcome(t, run)
-    return TestResult(t.name, t.points if status == "passed" else 0, t.points, status, message, t.hidden)
+def grade_exercise(master: Master, source: str | None, hidden: bool = True, budget: Budget = Budget(),
+                   isolation: Isolation | None = None) -> ExerciseResult:
+    """Grade ``source`` (the text of the student's module, None if missing) against the master's tests."""
+    return grade_submission([master], {master.module: source}, hidden=hidden, budget=budget,
+                            isolation=isolation)[0]

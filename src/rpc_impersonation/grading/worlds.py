@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from ..binding import Binding
-from ..engine import Engine
-from ..world import World
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..world import World
 
 __all__ = ["handler_world", "HANDLER_CLIENTS", "serve", "QOS_TASKS"]
 
@@ -23,6 +24,8 @@ QOS_TASKS = {
 
 def handler_world() -> World:
     """A service running as SYSTEM on SRV1; callers on WS1 and a console session on SRV1 itself."""
+    from ..world import World  # here, not at the top: student code may import QOS_TASKS without the engine
+
     w = World("CORP", name="handler")
     w.machine("WS1")
     w.machine("SRV1")
@@ -39,6 +42,7 @@ def handler_world() -> World:
 #: Client name -> (calling process, binding). The service's handler is run once per client.
 HANDLER_CLIENTS = {
     "unauthenticated": ("remote_alice", dict(provider="none", level="impersonate")),
+    "unauthenticated local": ("console_bob", dict(protseq="ncacn_ip_tcp", provider="none", level="impersonate")),
     "anonymous": ("console_bob", dict(protseq="ncalrpc", provider="ntlm", level="anonymous")),
     "identify-level": ("remote_alice", dict(provider="ntlm", level="identify")),
     "well-behaved": ("remote_alice", dict(provider="ntlm", level="impersonate")),
@@ -48,6 +52,9 @@ HANDLER_CLIENTS = {
 
 def serve(client: str):
     """A fresh engine and the service thread serving one call from ``client``."""
+    from ..binding import Binding
+    from ..engine import Engine
+
     process, binding = HANDLER_CLIENTS[client]
     engine = Engine(handler_world())
     served = engine.thread(process).call("service", Binding.of(**binding))

@@ -9,4 +9,6 @@ def can_do(level, capability, placement):
         return True
     if capability == "open a local resource":
         return rank >= 2
-    return rank >= 3 or (rank == 2 and placement == "local")
+    if capability == "reach another machine":
+        return rank >= 3 or (rank == 2 and placement == "local")
+    return rank >= 3

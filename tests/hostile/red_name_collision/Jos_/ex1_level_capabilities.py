@@ -1,0 +1,2 @@
+# submitted by Jos_: a different student from the other three folders here
+WHO = "Jos_"

@@ -1,0 +1,2 @@
+# submitted by José: a different student from the other three folders here
+WHO = "José"

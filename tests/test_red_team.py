@@ -1,0 +1,319 @@
+"""Red team: attacks on the grading sandbox beyond issue 11's list (cases in tests/hostile/red_*).
+
+A test marked ``xfail(strict=True)`` reproduces a hole that is open today: once the hole is fixed the
+test passes, strict xfail turns that into a failure, and the mark must be removed. The other tests
+are attacks the sandbox resisted; they keep it that way.
+"""
+
+import ctypes
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rpc_impersonation.grading.classroom import grade_class
+from rpc_impersonation.grading.masters import load_masters
+from rpc_impersonation.grading.runner import Budget, grade_exercise
+
+ROOT = Path(__file__).resolve().parent.parent
+HOSTILE = Path(__file__).parent / "hostile"
+MASTERS = {m.id: m for m in load_masters(ROOT / "solutions")}
+QUICK = Budget(per_call=2.0, per_exercise=15.0, import_time=5.0)
+ROOT_ONLY = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("bwrap"),
+                               reason="the full sandbox (bubblewrap, an unprivileged uid per worker) needs root")
+
+
+def hostile(case: str, exercise: str = "ex1", **replace: str) -> str:
+    text = (HOSTILE / case / f"{MASTERS[exercise].module}.py").read_text()
+    for old, new in replace.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
+def one_exercise_class(tmp: Path, students: dict[str, str], exercise: str = "ex1"):
+    solutions = tmp / "solutions"
+    solutions.mkdir()
+    shutil.copy(MASTERS[exercise].path, solutions / MASTERS[exercise].path.name)
+    subs = tmp / "submissions"
+    for name, text in students.items():
+        (subs / name).mkdir(parents=True)
+        (subs / name / f"{MASTERS[exercise].module}.py").write_text(text)
+    results = grade_class(subs, tmp / "out", solutions, jobs=1, budget=QUICK, progress_stream=open(os.devnull, "w"))
+    return {s: sum(r.score for r in rs) for s, rs in results.items()}, results
+
+
+# --- held (was a HOLE before 8a1ae39): a forged "stopped" frame no longer reaches the next classmate ----------
+@ROOT_ONLY
+def test_red_forged_stopped_frame_costs_the_next_classmate_nothing(tmp_path):
+    totals, results = one_exercise_class(tmp_path, {"aaa_eve": hostile("red_forged_stopped_frame"),
+                                                    "bea": MASTERS["ex1"].solution_code})
+    assert totals["aaa_eve"] == 0  # its own reply stream is broken: that costs only itself
+    assert totals["bea"] == 20.0, results["bea"][0].problem
+
+
+def test_red_forged_frames_cannot_carry_hidden_inputs_into_a_visible_problem():
+    """Held since 8a1ae39; before it, ex3's problem line listed ex1's hidden inputs."""
+    from rpc_impersonation.grading.report import gradescope_results, markdown_feedback
+    from rpc_impersonation.grading.runner import grade_submission
+
+    case = HOSTILE / "red_desync_leaks_hidden"
+    files = {p.stem: p.read_text() for p in case.glob("*.py")}
+    results = grade_submission([MASTERS["ex1"], MASTERS["ex3"]], files, budget=QUICK)
+    shown = markdown_feedback("eve", results) + json.dumps(gradescope_results(results))
+    assert "SMUGGLED" not in shown and "anon/" not in shown, results[1].problem[:300]
+
+
+# --- HOLE: the grader's nesting pre-scan is quadratic on a crafted frame (and holds the GIL) ---------------
+def test_red_unterminated_string_frame_is_refused_with_a_reason():
+    """Held: the crafted frame reaches the grader and scores 0 with a reason (here at a small size)."""
+    result = grade_exercise(MASTERS["ex1"], hostile("red_slow_frame_scan", **{
+        "PAIRS = (256 * 1024 - 8) // 2": "PAIRS = 500"}), budget=QUICK)
+    assert result.score == 0
+    assert "unreadable reply" in result.problem, result.problem
+
+
+@pytest.mark.xfail(strict=True, reason="HOLE (red team): sandbox.decode_frame's regex pre-scan (_STRING) retries "
+                   "from every quote of an unterminated string: a 256 KiB frame of escaped quotes takes ~30 min of "
+                   "the grader's CPU with the GIL held, freezing every worker. Remove this mark once fixed.")
+def test_red_a_full_size_crafted_frame_is_decoded_quickly():
+    pairs = (256 * 1024 - 8) // 2
+    code = ("import time; from rpc_impersonation.grading.sandbox import decode_frame, SandboxFault\n"
+            f"data = b'\"' + b'\\\\\"' * {pairs}\n"
+            "try:\n    decode_frame(data)\nexcept SandboxFault:\n    pass\nprint('decoded')\n")
+    try:
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=4,
+                              env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    except subprocess.TimeoutExpired:
+        pytest.fail("decode_frame took more than 4 s on one 256 KiB frame")
+    assert "decoded" in done.stdout, done.stderr[-1000:]
+
+
+# --- HOLE: the kernel's per-uid keyring carries hidden tests' inputs into a later visible output ------------
+def _clear_keyrings(base: int, count: int = 64) -> None:
+    """Empty the user keyring of every worker uid (as that uid: root cannot name another uid's @u)."""
+    for uid in range(base, base + count):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.setgroups([])
+                os.setresgid(uid, uid, uid)
+                os.setresuid(uid, uid, uid)
+                ctypes.CDLL(None, use_errno=True).syscall(250, 7, -4)  # keyctl(KEYCTL_CLEAR, @u)
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+
+
+@ROOT_ONLY
+@pytest.mark.xfail(strict=True, reason="HOLE (red team): the kernel user keyring of a worker uid (add_key/keyctl) "
+                   "survives the student's processes and namespaces: ex1's hidden inputs stored there show up in a "
+                   "visible test of ex3 (and in the next classmate's or the next run's). Remove this mark once fixed.")
+def test_red_hidden_inputs_cannot_be_smuggled_through_the_kernel_keyring():
+    from rpc_impersonation.grading.report import gradescope_results, markdown_feedback
+    from rpc_impersonation.grading.runner import grade_submission
+    from rpc_impersonation.grading.sandbox import Isolation
+
+    case = HOSTILE / "red_keyring_smuggles_hidden"
+    files = {p.stem: p.read_text() for p in case.glob("*.py")}
+    base = Isolation("bubblewrap").uid_base
+    _clear_keyrings(base)
+    try:
+        results = grade_submission([MASTERS["ex1"], MASTERS["ex3"]], files, budget=QUICK)
+    finally:
+        _clear_keyrings(base)
+    shown = markdown_feedback("eve", results) + json.dumps(gradescope_results(results))
+    assert "least_level(" in shown  # the receiving end ran
+    # the hidden tests' names say "anonymous" on purpose; their *inputs*, as ex1 stored them, must not show
+    assert "|anonymous," not in shown, shown[shown.find("|anonymous,") - 300:][:600]
+
+
+# --- HOLE: a notebook that is JSON but not a notebook stops the whole class run --------------------------------
+@pytest.mark.parametrize("notebook", ["list.ipynb", "nested.ipynb", "cells_not_a_list.ipynb",
+                                      "cell_not_an_object.ipynb"])
+@pytest.mark.xfail(strict=True, reason="HOLE (red team): classroom.discover catches only ValueError/OSError from "
+                   "notebook_modules; AttributeError/TypeError/RecursionError end the class run with a traceback and "
+                   "no gradebook. Remove this mark once fixed.")
+def test_red_a_broken_notebook_costs_only_its_author(tmp_path, notebook):
+    solutions = tmp_path / "solutions"
+    solutions.mkdir()
+    shutil.copy(MASTERS["ex1"].path, solutions / MASTERS["ex1"].path.name)
+    subs = tmp_path / "submissions"
+    (subs / "ada").mkdir(parents=True)
+    (subs / "ada" / "ex1_level_capabilities.py").write_text(MASTERS["ex1"].solution_code)
+    shutil.copy(HOSTILE / "red_broken_notebooks" / notebook, subs / "eve.ipynb")
+    results = grade_class(subs, tmp_path / "out", solutions, jobs=1, budget=QUICK,
+                          progress_stream=open(os.devnull, "w"))
+    assert sum(r.score for r in results["ada"]) == 20.0 and sum(r.score for r in results["eve"]) == 0
+    assert "not a readable notebook" in results["eve"][0].problem
+    assert (tmp_path / "out" / "gradebook.csv").exists()
+
+
+@pytest.mark.xfail(strict=True, reason="HOLE (red team): gradescope.run_submission catches ValueError/OSError/"
+                   "AttributeError/TypeError from a notebook but not RecursionError: a deeply nested .ipynb next to "
+                   "a correct ex1 file scores the whole submission 0. Remove this mark once fixed.")
+def test_red_gradescope_a_nested_notebook_costs_only_itself(tmp_path):
+    from rpc_impersonation.grading.gradescope import run_submission
+
+    solutions = tmp_path / "solutions"
+    solutions.mkdir()
+    shutil.copy(MASTERS["ex1"].path, solutions / MASTERS["ex1"].path.name)
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    (submission / "ex1_level_capabilities.py").write_text(MASTERS["ex1"].solution_code)
+    shutil.copy(HOSTILE / "red_broken_notebooks" / "nested.ipynb", submission / "answers.ipynb")
+    doc = run_submission(submission, solutions, tmp_path / "results.json")
+    assert doc["score"] == 20.0 and "not a readable notebook" in doc["output"], doc["output"][:300]
+
+
+# --- HOLE: names that sanitise alike are merged: students vanish from the gradebook ---------------------------
+@pytest.mark.xfail(strict=True, reason="HOLE (red team): classroom._student_name maps every non-ASCII name to "
+                   "'unnamed' (and 'José'/'Jos_' to 'Jos'); discover merges them silently, the later file wins. "
+                   "Remove this mark once fixed.")
+def test_red_students_whose_names_sanitise_alike_are_not_merged():
+    from rpc_impersonation.errors import ImpersonationError
+    from rpc_impersonation.grading.classroom import discover
+
+    try:
+        found = discover(HOSTILE / "red_name_collision")
+    except ImpersonationError as exc:  # refusing loudly, naming the clash, is a fix too
+        assert "张伟" in str(exc) or "José" in str(exc), str(exc)
+        return
+    assert len(found) == 4, [(s.student, s.files) for s in found]
+    assert len({s.student for s in found}) == 4
+
+
+# --- HOLE: a sparse multi-GiB file in a folder submission is read whole: the grader runs out of memory --------
+@pytest.mark.xfail(strict=True, reason="HOLE (red team): classroom.discover reads a whole file (read_bytes) before "
+                   "cutting it to 512 KiB; a 4 GiB sparse ex1 file exhausts the grader's memory. Remove this mark "
+                   "once fixed.")
+def test_red_a_giant_sparse_file_is_not_read_whole(tmp_path):
+    eve = tmp_path / "submissions" / "eve"
+    eve.mkdir(parents=True)
+    with open(eve / "ex1_level_capabilities.py", "wb") as f:
+        f.truncate(4 << 30)  # sparse: no disk space used
+    code = ("import resource, sys; from pathlib import Path\n"
+            "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
+            "from rpc_impersonation.grading.classroom import discover\n"
+            "subs = discover(Path(sys.argv[1]))\n"
+            "print('problems:', subs[0].problems)\n")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "submissions")], capture_output=True,
+                          text=True, timeout=30, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    assert done.returncode == 0 and "larger than" in done.stdout, done.stderr[-600:]
+
+
+# --- HOLE: the staged submissions are readable by every local user of the grading machine ----------------------
+@ROOT_ONLY
+@pytest.mark.xfail(strict=True, reason="HOLE (red team): Slot.write stages each student's files world-readable "
+                   "(/tmp/rpc-grading-*/slots/<uid>/<slot>/, 0755/0644): any local user (a classmate with a shell "
+                   "on the course server) reads them during the run. Remove this mark once fixed.")
+def test_red_staged_submissions_are_not_readable_by_other_local_users():
+    from rpc_impersonation.grading.sandbox import choose_isolation
+
+    isolation = choose_isolation(untrusted=True)
+    slot = isolation.slot()
+    try:
+        slot.write("ex1_level_capabilities", "ANSWER = 'ada'\n")
+        path = slot.folder / "ex1_level_capabilities.py"
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # another local user: nobody
+            try:
+                os.close(read)
+                os.setgroups([])
+                os.setresgid(65534, 65534, 65534)
+                os.setresuid(65534, 65534, 65534)
+                try:
+                    os.write(write, path.read_bytes()[:100])
+                except OSError as exc:
+                    os.write(write, f"refused: {exc.strerror}".encode())
+            finally:
+                os._exit(0)
+        os.close(write)
+        os.waitpid(pid, 0)
+        seen = os.read(read, 200)
+        os.close(read)
+    finally:
+        slot.close()
+        isolation.close()
+    assert b"ANSWER" not in seen, (str(path), seen)
+
+
+# --- HOLE: a lone surrogate in a message ends the class run (feedback written as UTF-8) ------------------------
+@pytest.mark.xfail(strict=True, reason="HOLE (red team): a lone surrogate in the student's exception message or "
+                   "output reaches the reports; atomic_write encodes UTF-8 strictly (UnicodeEncodeError) and the "
+                   "class run ends without a gradebook. Remove this mark once fixed.")
+def test_red_a_lone_surrogate_costs_only_its_author(tmp_path):
+    totals, results = one_exercise_class(tmp_path, {"aaa_eve": hostile("red_lone_surrogate"),
+                                                    "bea": MASTERS["ex1"].solution_code})
+    assert totals == {"aaa_eve": 0, "bea": 20.0}
+    assert (tmp_path / "out" / "gradebook.csv").exists()
+    for path in (tmp_path / "out").rglob("*.md"):
+        path.read_text(encoding="utf-8")
+
+
+@pytest.mark.xfail(strict=True, reason="HOLE (red team): the same lone surrogate makes the student's own `check` "
+                   "end with a UnicodeEncodeError traceback when its report is printed. Remove this mark once fixed.")
+def test_red_a_lone_surrogate_does_not_break_the_self_check(tmp_path):
+    shutil.copytree(ROOT / "exercises" / "checks", tmp_path / "exercises" / "checks")
+    shutil.copy(HOSTILE / "red_lone_surrogate" / "ex1_level_capabilities.py", tmp_path / "exercises")
+    done = subprocess.run([sys.executable, "-m", "rpc_impersonation.grading", "check", "ex1", "--folder",
+                           str(tmp_path)], capture_output=True, text=True, timeout=60, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    assert "Traceback" not in done.stderr, done.stderr[-800:]
+    assert "ex1" in done.stdout
+
+
+# --- held: a user namespace inside the sandbox lifts no mount and mounts no /proc ----------------------------
+@ROOT_ONLY
+def test_red_a_user_namespace_lifts_no_mount():
+    result = grade_exercise(MASTERS["ex1"], hostile("red_userns_unmounts"), budget=QUICK)
+    message = result.tests[0].message
+    assert "'/students': []" in message and "'/tmp': []" in message, message
+    assert "'/student': ['ex1_level_capabilities.py']" in message
+    assert "'proc mounted': False" in message and "'ptrace init': False" in message, message
+
+
+# --- held: zip members are read by base name into memory, never extracted; bombs and liars refused ---------------
+def test_red_zip_tricks_are_read_safely(tmp_path):
+    from rpc_impersonation.grading.classroom import discover
+
+    for z in (HOSTILE / "red_zip_tricks").glob("*.zip"):
+        shutil.copy(z, tmp_path / z.name)
+    found = {s.student: s for s in discover(tmp_path)}
+    assert not Path("/tmp/red_zip_escape").exists() and not Path("/tmp/red_zip_escape_abs").exists()
+    assert found["bomb"].files == {} and "more than 5 MiB" in found["bomb"].problems[0]
+    assert found["liar"].files == {} and "not a readable zip" in found["liar"].problems[0]
+    assert set(found["traversal"].files) == {"ex1_level_capabilities", "ex3_least_qos"}
+
+
+# --- held: signals at the sandbox's root processes, raised limits, setuid, chroot --------------------------------
+@ROOT_ONLY
+def test_red_signals_and_limits_gain_nothing():
+    result = grade_exercise(MASTERS["ex1"], hostile("red_signals_and_limits"), budget=QUICK)
+    message = result.tests[0].message
+    assert "worked" not in message, message
+    assert "'stop zygote': 'PermissionError'" in message and "'setuid 0': 'PermissionError'" in message, message
+
+
+# --- held: nothing of the grader's environment, descriptors or disk is reachable ----------------------------------
+@ROOT_ONLY
+def test_red_nothing_of_the_grader_is_reachable():
+    result = grade_exercise(MASTERS["ex1"], hostile("red_probe_environment"), budget=QUICK)
+    message = result.tests[0].message
+    assert "'env': ['HOME', 'LANG', 'PATH', 'TMPDIR']" in message and "'proc': False" in message, message
+    assert "'students': []" in message and "'writable': ['/tmp']" in message, message
+    # 0-2 lead to /dev/null, 3 and 4 are the data pipes, then sys.stdin's /dev/null: nothing of the grader's
+    assert "'fds': [[0, 'chr'], [1, 'chr'], [2, 'chr'], [3, 'pipe'], [4, 'pipe'], [5, 'chr']]" in message, message
+
+
+# --- held (was a HOLE before 8a1ae39): fds 0-2 lead to /dev/null; writing to fd 1 costs nothing ------------------
+@ROOT_ONLY
+def test_red_writing_to_fd1_does_not_corrupt_the_reply_stream():
+    result = grade_exercise(MASTERS["ex1"], hostile("red_writes_to_fd1"), budget=QUICK)
+    assert result.score == result.max_score, result.problem
