@@ -60,3 +60,19 @@ def test_every_table_row_sentence_formats_with_the_context_fields():
     for t in ALL_TABLES:
         for r in t.rows:
             r.sentence.format(**ctx)
+
+
+def test_token_tables_are_keyed_on_token_levels_only():
+    """R1: a request level must never find a token table's row, although ImpLevel.IMPERSONATE (3) and
+    TokenLevel.DELEGATION (3) compare equal as numbers."""
+    from rpc_impersonation.constants import ImpLevel, TokenLevel
+    from rpc_impersonation.errors import RuleTableError
+    from rpc_impersonation.tables import ACCESS_CHECK, OPEN_THREAD_TOKEN, OUTBOUND
+
+    for table in (OUTBOUND, ACCESS_CHECK, OPEN_THREAD_TOKEN):
+        assert set(table.facts["level"]) == set(TokenLevel), table.name
+    assert ACCESS_CHECK.decide(primary=False, level=TokenLevel.ANONYMOUS).rule == "R16"
+    with pytest.raises(RuleTableError, match="must be a TokenLevel"):
+        ACCESS_CHECK.decide(primary=False, level=ImpLevel.IMPERSONATE)
+    with pytest.raises(RuleTableError, match="must be a TokenLevel"):
+        ACCESS_CHECK.row(False, ImpLevel.IMPERSONATE)

@@ -52,9 +52,9 @@ def context(**values: str) -> dict[str, str]:
     return {**_BLANK, **values}
 
 
-def level_of(token: Token) -> ImpLevel:
-    """The token's level in request terms (a primary token acts like Impersonate or better)."""
-    return ImpLevel.IMPERSONATE if token.level is None else token.level.to_request()
+def level_of(token: Token) -> TokenLevel:
+    """The token's level (a primary token acts like an Impersonation-level one or better)."""
+    return TokenLevel.IMPERSONATION if token.level is None else token.level
 
 
 def reason_of(row: Row, ctx: Mapping[str, Any]) -> Reason:

@@ -21,6 +21,7 @@ is compiled over its whole (finite) fact space and checked:
 
 from __future__ import annotations
 
+import enum
 import itertools
 import operator
 import string
@@ -248,6 +249,10 @@ class DecisionTable:
         self._index: dict[tuple, Row] = {}
         getter = operator.itemgetter(*self._order)
         self._key = getter if len(self._order) > 1 else (lambda facts: (getter(facts),))
+        # an enum-valued fact takes members of that enum only: ImpLevel.IMPERSONATE (3) must never find the
+        # row of TokenLevel.DELEGATION (3), although the two compare equal as numbers (R1)
+        self._types = {k: type(v[0]) for k, v in self.facts.items()
+                       if v and isinstance(v[0], enum.Enum) and all(type(x) is type(v[0]) for x in v)}
         self._check_rows(set(context))
         self._compile()
 
@@ -258,7 +263,8 @@ class DecisionTable:
             for fact, values in r._sets.items():
                 if fact not in self.facts:
                     raise RuleTableError(f"table {self.name}: row {r.rule} tests unknown fact {fact!r}")
-                bad = [v for v in values if v not in self.facts[fact]]
+                kind = self._types.get(fact)
+                bad = [v for v in values if v not in self.facts[fact] or (kind and not isinstance(v, kind))]
                 if bad:
                     raise RuleTableError(f"table {self.name}: row {r.rule} tests {fact} against {bad!r}, "
                                          f"outside its domain {self.facts[fact]!r}")
@@ -292,6 +298,10 @@ class DecisionTable:
 
     def decide(self, **facts: Any) -> Row:
         """The row that decides these facts (every fact of the table must be given)."""
+        for fact, kind in self._types.items():
+            if fact in facts and not isinstance(facts[fact], kind):
+                raise RuleTableError(f"table {self.name}: fact {fact} must be a {kind.__name__}, "
+                                     f"not {facts[fact]!r}")
         try:
             return self._index[self._key(facts)]
         except KeyError:
@@ -305,12 +315,18 @@ class DecisionTable:
         """The row for these fact values given in the table's fact order (:attr:`facts`): the fast path of
         :meth:`decide`, for the engine's hot path."""
         try:
-            return self._index[values]
+            row = self._index[values]
         except KeyError:
             if len(values) != len(self._order):
                 raise RuleTableError(f"table {self.name}: {len(values)} facts given, {len(self._order)} expected "
                                      f"({', '.join(self._order)})") from None
             return self.decide(**dict(zip(self._order, values)))
+        if __debug__ and self._types:  # the same check as decide's, in the hot path only when not optimised
+            for fact, value in zip(self._order, values):
+                kind = self._types.get(fact)
+                if kind is not None and not isinstance(value, kind):
+                    raise RuleTableError(f"table {self.name}: fact {fact} must be a {kind.__name__}, not {value!r}")
+        return row
 
     def rows_for(self, rule_id: str) -> tuple[Row, ...]:
         return tuple(r for r in self.rows if r.rule == rule_id)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .constants import ApiFamily, ErrorCode, ImpLevel, Protseq, Provider, SpnChoice
+from .constants import ApiFamily, ErrorCode, ImpLevel, Protseq, Provider, SpnChoice, TokenLevel
 from .rules import DecisionTable, Row
 
 __all__ = ["Package", "Mutual", "LEVEL_DEFAULT", "PROVIDER", "MUTUAL_AUTH", "ARRIVAL_LEVEL", "DELEGATION", "DELEGATION_REFUSED",
@@ -45,6 +45,9 @@ CONTEXT_FIELDS = (
 B = (True, False)
 LEVELS = (ImpLevel.ANONYMOUS, ImpLevel.IDENTIFY, ImpLevel.IMPERSONATE, ImpLevel.DELEGATE)
 LOW = {ImpLevel.ANONYMOUS, ImpLevel.IDENTIFY}
+# Tables about a token the thread holds are keyed on TokenLevel, never on the request enum (R1).
+TOKEN_LEVELS = tuple(TokenLevel)
+TOKEN_LOW = {TokenLevel.ANONYMOUS, TokenLevel.IDENTIFICATION}
 HIGH = {ImpLevel.IMPERSONATE, ImpLevel.DELEGATE}
 REMOTE_PROTSEQS = {Protseq.NCACN_IP_TCP, Protseq.NCACN_NP}
 AUTH_PROVIDERS = (Provider.NONE, Provider.NTLM, Provider.KERBEROS)
@@ -213,13 +216,13 @@ CREDENTIALS = _table("network credentials", {
 # R15, M3, R17, R18, M2, A16: acting with the thread's effective token, here or on another machine.
 # Effect: "as token", "anonymous" (arrives as ANONYMOUS LOGON) or an error code.
 OUTBOUND = _table("outbound identity", {
-    "primary": B, "level": LEVELS, "remote": B, "credentials": B, "in_scope": B,
+    "primary": B, "level": TOKEN_LEVELS, "remote": B, "credentials": B, "in_scope": B,
     "mode": ("anonymous_logon", "client_error"),
 }, [
-    Row("R15", ErrorCode.ERROR_BAD_IMPERSONATION_LEVEL, {"primary": False, "level": ImpLevel.ANONYMOUS},
+    Row("R15", ErrorCode.ERROR_BAD_IMPERSONATION_LEVEL, {"primary": False, "level": TokenLevel.ANONYMOUS},
         "The thread holds an anonymous-level token: it carries no identity, so it cannot act as anyone and the "
         "attempt fails with ERROR_BAD_IMPERSONATION_LEVEL."),
-    Row("R15", ErrorCode.ERROR_BAD_IMPERSONATION_LEVEL, {"primary": False, "level": LOW},
+    Row("R15", ErrorCode.ERROR_BAD_IMPERSONATION_LEVEL, {"primary": False, "level": TOKEN_LOW},
         "The thread holds a token for {client} at the {level} level; below Impersonate it cannot act as {client}, "
         "so the attempt fails with ERROR_BAD_IMPERSONATION_LEVEL."),
     Row("R17", "as token", {"remote": False}, "On its own machine the thread acts as {client}.", decisive=False),
@@ -281,13 +284,13 @@ REVERT = _table("RpcRevertToSelf", {
 ], ordered=True)
 
 # R16: AccessCheck with the thread's token.
-ACCESS_CHECK = _table("AccessCheck", {"primary": B, "level": LEVELS}, [
+ACCESS_CHECK = _table("AccessCheck", {"primary": B, "level": TOKEN_LEVELS}, [
     Row("R16", ErrorCode.ERROR_NO_IMPERSONATION_TOKEN, {"primary": True},
         "AccessCheck needs an impersonation token; the thread is not impersonating."),
-    Row("R16", ErrorCode.ERROR_BAD_IMPERSONATION_LEVEL, {"primary": False, "level": ImpLevel.ANONYMOUS},
+    Row("R16", ErrorCode.ERROR_BAD_IMPERSONATION_LEVEL, {"primary": False, "level": TokenLevel.ANONYMOUS},
         "An anonymous-level token says nothing about the client, so AccessCheck refuses it."),
-    Row("R16", "evaluate", {"primary": False, "level": {ImpLevel.IDENTIFY, ImpLevel.IMPERSONATE,
-                                                        ImpLevel.DELEGATE}},
+    Row("R16", "evaluate", {"primary": False, "level": {TokenLevel.IDENTIFICATION, TokenLevel.IMPERSONATION,
+                                                        TokenLevel.DELEGATION}},
         "AccessCheck evaluates {resource}'s ACL for {client}."),
 ])
 
@@ -300,12 +303,12 @@ NTLM_ALLOWED = _table("NTLM for Protected Users", {"protected": B, "provider": A
 ])
 
 # R15 (and A3): OpenThreadToken on the thread's own impersonation token, to learn who the client is.
-OPEN_THREAD_TOKEN = _table("OpenThreadToken", {"impersonating": B, "level": LEVELS, "open_as_self": B}, [
+OPEN_THREAD_TOKEN = _table("OpenThreadToken", {"impersonating": B, "level": TOKEN_LEVELS, "open_as_self": B}, [
     Row("R15", ErrorCode.ERROR_NO_TOKEN, {"impersonating": False},
         "The thread is not impersonating, so it has no thread token to open."),
-    Row("R15", ErrorCode.ERROR_CANT_OPEN_ANONYMOUS, {"level": ImpLevel.ANONYMOUS},
+    Row("R15", ErrorCode.ERROR_CANT_OPEN_ANONYMOUS, {"level": TokenLevel.ANONYMOUS},
         "An anonymous-level token cannot be opened: it tells the server nothing about the client."),
-    Row("R15", ErrorCode.ERROR_BAD_IMPERSONATION_LEVEL, {"level": ImpLevel.IDENTIFY, "open_as_self": False},
+    Row("R15", ErrorCode.ERROR_BAD_IMPERSONATION_LEVEL, {"level": TokenLevel.IDENTIFICATION, "open_as_self": False},
         "Opening an Identify-level token as the client fails; open it as the server (OpenAsSelf) instead."),
     Row("R16", "ok", {}, "The thread token names the client: {client}.", fallback=True),
 ], ordered=True)

@@ -11,7 +11,7 @@ from typing import Any, Protocol, TypeVar
 
 from .binding import Binding
 from .call import context, level_of, origin, reason_of, rules_of, usable
-from .constants import ApiFamily, ErrorCode, ImpLevel, Provider, Right, TokenLevel, Tracking, parse
+from .constants import ApiFamily, ErrorCode, Provider, Right, TokenLevel, Tracking, parse
 from .decisions import AccessDecision, CallDecision, Decision, ImpersonationResult
 from .errors import InvalidValueError
 from .options import Options
@@ -321,7 +321,7 @@ class ServerThread:
         """
         token = self.thread_token
         row = OPEN_THREAD_TOKEN.decide(impersonating=token is not None,
-                                       level=level_of(token) if token else ImpLevel.IMPERSONATE,
+                                       level=level_of(token) if token else TokenLevel.IMPERSONATION,
                                        open_as_self=bool(open_as_self))
         reasons = [reason_of(row, self._ctx(client=token.user if token else ""))]
         code = row.effect if isinstance(row.effect, ErrorCode) else ErrorCode.ERROR_SUCCESS
