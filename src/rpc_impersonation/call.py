@@ -12,8 +12,7 @@ nothing (go on) or the error code that refuses the call. A new step is one funct
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .binding import Binding
 from .constants import ErrorCode, ImpLevel, Protseq, Provider, TargetName, TokenLevel
@@ -96,8 +95,7 @@ def origin(token: Token, row: Row) -> tuple[Reason, ...]:
     return ()
 
 
-@dataclass(frozen=True, slots=True)
-class CallFacts:
+class CallFacts(NamedTuple):
     """What a call decision depends on: the world, the options and the call's inputs (never changed)."""
 
     world: World
