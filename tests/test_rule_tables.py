@@ -74,5 +74,3 @@ def test_token_tables_are_keyed_on_token_levels_only():
     assert ACCESS_CHECK.decide(primary=False, level=TokenLevel.ANONYMOUS).rule == "R16"
     with pytest.raises(RuleTableError, match="must be a TokenLevel"):
         ACCESS_CHECK.decide(primary=False, level=ImpLevel.IMPERSONATE)
-    with pytest.raises(RuleTableError, match="must be a TokenLevel"):
-        ACCESS_CHECK.row(False, ImpLevel.IMPERSONATE)
