@@ -34,8 +34,13 @@ from .tables import (
     OUTBOUND,
     PROVIDER,
     SERVER_GATE,
+    Arrival,
+    Arrives,
+    Delegation,
+    Grant,
     Mutual,
     Package,
+    Session,
 )
 from .tokens import Credentials, LogonSession, Token
 from .world import ANONYMOUS_LOGON, Account, Machine, Process, World
@@ -185,7 +190,7 @@ class CallState:
         self.mutual = False
         self.delivered = binding.qos.level
         self.no_qos = False
-        self.delegation = "none"
+        self.delegation = Delegation.NONE
         self.server_account: Account | None = None
         self.context: Token | None = None
 
@@ -203,9 +208,9 @@ Step = Callable[[CallFacts, CallState], "ErrorCode | None"]
 def grant_level(f: CallFacts, s: CallState) -> ErrorCode | None:
     """Which level does the client grant? DEFAULT means different things per API family (R4, R6)."""
     row = LEVEL_DEFAULT.row(f.binding.api, f.binding.qos.level)
-    if row.effect == "machine":
+    if row.effect is Grant.MACHINE:
         s.level = f.caller_machine.com_default_level
-    elif row.effect == "complus":
+    elif row.effect is Grant.COMPLUS:
         s.level = f.caller.complus_default_level
     elif isinstance(row.effect, ImpLevel):
         s.level = row.effect
@@ -249,7 +254,7 @@ def outbound_identity(f: CallFacts, s: CallState) -> ErrorCode | None:
         s.reasons.extend(extra)  # constrained or resource-based delegation let the identity through
     if isinstance(row.effect, ErrorCode):
         return row.effect
-    s.arrives = "anonymous_logon" if row.effect == "anonymous" else "authenticated"
+    s.arrives = "anonymous_logon" if row.effect is Arrives.ANONYMOUS else "authenticated"
     if s.arrives == "anonymous_logon":
         s.identity = ANONYMOUS_LOGON
     elif f.client_name.lower() in f.world.accounts:
@@ -284,9 +289,9 @@ def mutual_authentication(f: CallFacts, s: CallState) -> ErrorCode | None:
 def arriving_level(f: CallFacts, s: CallState) -> ErrorCode | None:
     """Which level arrives, before delegation? (R7, R30, A2, R4)"""
     row = ARRIVAL_LEVEL.row(f.binding.protseq, s.provider, s.level, f.options.legacy_provider_bump)
-    s.no_qos = row.effect == "no qos"  # unauthenticated: the level asked for is never sent (R4)
-    s.delivered = s.level if row.effect is None or s.no_qos else row.effect
-    if row.effect is not None:
+    s.no_qos = row.effect is Arrival.NO_QOS  # unauthenticated: the level asked for is never sent (R4)
+    s.delivered = row.effect if isinstance(row.effect, ImpLevel) else s.level
+    if row.effect is not Arrival.AS_ASKED:
         s.note(row)
     return None
 
@@ -295,7 +300,7 @@ def delegation(f: CallFacts, s: CallState) -> ErrorCode | None:
     """May the server receive a delegation-capable context? If not, downgrade or fail (R19, R20, R25, A4, M2)."""
     if s.delivered is ImpLevel.DELEGATE and not s.no_qos:
         if s.arrives == "anonymous_logon":
-            s.delivered, s.delegation = ImpLevel.IMPERSONATE, "refused"
+            s.delivered, s.delegation = ImpLevel.IMPERSONATE, Delegation.REFUSED
         else:
             error = _delegate(f, s)
             if error is not None:
@@ -319,7 +324,7 @@ def _delegate(f: CallFacts, s: CallState) -> ErrorCode | None:
     s.update("server_account", acct.qualified if acct else f.server.account.qualified)
     s.note(row)
     s.delegation = row.effect
-    if s.delegation == "refused":
+    if s.delegation is Delegation.REFUSED:
         qos = f.binding.qos
         row = DELEGATION_REFUSED.row(qos.ignore_delegation_failure or f.caller_machine.ignore_delegation_failure)
         s.note(row)
@@ -349,11 +354,12 @@ def client_context(f: CallFacts, s: CallState) -> ErrorCode | None:
         s.context = Token(ANONYMOUS_LOGON, session, min(s.delivered, ImpLevel.IMPERSONATE).to_token(),
                           tuple(r for r in s.reasons if r.decisive))
         return None
-    row = CREDENTIALS.row(f.binding.protseq, f.local, s.delivered, s.delegation, f.options.local_non_lrpc_like_ncalrpc)
+    row = CREDENTIALS.row(f.binding.protseq, f.local, s.delivered, s.delegation.value,
+                          f.options.local_non_lrpc_like_ncalrpc)
     s.note(row)
-    if row.effect == "shared":
+    if row.effect is Session.SHARED:
         session = f.presented.session
-    elif row.effect == "delegated":
+    elif row.effect is Session.DELEGATED:
         acct = s.server_account
         scope = tuple(acct.delegate_to) if acct and acct.delegation == "listed" else None
         session = LogonSession(f.client_name, f.server.machine, "network", Credentials.DELEGATED, scope)
@@ -391,7 +397,7 @@ def decide_call(f: CallFacts) -> CallDecision:
                         reasons=reasons, rpc_api=True, caller=f.caller.name, server=f.server.name,
                         caller_machine=f.caller.machine, server_machine=f.server.machine, presented=f.client_name,
                         server_account=f.server.account.qualified, requested=s.level, provider=s.provider,
-                        delegated=error is None and s.delegation == "delegated",
+                        delegated=error is None and s.delegation is Delegation.DELEGATED,
                         context=s.context if error is None else None,
                         authenticated=error is None and s.security != "none" and s.arrives == "authenticated")
 

@@ -28,6 +28,7 @@ from .decisions import CallDecision, Decision, ImpersonationResult
 from .plugins import REGISTRY
 from .reason import Reason
 from .rules import DecisionTable, Row
+from .tables import Effect, Outcome
 from .thread import BindingHandle, EngineCore, ServedCall, ServerThread
 from .tokens import Credentials, LogonSession, Token
 
@@ -38,8 +39,25 @@ B = (True, False)
 _CTX = ("caller", "server", "client", "process_identity", "cloaking", "level", "authn", "server_authn")
 
 
-def _table(name: str, facts: dict[str, Any], rows: list[Row], ordered: bool = True) -> DecisionTable:
-    return DecisionTable(name, facts, rows, ordered=ordered, context=_CTX)
+class ComIdentity(Effect):
+    """COM_IDENTITY: which identity the call presents (R32)."""
+
+    EXPLICIT = "explicit"
+    CAPTURED = "captured"
+    THREAD = "thread"
+    PROCESS = "process"
+
+
+class AuthnSource(Effect):
+    """COM_AUTHN_LEVEL: where the authentication level came from (R34)."""
+
+    NEGOTIATED = "negotiated"
+    AS_SET = "as set"
+
+
+def _table(name: str, facts: dict[str, Any], rows: list[Row], effect: type | tuple[type, ...],
+           ordered: bool = True) -> DecisionTable:
+    return DecisionTable(name, facts, rows, ordered=ordered, context=_CTX, effect=effect)
 
 
 COM_BLANKET = _table("CoSetProxyBlanket", {
@@ -54,50 +72,51 @@ COM_BLANKET = _table("CoSetProxyBlanket", {
     Row("R35", ErrorCode.E_INVALIDARG, {"level_none": True, "service_none": False},
         "Authentication level NONE with a security service is a contradiction; CoSetProxyBlanket returns "
         "E_INVALIDARG."),
-    Row("R35", "valid", {}, "The blanket is valid.", decisive=False),
-])
+    Row("R35", Outcome.OK, {}, "The blanket is valid.", decisive=False),
+], (ErrorCode, Outcome))
 
 COM_IDENTITY = _table("COM outbound identity", {
     "cloaking": (Cloaking.NONE, Cloaking.STATIC, Cloaking.DYNAMIC), "explicit": B, "impersonating": B,
     "source": ("blanket", "process"),
 }, [
-    Row("R32", "explicit", {"cloaking": Cloaking.NONE, "explicit": True},
+    Row("R32", ComIdentity.EXPLICIT, {"cloaking": Cloaking.NONE, "explicit": True},
         "The proxy carries an explicit identity, so the call presents {client}."),
     # Cloaking comes before "not impersonating": a captured identity outlives a revert.
-    Row("R32", "captured", {"cloaking": Cloaking.STATIC, "source": "blanket"},
+    Row("R32", ComIdentity.CAPTURED, {"cloaking": Cloaking.STATIC, "source": "blanket"},
         "Static cloaking set with CoSetProxyBlanket captured the thread's identity when the blanket was set, "
         "{client}, and every call through the proxy presents it."),
-    Row("R32", "captured", {"cloaking": Cloaking.STATIC, "source": "process"},
+    Row("R32", ComIdentity.CAPTURED, {"cloaking": Cloaking.STATIC, "source": "process"},
         "Static cloaking from CoInitializeSecurity captured the thread's identity at the proxy's first call, "
         "{client}, and every later call through the proxy presents it."),
-    Row("R32", "thread", {"cloaking": Cloaking.DYNAMIC},
+    Row("R32", ComIdentity.THREAD, {"cloaking": Cloaking.DYNAMIC},
         "Dynamic cloaking presents the thread's current identity on every call: {client}."),
-    Row("R32", "process", {"impersonating": False},
+    Row("R32", ComIdentity.PROCESS, {"impersonating": False},
         "{caller} is not impersonating, so the call presents its process identity, {process_identity}.",
         decisive=False),
-    Row("R32", "process", {"cloaking": Cloaking.NONE},
+    Row("R32", ComIdentity.PROCESS, {"cloaking": Cloaking.NONE},
         "Without cloaking a COM call presents the process identity, {process_identity}, even while the thread "
         "impersonates."),
-])
+], ComIdentity)
 
 COM_AUTHN_LEVEL = _table("COM authentication level", {"explicit": B, "below": B}, [
     Row("R34", ErrorCode.E_ACCESSDENIED, {"explicit": True, "below": True},
         "{caller}'s proxy set authentication level {authn} with CoSetProxyBlanket. Blanket values are used as "
         "given, never raised, and {server} accepts no call below {server_authn}, so the call is refused with "
         "E_ACCESSDENIED."),
-    Row("R34", "negotiated", {"explicit": False},
+    Row("R34", AuthnSource.NEGOTIATED, {"explicit": False},
         "{caller} left the authentication level to COM, so it is the higher of its own and {server}'s: {authn}.",
         decisive=False),
-    Row("R34", "as set", {}, "Authentication level {authn}, as the proxy set it; {server} asks for at least "
+    Row("R34", AuthnSource.AS_SET, {}, "Authentication level {authn}, as the proxy set it; {server} asks for at least "
         "{server_authn}.", decisive=False),
-])
+], (ErrorCode, AuthnSource))
 
 CO_REVERT = _table("CoRevertToSelf", {"com_call": B}, [
     Row("R37", ErrorCode.E_FAIL, {"com_call": False},
         "CoRevertToSelf works on the COM call being served on this thread, and there is none, so it fails and "
         "nothing changes: the thread still acts as {client}."),
-    Row("R37", "ok", {}, "CoRevertToSelf ended the impersonation: the thread is {client} again.", decisive=False),
-])
+    Row("R37", Outcome.OK, {}, "CoRevertToSelf ended the impersonation: the thread is {client} again.",
+        decisive=False),
+], (ErrorCode, Outcome))
 
 CO_INIT = _table("CoInitializeSecurity", {"already": B, "level_default": B, "both_cloaking": B}, [
     Row("R6", ErrorCode.RPC_E_TOO_LATE, {"already": True},
@@ -106,16 +125,16 @@ CO_INIT = _table("CoInitializeSecurity", {"already": B, "level_default": B, "bot
         "CoInitializeSecurity needs a real level; RPC_C_IMP_LEVEL_DEFAULT is refused with E_INVALIDARG."),
     Row("R35", ErrorCode.E_INVALIDARG, {"both_cloaking": True},
         "Static and dynamic cloaking cannot be set together; E_INVALIDARG."),
-    Row("R6", "ok", {}, "{caller}'s COM calls now default to level {level} and {cloaking} cloaking."),
-])
+    Row("R6", Outcome.OK, {}, "{caller}'s COM calls now default to level {level} and {cloaking} cloaking."),
+], (ErrorCode, Outcome))
 
 CO_IMPERSONATE = _table("CoImpersonateClient", {"com_call": B, "authenticated": B}, [
     Row("R36", ErrorCode.E_FAIL, {"com_call": False},
         "CoImpersonateClient needs a COM call being served on this thread; there is none."),
     Row("R36", ErrorCode.E_FAIL, {"authenticated": False},
         "The COM call from {caller} was made at authentication level NONE, so there is nobody to impersonate."),
-    Row("R36", "ok", {}, "CoImpersonateClient impersonated {client}.", decisive=False),
-])
+    Row("R36", Outcome.OK, {}, "CoImpersonateClient impersonated {client}.", decisive=False),
+], (ErrorCode, Outcome))
 
 COM_TABLES = (COM_BLANKET, COM_IDENTITY, COM_AUTHN_LEVEL, CO_INIT, CO_IMPERSONATE, CO_REVERT)
 
@@ -200,13 +219,14 @@ def com_call(thread: ServerThread, server: str, binding: Binding, captured: Toke
     row = COM_IDENTITY.decide(cloaking=Cloaking.NONE if cloaking is Cloaking.BOTH else cloaking,
                               explicit=bool(binding.auth_identity), impersonating=thread.impersonating,
                               source=source)
-    presented = {"explicit": explicit, "process": thread.process_token, "thread": thread.effective_token,
-                 "captured": captured or thread.effective_token}[row.effect]
+    presented = {ComIdentity.EXPLICIT: explicit, ComIdentity.PROCESS: thread.process_token,
+                 ComIdentity.THREAD: thread.effective_token,
+                 ComIdentity.CAPTURED: captured or thread.effective_token}[row.effect]
     assert presented is not None  # COM_IDENTITY picks "explicit" only when an identity was given
     ctx["client"] = presented.user
     sentence = row.sentence.format(**ctx)
     now = thread.effective_token.user
-    if row.effect == "captured" and presented.user != now:
+    if row.effect is ComIdentity.CAPTURED and presented.user != now:
         sentence += f" The thread is {now} now; that does not change what the proxy presents."
     reasons.append(Reason(row.rule, sentence))
 

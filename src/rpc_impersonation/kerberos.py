@@ -30,6 +30,7 @@ from .options import Options
 from .plugins import REGISTRY
 from .reason import Reason
 from .rules import DecisionTable, Row
+from .tables import Effect
 from .tokens import Token
 from .world import Account, World
 
@@ -46,28 +47,35 @@ class S4U:
     inbound: str  # "Kerberos" or "NTLM"
 
 
+class Ticket(Effect):
+    """S4U_PROXY: whether the KDC issues the service a ticket as the user."""
+
+    ISSUED = "issued"
+    REFUSED = "refused"
+
+
 S4U_PROXY = DecisionTable("S4U2proxy", {
     "kcd": B, "rbcd": B, "inbound": ("Kerberos", "NTLM"), "protocol_transition": B, "delegable": B,
 }, [
-    Row("R25", "refused", {"delegable": False},
+    Row("R25", Ticket.REFUSED, {"delegable": False},
         "{user} is sensitive (or in Protected Users): no kind of delegation, constrained or resource-based, may act "
         "for them."),
-    Row("R24", "ok", {"rbcd": True},
+    Row("R24", Ticket.ISSUED, {"rbcd": True},
         "{target_account} lists {service} in msDS-AllowedToActOnBehalfOfOtherIdentity (resource-based constrained "
         "delegation), so the KDC issues {service} a ticket to {target} as {user}."),
-    Row("R24", "ok", {"kcd": True, "inbound": "Kerberos"},
+    Row("R24", Ticket.ISSUED, {"kcd": True, "inbound": "Kerberos"},
         "{target} is in {service}'s msDS-AllowedToDelegateTo and {user}'s ticket is forwardable, so S4U2proxy gives "
         "{service} a ticket to {target} as {user} (constrained delegation)."),
-    Row("R24", "ok", {"kcd": True, "protocol_transition": True},
+    Row("R24", Ticket.ISSUED, {"kcd": True, "protocol_transition": True},
         "{user} signed in with NTLM, but {service} may use protocol transition (trusted to authenticate for "
         "delegation), so S4U2self then S4U2proxy reach {target} as {user}."),
-    Row("R24", "refused", {"kcd": True},
+    Row("R24", Ticket.REFUSED, {"kcd": True},
         "{user} signed in with NTLM and {service} is not trusted to authenticate for delegation: its S4U2self "
         "ticket is not forwardable, so the KDC refuses a ticket to {target}."),
-    Row("R24", "refused", {},
+    Row("R24", Ticket.REFUSED, {},
         "{target} is not among the services {service} may delegate to, and {target_account} does not list "
         "{service}: the KDC refuses."),
-], ordered=True, context=("user", "service", "target", "target_account"))
+], ordered=True, context=("user", "service", "target", "target_account"), effect=Ticket)
 
 
 def s4u_decision(world: World, s4u: S4U, user: str, target_machine: str, target_account: str | None) -> tuple[bool, Reason]:
@@ -83,7 +91,7 @@ def s4u_decision(world: World, s4u: S4U, user: str, target_machine: str, target_
                            delegable=bool(user_account and user_account.delegable))
     sentence = row.sentence.format(user=user, service=s4u.service, target=target_machine,
                                    target_account=target_account or f"{target_machine}'s account")
-    return row.effect == "ok", Reason(row.rule, sentence)
+    return row.effect is Ticket.ISSUED, Reason(row.rule, sentence)
 
 
 def _credentials(token: Token, world: World, options: Options, target_machine: str,

@@ -14,9 +14,9 @@ is compiled over its whole (finite) fact space and checked:
   row must name the later in ``overrides`` (this is how an exception, such as the ncalrpc one,
   is declared).
 
->>> t = DecisionTable("demo", {"x": (1, 2)}, [Row("R2", "one", when={"x": 1}), Row("R2", "other", fallback=True)])
+>>> t = DecisionTable("demo", {"x": (1, 2)}, [Row("R2", 1, when={"x": 1}), Row("R2", 0, fallback=True)], effect=int)
 >>> t.decide(x=1).effect, t.decide(x=2).effect
-('one', 'other')
+(1, 0)
 """
 
 from __future__ import annotations
@@ -240,8 +240,9 @@ class DecisionTable:
     """A named table of rows over a finite fact space, compiled to a lookup at construction."""
 
     def __init__(self, name: str, facts: Mapping[str, Iterable[Any]], rows: list[Row], *, ordered: bool = False,
-                 context: Iterable[str] = ()) -> None:
+                 context: Iterable[str] = (), effect: type | tuple[type, ...] = ()) -> None:
         self.name = name
+        self.effect = effect  # the type(s) every row's effect must have (the engine's tables all declare it)
         self.facts = {k: tuple(v) for k, v in facts.items()}
         self.rows = tuple(rows)
         self.ordered = ordered
@@ -260,6 +261,9 @@ class DecisionTable:
         for r in self.rows:
             if r.rule not in RULES:
                 raise RuleTableError(f"table {self.name}: row cites unknown rule {r.rule!r}")
+            if self.effect and (not isinstance(r.effect, self.effect) or isinstance(r.effect, str)):
+                raise RuleTableError(f"table {self.name}: row {r.rule} has effect {r.effect!r}; the table declares "
+                                     f"{self.effect!r} (an enum or a frozen record, never a bare string)")
             for fact, values in r._sets.items():
                 if fact not in self.facts:
                     raise RuleTableError(f"table {self.name}: row {r.rule} tests unknown fact {fact!r}")

@@ -18,7 +18,7 @@ from .options import Options
 from .plugins import REGISTRY
 from .reason import Reason
 from .rules import Row
-from .tables import ACCESS_CHECK, IMPERSONATE, OPEN_THREAD_TOKEN, OUTBOUND, REVERT
+from .tables import ACCESS_CHECK, IMPERSONATE, OPEN_THREAD_TOKEN, OUTBOUND, REVERT, Arrives, Outcome
 from .tokens import Credentials, LogonSession, Token
 from .world import ANONYMOUS_LOGON, Process, Resource, World
 
@@ -178,8 +178,8 @@ class ServerThread:
         row = IMPERSONATE.decide(handle=kind, context=ctx_kind,
                                  privilege=self.process.impersonate_privilege or same)
         token = None
-        if row.effect in ("ok", "identify") and context is not None and context.level is not None:
-            level = context.level if row.effect == "ok" else min(context.level, TokenLevel.IDENTIFICATION)
+        if row.effect in (Outcome.OK, Outcome.IDENTIFY) and context is not None and context.level is not None:
+            level = context.level if row.effect is Outcome.OK else min(context.level, TokenLevel.IDENTIFICATION)
             token = Token(context.user, context.session, level)
         anonymous = token is not None and token.level is TokenLevel.ANONYMOUS  # names nobody (R15, R30)
         client = "an anonymous caller" if anonymous else context.visible_identity if context else "nobody"
@@ -187,7 +187,7 @@ class ServerThread:
                         level=token.level.label if token and token.level else "")
         reasons = [reason_of(row, ctx)]
         if token is not None and context is not None:
-            because = context.origin + ((reasons[0],) if row.effect == "identify" else ())
+            because = context.origin + ((reasons[0],) if row.effect is Outcome.IDENTIFY else ())
             token = Token(token.user, token.session, token.level, because)
         if token is None:
             code = row.effect
@@ -270,7 +270,7 @@ class ServerThread:
                               in_scope=in_scope, mode=self.engine.options.second_hop)
         if isinstance(row.effect, ErrorCode):
             return row, None, extra
-        if row.effect == "anonymous":
+        if row.effect is Arrives.ANONYMOUS:
             return row, ANONYMOUS_LOGON, extra
         if token.is_primary and remote:
             return row, self._world.network_identity(self.process.account, self.process.machine), extra
