@@ -153,3 +153,29 @@ def test_function_size(path):
             elif key in FUNCTION_DEBT and lines <= MAX_FUNCTION_LINES:
                 too_long.append(f"{key} now fits in {MAX_FUNCTION_LINES} lines: remove it from FUNCTION_DEBT")
     assert not too_long
+
+
+def test_plug_ins_attach_through_the_registry_once():
+    from rpc_impersonation import com, kerberos
+    from rpc_impersonation.constants import ApiFamily
+    from rpc_impersonation.plugins import REGISTRY
+
+    before = (len(REGISTRY.end_of_call), len(REGISTRY.on_revert), len(REGISTRY.credential_sources),
+              len(REGISTRY.delegation_trust), len(REGISTRY.network_session))
+    com.register()  # registering again (as a second import would) adds nothing
+    kerberos.register()
+    after = (len(REGISTRY.end_of_call), len(REGISTRY.on_revert), len(REGISTRY.credential_sources),
+             len(REGISTRY.delegation_trust), len(REGISTRY.network_session))
+    assert before == after == (1, 1, 1, 1, 1)
+    assert {ApiFamily.COM, ApiFamily.COMPLUS} <= set(REGISTRY.call_handlers)
+    assert {"co_impersonate_client", "co_revert_to_self"} <= set(REGISTRY.thread_operations)
+    assert "co_initialize_security" in REGISTRY.engine_operations
+
+
+def test_an_unknown_thread_attribute_is_a_plain_attribute_error():
+    from rpc_impersonation import Engine, load_named
+
+    thread = Engine(load_named("seed-delegation").world).thread("client")
+    assert thread.com_depth == 0  # state a plug-in registered
+    with pytest.raises(AttributeError, match="no attribute 'co_nothing'"):
+        thread.co_nothing  # noqa: B018
