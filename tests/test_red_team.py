@@ -28,6 +28,12 @@ ROOT_ONLY = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0 o
                                reason="the full sandbox (bubblewrap, an unprivileged uid per worker) needs root")
 
 
+def solution_score(exercise: str = "ex1") -> float:
+    """What the master's own solution scores (visible cases with stored answers count 0, so this is not the
+    maximum); the correct classmates below are compared with it."""
+    return grade_exercise(MASTERS[exercise], MASTERS[exercise].solution_code, budget=QUICK).score
+
+
 def hostile(case: str, exercise: str = "ex1", **replace: str) -> str:
     text = (HOSTILE / case / f"{MASTERS[exercise].module}.py").read_text()
     for old, new in replace.items():
@@ -54,7 +60,7 @@ def test_red_forged_stopped_frame_costs_the_next_classmate_nothing(tmp_path):
     totals, results = one_exercise_class(tmp_path, {"aaa_eve": hostile("red_forged_stopped_frame"),
                                                     "bea": MASTERS["ex1"].solution_code})
     assert totals["aaa_eve"] == 0  # its own reply stream is broken: that costs only itself
-    assert totals["bea"] == 20.0, results["bea"][0].problem
+    assert totals["bea"] == solution_score() > 0, results["bea"][0].problem
 
 
 def test_red_forged_frames_cannot_carry_hidden_inputs_into_a_visible_problem():
@@ -69,7 +75,7 @@ def test_red_forged_frames_cannot_carry_hidden_inputs_into_a_visible_problem():
     assert "SMUGGLED" not in shown and "anon/" not in shown, results[1].problem[:300]
 
 
-# --- HOLE: the grader's nesting pre-scan is quadratic on a crafted frame (and holds the GIL) ---------------
+# --- held (was a HOLE): the nesting pre-scan was quadratic on a crafted frame; json.loads alone now -------
 def test_red_unterminated_string_frame_is_refused_with_a_reason():
     """Held: the crafted frame reaches the grader and scores 0 with a reason (here at a small size)."""
     result = grade_exercise(MASTERS["ex1"], hostile("red_slow_frame_scan", **{
@@ -78,9 +84,6 @@ def test_red_unterminated_string_frame_is_refused_with_a_reason():
     assert "unreadable reply" in result.problem, result.problem
 
 
-@pytest.mark.xfail(strict=True, reason="HOLE (red team): sandbox.decode_frame's regex pre-scan (_STRING) retries "
-                   "from every quote of an unterminated string: a 256 KiB frame of escaped quotes takes ~30 min of "
-                   "the grader's CPU with the GIL held, freezing every worker. Remove this mark once fixed.")
 def test_red_a_full_size_crafted_frame_is_decoded_quickly():
     pairs = (256 * 1024 - 8) // 2
     code = ("import time; from rpc_impersonation.grading.sandbox import decode_frame, SandboxFault\n"
@@ -133,12 +136,9 @@ def test_red_hidden_inputs_cannot_be_smuggled_through_the_kernel_keyring():
     assert "|anonymous," not in shown, shown[shown.find("|anonymous,") - 300:][:600]
 
 
-# --- HOLE: a notebook that is JSON but not a notebook stops the whole class run --------------------------------
+# --- held (was a HOLE): a notebook that is JSON but not a notebook stopped the whole class run ------------
 @pytest.mark.parametrize("notebook", ["list.ipynb", "nested.ipynb", "cells_not_a_list.ipynb",
                                       "cell_not_an_object.ipynb"])
-@pytest.mark.xfail(strict=True, reason="HOLE (red team): classroom.discover catches only ValueError/OSError from "
-                   "notebook_modules; AttributeError/TypeError/RecursionError end the class run with a traceback and "
-                   "no gradebook. Remove this mark once fixed.")
 def test_red_a_broken_notebook_costs_only_its_author(tmp_path, notebook):
     solutions = tmp_path / "solutions"
     solutions.mkdir()
@@ -149,14 +149,11 @@ def test_red_a_broken_notebook_costs_only_its_author(tmp_path, notebook):
     shutil.copy(HOSTILE / "red_broken_notebooks" / notebook, subs / "eve.ipynb")
     results = grade_class(subs, tmp_path / "out", solutions, jobs=1, budget=QUICK,
                           progress_stream=open(os.devnull, "w"))
-    assert sum(r.score for r in results["ada"]) == 20.0 and sum(r.score for r in results["eve"]) == 0
+    assert sum(r.score for r in results["ada"]) == solution_score() > 0 and sum(r.score for r in results["eve"]) == 0
     assert "not a readable notebook" in results["eve"][0].problem
     assert (tmp_path / "out" / "gradebook.csv").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="HOLE (red team): gradescope.run_submission catches ValueError/OSError/"
-                   "AttributeError/TypeError from a notebook but not RecursionError: a deeply nested .ipynb next to "
-                   "a correct ex1 file scores the whole submission 0. Remove this mark once fixed.")
 def test_red_gradescope_a_nested_notebook_costs_only_itself(tmp_path):
     from rpc_impersonation.grading.gradescope import run_submission
 
@@ -168,7 +165,7 @@ def test_red_gradescope_a_nested_notebook_costs_only_itself(tmp_path):
     (submission / "ex1_level_capabilities.py").write_text(MASTERS["ex1"].solution_code)
     shutil.copy(HOSTILE / "red_broken_notebooks" / "nested.ipynb", submission / "answers.ipynb")
     doc = run_submission(submission, solutions, tmp_path / "results.json")
-    assert doc["score"] == 20.0 and "not a readable notebook" in doc["output"], doc["output"][:300]
+    assert doc["score"] == solution_score() > 0 and "not a readable notebook" in doc["output"], doc["output"][:300]
 
 
 # --- HOLE: names that sanitise alike are merged: students vanish from the gradebook ---------------------------
@@ -188,10 +185,7 @@ def test_red_students_whose_names_sanitise_alike_are_not_merged():
     assert len({s.student for s in found}) == 4
 
 
-# --- HOLE: a sparse multi-GiB file in a folder submission is read whole: the grader runs out of memory --------
-@pytest.mark.xfail(strict=True, reason="HOLE (red team): classroom.discover reads a whole file (read_bytes) before "
-                   "cutting it to 512 KiB; a 4 GiB sparse ex1 file exhausts the grader's memory. Remove this mark "
-                   "once fixed.")
+# --- held (was a HOLE): a sparse multi-GiB file in a folder submission was read whole ------------------------
 def test_red_a_giant_sparse_file_is_not_read_whole(tmp_path):
     eve = tmp_path / "submissions" / "eve"
     eve.mkdir(parents=True)
@@ -244,21 +238,16 @@ def test_red_staged_submissions_are_not_readable_by_other_local_users():
     assert b"ANSWER" not in seen, (str(path), seen)
 
 
-# --- HOLE: a lone surrogate in a message ends the class run (feedback written as UTF-8) ------------------------
-@pytest.mark.xfail(strict=True, reason="HOLE (red team): a lone surrogate in the student's exception message or "
-                   "output reaches the reports; atomic_write encodes UTF-8 strictly (UnicodeEncodeError) and the "
-                   "class run ends without a gradebook. Remove this mark once fixed.")
+# --- held (was a HOLE): a lone surrogate in a message ended the class run (feedback written as UTF-8) --------
 def test_red_a_lone_surrogate_costs_only_its_author(tmp_path):
     totals, results = one_exercise_class(tmp_path, {"aaa_eve": hostile("red_lone_surrogate"),
                                                     "bea": MASTERS["ex1"].solution_code})
-    assert totals == {"aaa_eve": 0, "bea": 20.0}
+    assert totals == {"aaa_eve": 0, "bea": solution_score()} and totals["bea"] > 0
     assert (tmp_path / "out" / "gradebook.csv").exists()
     for path in (tmp_path / "out").rglob("*.md"):
         path.read_text(encoding="utf-8")
 
 
-@pytest.mark.xfail(strict=True, reason="HOLE (red team): the same lone surrogate makes the student's own `check` "
-                   "end with a UnicodeEncodeError traceback when its report is printed. Remove this mark once fixed.")
 def test_red_a_lone_surrogate_does_not_break_the_self_check(tmp_path):
     shutil.copytree(ROOT / "exercises" / "checks", tmp_path / "exercises" / "checks")
     shutil.copy(HOSTILE / "red_lone_surrogate" / "ex1_level_capabilities.py", tmp_path / "exercises")
@@ -289,7 +278,10 @@ def test_red_zip_tricks_are_read_safely(tmp_path):
     assert not Path("/tmp/red_zip_escape").exists() and not Path("/tmp/red_zip_escape_abs").exists()
     assert found["bomb"].files == {} and "more than 5 MiB" in found["bomb"].problems[0]
     assert found["liar"].files == {} and "not a readable zip" in found["liar"].problems[0]
-    assert set(found["traversal"].files) == {"ex1_level_capabilities", "ex3_least_qos"}
+    # members with '..' or an absolute path are refused by name (discovery reads members into memory only)
+    assert found["traversal"].files == {}, found["traversal"].files
+    assert len(found["traversal"].problems) == 2 and all("absolute path or '..'; refused" in p
+                                                         for p in found["traversal"].problems)
 
 
 # --- held: signals at the sandbox's root processes, raised limits, setuid, chroot --------------------------------
@@ -316,4 +308,32 @@ def test_red_nothing_of_the_grader_is_reachable():
 @ROOT_ONLY
 def test_red_writing_to_fd1_does_not_corrupt_the_reply_stream():
     result = grade_exercise(MASTERS["ex1"], hostile("red_writes_to_fd1"), budget=QUICK)
-    assert result.score == result.max_score, result.problem
+    assert result.score == solution_score() > 0, result.problem
+
+
+def _nested(levels: int) -> list:
+    """A list holding ``levels`` nested lists in all (the frame's dict is one level more)."""
+    value: list = []
+    for _ in range(levels - 1):
+        value = [value]
+    return value
+
+
+# --- held: what the reply parser refuses or repairs (no pre-scan, no crash, nothing unencodable) ------------------
+def test_red_reply_frames_that_are_deep_huge_or_carry_lone_surrogates():
+    from rpc_impersonation.grading.sandbox import MAX_DEPTH, SandboxFault, decode_frame
+
+    refused = {"deep list": b"[" * 100_000 + b"]" * 100_000,
+               "just past the depth cap": json.dumps({"op": "ok", "output": "", "v": _nested(MAX_DEPTH)}).encode(),
+               "a 5000-digit integer": b'{"op": "ok", "output": "", "v": ' + b"9" * 5000 + b"}",
+               "bad UTF-8": b'{"op": "ok", "output": "\xff"}'}
+    for what, frame in refused.items():
+        with pytest.raises(SandboxFault):
+            decode_frame(frame)
+    at_cap = decode_frame(json.dumps({"op": "ok", "output": "", "v": _nested(MAX_DEPTH - 1)}).encode())  # dict+63
+    assert at_cap["op"] == "ok"
+    repaired = decode_frame(json.dumps({"op": "error", "kind": "ValueError", "message": "x\udcff",
+                                        "output": "\ud800y", "args": {"k\udc80": ["\udfff"]}}).encode())
+    assert repaired["message"] == "x\ufffd" and repaired["output"] == "\ufffdy"
+    assert repaired["args"] == {"k\ufffd": ["\ufffd"]}
+    json.dumps(repaired, ensure_ascii=False).encode("utf-8")  # encodable now

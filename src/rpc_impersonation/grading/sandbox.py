@@ -80,27 +80,53 @@ class SandboxFault(Exception):
 
 
 # --- frames -----------------------------------------------------------------------------------------------
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
-_BRACKETS = re.compile(rb"[\[\]{}]")
 _OPS = {"zygote": {"pid": int}, "ready": {"output": str}, "import error": {"message": str, "output": str},
         "ok": {"output": str}, "error": {"kind": str, "message": str, "output": str},
         "callback": {"name": str, "args": list}, "ended": {}, "stopped": {}, "fault": {"message": str}}
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and dicts nest in ``value`` (iteratively: no recursion on the student's data)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (list, dict)):
+            deepest = max(deepest, level)
+            if deepest > MAX_DEPTH:
+                return deepest
+            stack.extend((v, level + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def _clean(value: Any) -> Any:
+    """``value`` with every lone surrogate (unencodable as UTF-8) replaced by U+FFFD; depth already capped."""
+    if isinstance(value, str):
+        return _SURROGATES.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    return value
 
 
 def decode_frame(data: bytes) -> dict[str, Any]:
-    """A frame from the sandbox as a checked dict; SandboxFault for anything else (never a crash)."""
+    """A frame from the sandbox as a checked dict; SandboxFault for anything else (never a crash).
+
+    Parsed by ``json.loads`` alone (linear; no pre-scan a crafted frame can make quadratic): nesting
+    beyond the C parser's recursion guard, integers beyond Python's digit limit and bad UTF-8 are
+    refused; the depth is checked on the parsed value; lone surrogates become U+FFFD, so nothing the
+    student sent can break a UTF-8 report later."""
     if len(data) > MAX_FRAME:
         raise SandboxFault(f"a reply of {len(data)} bytes (at most {MAX_FRAME} are accepted)")
-    depth = deepest = 0
-    for b in _BRACKETS.findall(_STRING.sub(b"", data)):
-        depth += 1 if b in (b"[", b"{") else -1
-        deepest = max(deepest, depth)
-    if deepest > MAX_DEPTH:
-        raise SandboxFault(f"a reply nested {deepest} levels deep (at most {MAX_DEPTH} are accepted)")
     try:
         message = json.loads(data.decode("utf-8"))
-    except (ValueError, RecursionError) as exc:
+    except (ValueError, RecursionError, MemoryError) as exc:
         raise SandboxFault(f"an unreadable reply ({type(exc).__name__}: {str(exc)[:200]})") from None
+    deepest = _depth(message)
+    if deepest > MAX_DEPTH:
+        raise SandboxFault(f"a reply nested more than {MAX_DEPTH} levels deep (at most {MAX_DEPTH} are accepted)")
+    message = _clean(message)
     if not isinstance(message, dict) or message.get("op") not in _OPS:
         raise SandboxFault("a reply that is not one the grader asked for")
     for key, kind in _OPS[message["op"]].items():
