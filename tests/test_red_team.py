@@ -168,10 +168,7 @@ def test_red_gradescope_a_nested_notebook_costs_only_itself(tmp_path):
     assert doc["score"] == solution_score() > 0 and "not a readable notebook" in doc["output"], doc["output"][:300]
 
 
-# --- HOLE: names that sanitise alike are merged: students vanish from the gradebook ---------------------------
-@pytest.mark.xfail(strict=True, reason="HOLE (red team): classroom._student_name maps every non-ASCII name to "
-                   "'unnamed' (and 'José'/'Jos_' to 'Jos'); discover merges them silently, the later file wins. "
-                   "Remove this mark once fixed.")
+# --- held (was a HOLE): names that sanitised alike were merged: students vanished from the gradebook -----------
 def test_red_students_whose_names_sanitise_alike_are_not_merged():
     from rpc_impersonation.errors import ImpersonationError
     from rpc_impersonation.grading.classroom import discover
@@ -183,6 +180,24 @@ def test_red_students_whose_names_sanitise_alike_are_not_merged():
         return
     assert len(found) == 4, [(s.student, s.files) for s in found]
     assert len({s.student for s in found}) == 4
+    assert {"张伟", "李娜", "José"} <= {s.student for s in found}
+
+
+def test_red_names_that_still_sanitise_alike_get_a_hash_and_a_warning(tmp_path):
+    from rpc_impersonation.grading.submissions import discover
+
+    code = MASTERS["ex1"].solution_code
+    for name, text in (("Ada Lovelace", code), ("Ada_Lovelace", "WRONG = 1\n"), ("ada", code)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "ex1_level_capabilities.py").write_text(text)
+    (tmp_path / "ada.zip").write_bytes(b"")  # the same name twice is one student handing in twice
+    found = {s.display: s for s in discover(tmp_path)}
+    assert len(found) == 3, list(found)
+    first, second = found["Ada Lovelace"], found["Ada_Lovelace"]
+    assert first.student != second.student and first.student.startswith("Ada_Lovelace-"), first.student
+    assert "same results key 'Ada_Lovelace'" in first.warnings[0] and "Ada_Lovelace" in first.warnings[0]
+    assert first.files["ex1_level_capabilities"] == code and "WRONG" in second.files["ex1_level_capabilities"]
+    assert found["ada"].student == "ada" and len(found["ada"].entries) == 2
 
 
 # --- held (was a HOLE): a sparse multi-GiB file in a folder submission was read whole ------------------------

@@ -24,6 +24,7 @@ import json
 import os
 import re
 import stat
+import unicodedata
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,10 +46,27 @@ _MOODLE = re.compile(r"^(?P<name>.+?)_(?P<uid>\d+)_assignsubmission_(?P<kind>[a-
 _COPY = re.compile(r"(?:\s*\(\d+\)|-\d+|\s+copy(?:\s*\d+)?)$", re.IGNORECASE)
 
 
+MAX_KEY_CHARS = 64
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()[:8]
+
+
 def student_key(name: str) -> str:
-    """A file-system-safe student name (the key of every results file)."""
-    clean = re.sub(r"[^A-Za-z0-9._-]", "_", name).strip("._")
-    return clean or "unnamed"
+    """A file-system-safe student name (the key of every results file).
+
+    Letters and digits of every script are kept (NFC: a composed and a decomposed 'José' are one
+    name); anything else becomes '_'. A name left empty or longer than 64 characters gets a short
+    hash of the original name, so it stays distinct; :func:`discover_entries` adds the same hash
+    when two different names still land on one key."""
+    nfc = unicodedata.normalize("NFC", name)
+    clean = re.sub(r"[^\w.-]", "_", nfc).strip("._")
+    if not clean:
+        return f"unnamed-{_short_hash(nfc)}"
+    if len(clean) > MAX_KEY_CHARS:
+        return f"{clean[:MAX_KEY_CHARS]}-{_short_hash(nfc)}"
+    return clean
 
 
 def _ignored(name: str) -> bool:
@@ -343,7 +361,28 @@ def discover_entries(folder: Path, modules: list[str] | None = None) -> tuple[li
                 e.problems.append(f"{item.name} is larger than {_limit(item.name) // 1024} KiB and was not read")
                 continue
             _notebook_candidates(data, item.name, modules, e, _stamp(item.lstat().st_mtime))
-    return list(entries.values()), stray
+    return _distinct_keys(list(entries.values())), stray
+
+
+def _distinct_keys(entries: list[Entry]) -> list[Entry]:
+    """Entries of different students never share a key: when two names (or LMS ids) sanitise alike
+    ('José' and 'Jos_', two Canvas users called smith_john), each gets the key plus a short hash of
+    its name or id, and a warning says so. Entries with the same name (a folder and a zip of one
+    student) keep one key: resolve() then treats them as one student handing in twice."""
+    by_key: dict[str, list[Entry]] = {}
+    for e in entries:
+        by_key.setdefault(e.key, []).append(e)
+    for key, group in by_key.items():
+        owners = {e.lms_id or unicodedata.normalize("NFC", e.display) for e in group}
+        if len(owners) < 2:
+            continue
+        for e in group:
+            owner = e.lms_id or unicodedata.normalize("NFC", e.display)
+            e.key = f"{key}-{_short_hash(owner)}"
+            others = sorted(o for o in owners if o != owner)
+            e.warnings.append(f"the name {e.display!r} gives the same results key {key!r} as {others}; "
+                              f"graded as {e.key!r} so no one is merged")
+    return entries
 
 
 @dataclass
