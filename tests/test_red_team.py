@@ -216,11 +216,31 @@ def test_red_a_giant_sparse_file_is_not_read_whole(tmp_path):
     assert done.returncode == 0 and "larger than" in done.stdout, done.stderr[-600:]
 
 
-# --- HOLE: the staged submissions are readable by every local user of the grading machine ----------------------
+# --- held (was a HOLE): the staged submissions were readable by every local user of the grading machine ---------
 @ROOT_ONLY
-@pytest.mark.xfail(strict=True, reason="HOLE (red team): Slot.write stages each student's files world-readable "
-                   "(/tmp/rpc-grading-*/slots/<uid>/<slot>/, 0755/0644): any local user (a classmate with a shell "
-                   "on the course server) reads them during the run. Remove this mark once fixed.")
+def _read_as(uid: int, path: Path) -> bytes:
+    """What user ``uid`` (no groups) reads of ``path``: its first bytes or 'refused: ...'."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read)
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            try:
+                os.write(write, path.read_bytes()[:100])
+            except OSError as exc:
+                os.write(write, f"refused: {exc.strerror}".encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    seen = os.read(read, 200)
+    os.close(read)
+    return seen
+
+
 def test_red_staged_submissions_are_not_readable_by_other_local_users():
     from rpc_impersonation.grading.sandbox import choose_isolation
 
@@ -229,28 +249,15 @@ def test_red_staged_submissions_are_not_readable_by_other_local_users():
     try:
         slot.write("ex1_level_capabilities", "ANSWER = 'ada'\n")
         path = slot.folder / "ex1_level_capabilities.py"
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # another local user: nobody
-            try:
-                os.close(read)
-                os.setgroups([])
-                os.setresgid(65534, 65534, 65534)
-                os.setresuid(65534, 65534, 65534)
-                try:
-                    os.write(write, path.read_bytes()[:100])
-                except OSError as exc:
-                    os.write(write, f"refused: {exc.strerror}".encode())
-            finally:
-                os._exit(0)
-        os.close(write)
-        os.waitpid(pid, 0)
-        seen = os.read(read, 200)
-        os.close(read)
+        by_nobody, by_other_slot = _read_as(65534, path), _read_as(slot.uid + 1, path)
+        by_own_uid = _read_as(slot.uid, path)
+        mode = path.stat().st_mode & 0o777
     finally:
         slot.close()
         isolation.close()
-    assert b"ANSWER" not in seen, (str(path), seen)
+    assert b"ANSWER" not in by_nobody and b"ANSWER" not in by_other_slot, (str(path), by_nobody, by_other_slot)
+    assert by_own_uid.startswith(b"ANSWER"), by_own_uid  # the student's own sandbox uid still reads it
+    assert mode & 0o007 == 0, oct(mode)
 
 
 # --- held (was a HOLE): a lone surrogate in a message ended the class run (feedback written as UTF-8) --------

@@ -328,17 +328,30 @@ class Slot:
             self.name = f"s{Slot._serial}"
         home = _run_dir() / "slots" / (str(self.uid) if self.uid is not None else f"own-{self.name}")
         home.mkdir(parents=True, exist_ok=True)
-        os.chmod(home, 0o755)
+        os.chmod(home, 0o711)  # traversable, not listable
         self.home = home
         self.folder = home / self.name
-        self.folder.mkdir()
-        os.chmod(self.folder, 0o755)
+        self.folder.mkdir(mode=0o700)
+        self._protect(self.folder, 0o550)
         self.own: list[Sandbox] = []
+
+    def _protect(self, path: Path, mode: int) -> None:
+        """Only the slot's uid (and root, by group: the sandbox's root has no CAP_DAC_OVERRIDE) may read a
+        staged file: no other local user reads a classmate's code during the run. Without a slot uid the
+        student's code runs as the grader's own uid, so owner-only modes do."""
+        if self.uid is not None:
+            os.chown(path, self.uid, 0)
+            os.chmod(path, mode)
+        else:
+            os.chmod(path, mode & 0o700)
 
     def write(self, module: str, source: str) -> None:
         path = self.folder / f"{module}.py"
-        path.write_text(source, encoding="utf-8", errors="replace")
-        os.chmod(path, 0o644)
+        path.unlink(missing_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with open(fd, "w", encoding="utf-8", errors="replace") as fh:
+            fh.write(source)
+        self._protect(path, 0o440)
 
     def sandbox(self, allow: tuple[str, ...]) -> "Sandbox":
         if self.isolation.shared_sandboxes:
