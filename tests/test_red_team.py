@@ -259,11 +259,14 @@ def test_red_staged_submissions_are_not_readable_by_other_local_users():
 
 # --- held (was a HOLE): a lone surrogate in a message ended the class run (feedback written as UTF-8) --------
 def test_red_a_lone_surrogate_costs_only_its_author(tmp_path):
+    # and a folder whose name is not UTF-8 (b"caf\xe9": Python names it with a lone surrogate)
     totals, results = one_exercise_class(tmp_path, {"aaa_eve": hostile("red_lone_surrogate"),
-                                                    "bea": MASTERS["ex1"].solution_code})
-    assert totals == {"aaa_eve": 0, "bea": solution_score()} and totals["bea"] > 0
+                                                    "bea": MASTERS["ex1"].solution_code,
+                                                    "caf\udce9": MASTERS["ex1"].solution_code})
+    assert totals == {"aaa_eve": 0, "bea": solution_score(), "caf": solution_score()} and totals["bea"] > 0
     assert (tmp_path / "out" / "gradebook.csv").exists()
-    for path in (tmp_path / "out").rglob("*.md"):
+    for path in [*(tmp_path / "out").rglob("*.md"), *(tmp_path / "out").rglob("*.csv"),
+                 *(tmp_path / "out").rglob("*.json")]:
         path.read_text(encoding="utf-8")
 
 
