@@ -238,6 +238,8 @@ def _setup(message, config, request, reply, grader_fds):
         os.dup2(null, std)
     os.closerange(5, 65536)
     _SETUP_DONE[1] = 4
+    # built (ctypes, platform imported) while the runtime is surely readable, installed last
+    seccomp = seccomp_program() if config.get("seccomp", True) else None
     uid = config.get("uid")
     limits = dict(config.get("limits", {}))
     if uid is None:
@@ -251,8 +253,8 @@ def _setup(message, config, request, reply, grader_fds):
             raise OSError("still root")
     os.environ.clear()
     os.environ.update({"HOME": work, "TMPDIR": work, "LANG": "C.UTF-8", "PATH": "/usr/bin:/bin"})
-    if config.get("seccomp", True):
-        install_seccomp()
+    if seccomp is not None:
+        install_seccomp(seccomp)
     return root
 
 
@@ -311,11 +313,11 @@ def seccomp_program():
     return b"".join(struct.pack("=HBBI", *f) for f in prog), len(prog)
 
 
-def install_seccomp():
+def install_seccomp(made=None):
     """Install the filter on this process and all it starts (no_new_privs first, as the kernel requires)."""
     import ctypes
 
-    made = seccomp_program()
+    made = made or seccomp_program()
     if made is None:
         return False
     code, count = made

@@ -121,7 +121,9 @@ def decode_frame(data: bytes) -> dict[str, Any]:
         raise SandboxFault(f"a reply of {len(data)} bytes (at most {MAX_FRAME} are accepted)")
     try:
         message = json.loads(data.decode("utf-8"))
-    except (ValueError, RecursionError, MemoryError) as exc:
+    except RecursionError:
+        raise SandboxFault(f"a reply nested too deeply to read (at most {MAX_DEPTH} levels are accepted)") from None
+    except (ValueError, MemoryError) as exc:
         raise SandboxFault(f"an unreadable reply ({type(exc).__name__}: {str(exc)[:200]})") from None
     deepest = _depth(message)
     if deepest > MAX_DEPTH:
