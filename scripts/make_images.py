@@ -16,7 +16,7 @@ def main() -> None:
     for scenario, chain in (("seed-delegation", "delegate"), ("seed-ncalrpc", "lb-impersonate"),
                             ("seed-ncalrpc", "lb-delegate"), ("double-hop", "ntlm")):
         s = load_named(scenario)
-        chain_diagram(s.evaluate(chain), s.world).save(str(OUT / f"chain-{scenario}-{chain}.png"))
+        chain_diagram(s.evaluate(chain), s.world, legend=True).save(str(OUT / f"chain-{scenario}-{chain}.png"))
     s = load_named("unchecked-impersonation")
     t = Engine(s.world).thread("good_caller").call("service", Binding.of(provider="ntlm")).thread
     t.rpc_impersonate_client()

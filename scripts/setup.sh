@@ -37,9 +37,15 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[dev]"
+.venv/bin/python -m pip install -q -e ".[dev,site,hosting]"
 # jupyter-events pulls in rfc3987-syntax, which costs 1.3 s on every `import nbformat`
 # (so on every pytest start with nbval installed); jsonschema treats it as optional.
 .venv/bin/python -m pip uninstall -y -q rfc3987-syntax >/dev/null 2>&1 || true
 .venv/bin/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3" >/dev/null
+# JupyterHub's proxy, installed into hosting/ from the lock file (tests/hosting skip, saying so, without Node)
+if command -v npm >/dev/null 2>&1; then
+    npm ci --prefix hosting --no-audit --no-fund --loglevel=error >/dev/null
+else
+    echo "setup: npm not found; the JupyterHub test will be skipped (install Node.js 20+ to run it)"
+fi
 echo "setup: done. Run the tests with: scripts/test.sh"

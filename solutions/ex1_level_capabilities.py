@@ -11,8 +11,8 @@ Implement `can_do(level, capability, placement)`: return `True` if a server gran
 - `"check an ACL"`: run AccessCheck with the client's token;
 - `"open a local resource"`: open a file on its own machine as the client;
 - `"reach another machine"`: open a share on a third machine as the client;
-- `"let the next server go on"`: call a next server (asking for Delegate) which then reaches a
-  further machine as the client.
+- `"let the next server go on"`: call a next server on another machine, asking for the same level
+  it was granted, which then reaches a further machine as the client.
 
 Levels: `"anonymous"`, `"identify"`, `"impersonate"`, `"delegate"`. Remember that Anonymous is honoured
 only over `ncalrpc`. Graded on every combination (40 of them, half a point each). Your module can import

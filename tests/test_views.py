@@ -12,8 +12,8 @@ from rpc_impersonation.views.diagrams import LEGEND_ITEMS, chain_diagram, chain_
 from rpc_impersonation.views.graph import PALETTE, to_dot
 from rpc_impersonation.capabilities import capability_matrix
 from rpc_impersonation.views.plots import level_matrix_figure, level_matrix_text, reach_figure, reach_table
-from rpc_impersonation.views.widgets import (ChainBuilder, CloakingStepper, ImpersonationStepper, LevelExplorer, Option,
-                                            QuickCheck)
+from rpc_impersonation.views.widgets import (ChainBuilder, CloakingStepper, HopChoice, ImpersonationStepper,
+                                             LevelExplorer, Option, QuickCheck)
 
 
 def diagram(scenario, chain):
@@ -107,6 +107,20 @@ def test_without_dot_the_diagram_shows_source_and_install_hint(monkeypatch):
         display.render_svg.cache_clear()
 
 
+def test_one_dot_process_draws_every_diagram_and_recovers_from_trouble():
+    display.render_svg.cache_clear()
+    first = display.render_svg('digraph "x" { a -> b; }\n')
+    server = display._SERVER
+    pid = server.process.pid
+    assert first.startswith("<svg") and display.render_svg('digraph "y" { a -> c; }\n').startswith("<svg")
+    assert server.process.pid == pid                      # no process start per drawing
+    with pytest.raises(RuntimeError, match="syntax error"):   # Graphviz's own words, quickly
+        display.render_svg('digraph "z" { a -> }')
+    server.process.kill() if server.process else None     # a dead server is replaced
+    assert display.render_svg('digraph "w" { a -> d; }').startswith("<svg")
+    display.render_svg.cache_clear()
+
+
 def test_chain_graph_rejects_non_results():
     with pytest.raises(InvalidValueError, match="ChainResult"):
         chain_graph("not a result")
@@ -146,7 +160,8 @@ def test_level_matrix_text_matches_the_seeds():
     local, remote = level_matrix_text("local"), level_matrix_text("remote")
     local_imp = local.splitlines()[4]
     # the ncalrpc exception: Impersonate reaches another machine, but a next server asked for Impersonate does not
-    assert local_imp.startswith("impersonate") and local_imp.count("yes") == 4 and local_imp.rstrip().endswith("no (A16, R18)")
+    assert local_imp.startswith("impersonate") and local_imp.count("yes") == 4
+    assert local_imp.rstrip().endswith("no (A16, R18)")
     imp = remote.splitlines()[4]
     assert imp.startswith("impersonate") and imp.count("yes") == 3 and "A16" in imp
 
@@ -282,6 +297,8 @@ def test_stepper_world_is_a_parameter():
     st = ImpersonationStepper(world=world, client="good_caller", server="service", backend="service",
                               files=("secrets.txt",))
     assert st.steps[1] == "open secrets.txt" and "NT AUTHORITY\\SYSTEM" in st.state
+    with pytest.raises(InvalidValueError):
+        st.press("open admin file")          # the old name of a second file this world does not have
     with pytest.raises(InvalidValueError):
         ImpersonationStepper(world=world, client="nobody")
 
@@ -426,3 +443,34 @@ def test_cloaking_stepper_with_co_initialize_security_captures_at_the_first_call
     assert cs.proxies == [] and cs.proxy_table == "no proxies yet: make one"
     cs.make_proxy("default")
     assert cs.rows()[0].captured == "nothing (follows the thread)"
+
+
+# --- Anonymous: a token that names nobody ---------------------------------------------------------------
+def test_anonymous_over_ncalrpc_names_nobody_and_is_decided_where_the_token_is_used():
+    cb = ChainBuilder(hops=[HopChoice("local", protseq="ncalrpc", provider="ntlm", level="anonymous")])
+    result = cb.result
+    assert result.outcome.rules == ("R15",) and "R10" not in result.outcome.rules
+    assert "anonymous-level token" in result.headline and "CORP\\alice" not in result.headline
+    hop = result.hops[0]
+    assert "CORP\\alice" not in hop.impersonation.explain() and "an anonymous caller" in hop.impersonation.sentence
+    for access in hop.accesses:
+        assert "CORP\\alice" not in access.explain()
+    # an anonymous-level token used for a further call: decided at the hop that holds it, by R15 again
+    cb.add_hop(server="server1")
+    assert cb.result.deciding_hop == 1 and "R10" not in cb.result.outcome.rules
+
+
+def test_identify_over_ncalrpc_still_decides_at_the_hop_that_uses_it():
+    r = load_named("seed-ncalrpc").evaluate("lb-identify")
+    assert r.deciding_hop == 2 and "R15" in r.outcome.rules and r.outcome.cause.rule == "R15"
+
+
+def test_builder_and_explorer_show_the_outcome_and_its_cause_first():
+    cb = ChainBuilder()
+    cb.set_hop(0, mutual_auth=False)
+    lines = cb.explanation.splitlines()
+    assert lines[0].startswith("outcome (decided at hop 1): RPC_S_SEC_PKG_ERROR")
+    assert lines[1].strip() == cb.result.headline and "mutual authentication" in lines[1] and "(R19)" in lines[1]
+    assert lines[2].strip().startswith("so: Delegate was required and impossible")
+    le = LevelExplorer(level="impersonate", placement="remote")
+    assert le.explanation.splitlines()[1].strip() == le.result.headline

@@ -26,7 +26,8 @@ from .engine import Engine
 from .errors import InvalidValueError
 from .world import World
 
-__all__ = ["CAPABILITIES", "CAPABILITY_NOTES", "PLACEMENTS", "ROWS", "Cell", "capability", "run_capability", "capability_matrix",
+__all__ = ["CAPABILITIES", "CAPABILITY_NOTES", "PLACEMENTS", "ROWS", "Cell", "capability", "run_capability",
+           "capability_matrix",
            "identity_reach", "capability_world",
            "REACH_LEVELS", "REACH_PROVIDERS", "REACH_ROUTES"]
 

@@ -137,24 +137,25 @@ class ChainResult:
                 return h.acting_as
         return None
 
-    def story(self) -> str:
-        """The hop-by-hop explanation printed by ``explain``."""
-        lines = [f"Chain {self.chain.name!r}: {self.chain.path}", f"  {self.chain.client} runs as "
-                 f"{self.client_identity}."]
+    def story(self, outcome_first: bool = False) -> str:
+        """The hop-by-hop explanation printed by ``explain``; ``outcome_first`` puts the outcome and its
+        headline before the hops (what the widgets show: the conclusion first, the evidence below)."""
+        head = [f"Chain {self.chain.name!r}: {self.chain.path}", f"  {self.chain.client} runs as "
+                f"{self.client_identity}."]
+        hops = []
         for h in self.hops:
             c = h.call
-            lines.append(f"hop {h.index}: {c.caller} ({c.caller_machine}) -> {c.server} ({c.server_machine}) over "
-                         f"{h.hop.binding.describe()}")
+            hops.append(f"hop {h.index}: {c.caller} ({c.caller_machine}) -> {c.server} ({c.server_machine}) over "
+                        f"{h.hop.binding.describe()}")
             for d in h.decisions():
-                lines.extend("  " + line for line in d.explain().splitlines())
+                hops.extend("  " + line for line in d.explain().splitlines())
             if h.reached and not h.refused_request:
                 creds = "yes" if h.network_credentials else "no"
                 level = "primary token" if h.thread_level is None else f"{h.thread_level.label} level"
-                lines.append(f"  => {c.server} acted as {h.acting_as} ({level}; can reach other machines: {creds})")
-        lines.append(f"outcome (decided at hop {self.deciding_hop}): {self.outcome.code_name} "
-                     f"[{', '.join(self.outcome.rules)}]")
-        lines.extend(f"  {line}" for line in self.explanation_lines())
-        return "\n".join(lines)
+                hops.append(f"  => {c.server} acted as {h.acting_as} ({level}; can reach other machines: {creds})")
+        outcome = [f"outcome (decided at hop {self.deciding_hop}): {self.outcome.code_name} "
+                   f"[{', '.join(self.outcome.rules)}]", *(f"  {line}" for line in self.explanation_lines())]
+        return "\n".join(outcome + head + hops if outcome_first else head + hops + outcome)
 
     @property
     def headline(self) -> str:

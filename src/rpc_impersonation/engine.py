@@ -478,9 +478,8 @@ class ServerThread(ComThreadMixin):
             level = context.level if row.effect == "ok" else min(context.level, TokenLevel.IDENTIFICATION)
             token = Token(context.user, context.session, level)
         anonymous = token is not None and token.level is TokenLevel.ANONYMOUS  # names nobody (R15, R30)
-        ctx = self._ctx(client="an anonymous caller" if anonymous else context.visible_identity if context else "nobody",
-                        handle=repr(handle),
-                        caller=call.caller if call else "(none)",
+        client = "an anonymous caller" if anonymous else context.visible_identity if context else "nobody"
+        ctx = self._ctx(client=client, handle=repr(handle), caller=call.caller if call else "(none)",
                         level=token.level.label if token else "")
         reasons = [_reason(row, ctx)]
         if token is not None:

@@ -8,11 +8,16 @@ missing, the display shows the DOT source and how to install Graphviz instead of
 
 from __future__ import annotations
 
+import atexit
 import html
 import io
+import os
 import re
+import select
 import shutil
 import subprocess
+import threading
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -25,16 +30,68 @@ INSTALL_HINT = ("Graphviz's 'dot' program was not found, so the drawing cannot b
                 "install Graphviz.Graphviz) and run the cell again. The DOT source follows.")
 
 
+class _DotServer:
+    """One long-lived ``dot -Tsvg`` process: Graphviz reads graph after graph from its input and writes each
+    SVG as soon as the graph is read, so a widget's redraw costs the layout alone, not a process start (the
+    start dominated a redraw on a busy machine). Any trouble ends the process; the caller then falls back to
+    one ``dot`` run per drawing, which also reports Graphviz's error text."""
+
+    END = b"</svg>"
+
+    def __init__(self, exe: str) -> None:
+        self.exe = exe
+        self.process: subprocess.Popen | None = None
+        self.lock = threading.Lock()
+
+    def render(self, dot: str, timeout: float = 5.0) -> str | None:
+        with self.lock:
+            try:
+                if self.process is None or self.process.poll() is not None:
+                    self.process = subprocess.Popen([self.exe, "-Tsvg"], stdin=subprocess.PIPE,
+                                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                self.process.stdin.write(dot.encode() + b"\n")  # the lexer needs the line's end to finish
+                self.process.stdin.flush()
+                out, fd, deadline = b"", self.process.stdout.fileno(), time.monotonic() + timeout
+                err = self.process.stderr.fileno()
+                while self.END not in out:
+                    ready, _, _ = select.select([fd, err], [], [], max(0.0, deadline - time.monotonic()))
+                    if err in ready and b"Error" in os.read(err, 1 << 16):
+                        raise OSError("dot reported an error")  # warnings are harmless: keep reading
+                    chunk = os.read(fd, 1 << 16) if fd in ready else b"" if ready else None
+                    if chunk is None or fd in ready and not chunk:
+                        raise OSError("dot gave no drawing")
+                    out += chunk
+                return out.decode()
+            except (OSError, ValueError):
+                self.close()
+                return None
+
+    def close(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+_SERVER: _DotServer | None = None
+
+
 @lru_cache(maxsize=256)
 def render_svg(dot: str) -> str | None:
     """The SVG element for ``dot`` (XML prologue and Graphviz's version comment removed), or None without dot."""
+    global _SERVER
     exe = shutil.which("dot")
     if exe is None:
         return None
-    done = subprocess.run([exe, "-Tsvg"], input=dot.encode(), capture_output=True, check=False, timeout=30)
-    if done.returncode != 0:
-        raise RuntimeError(f"dot failed: {done.stderr.decode(errors='replace').strip()}")
-    svg = done.stdout.decode()
+    if _SERVER is None or _SERVER.exe != exe:
+        _SERVER = _DotServer(exe)
+        atexit.register(_SERVER.close)
+    svg = _SERVER.render(dot)
+    if svg is None:
+        done = subprocess.run([exe, "-Tsvg"], input=dot.encode(), capture_output=True, check=False, timeout=30)
+        if done.returncode != 0:
+            raise RuntimeError(f"dot failed: {done.stderr.decode(errors='replace').strip()}")
+        svg = done.stdout.decode()
     return svg[svg.index("<svg"):]
 
 

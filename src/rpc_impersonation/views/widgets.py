@@ -35,8 +35,8 @@ from ..world import ANONYMOUS_LOGON, World
 from .diagrams import chain_diagram, thread_diagram
 from .display import Diagram
 
-__all__ = ["LevelExplorer", "ChainBuilder", "ImpersonationStepper", "QuickCheck", "Option", "level_explorer", "chain_builder",
-           "impersonation_stepper", "quick_check", "CloakingStepper", "cloaking_stepper"]
+__all__ = ["LevelExplorer", "ChainBuilder", "ImpersonationStepper", "QuickCheck", "Option", "level_explorer",
+           "chain_builder", "impersonation_stepper", "quick_check", "CloakingStepper", "cloaking_stepper"]
 
 LEVELS = [lvl.key for lvl in ImpLevel]
 PROTSEQS = [p.value for p in Protseq]
@@ -101,7 +101,7 @@ def explore_level(level: str, api: str, placement: str, provider: str) -> tuple[
     result = evaluate(world, Chain("client", (Hop(server, binding, access=(Access.of(local),
                                                                             Access.of("share@FILES"))),),
                                    name=f"{api} client grants {level}"))
-    return row, result.story(), result
+    return row, result.story(outcome_first=True), result
 
 
 class LevelExplorer(_View):
@@ -233,14 +233,18 @@ class ChainBuilder(_View):
         row = {
             "server": W.Dropdown(options=SANDBOX_SERVERS, value=server, description="server",
                                  layout=W.Layout(width="190px"), style={"description_width": "50px"}),
-            "protseq": W.Dropdown(options=PROTSEQS, value=protseq, layout=W.Layout(width="130px")),
-            "provider": W.Dropdown(options=PROVIDERS, value=provider, layout=W.Layout(width="110px")),
-            "level": W.Dropdown(options=LEVELS, value=level, layout=W.Layout(width="120px")),
+            # every control has a visible name, which is also its accessible name (axe: select-name)
+            "protseq": W.Dropdown(options=PROTSEQS, value=protseq, description="over", layout=W.Layout(width="170px"),
+                                  style={"description_width": "36px"}),
+            "provider": W.Dropdown(options=PROVIDERS, value=provider, description="auth",
+                                   layout=W.Layout(width="150px"), style={"description_width": "36px"}),
+            "level": W.Dropdown(options=LEVELS, value=level, description="level", layout=W.Layout(width="160px"),
+                                style={"description_width": "36px"}),
             "mutual_auth": W.Checkbox(value=mutual_auth, description="mutual auth", indent=False,
                                       layout=W.Layout(width="110px")),
         }
         remove = W.Button(description="remove", icon="trash", layout=W.Layout(width="90px"))
-        box = W.HBox([W.HTML(), *row.values(), remove])
+        box = W.HBox([W.HTML(), *row.values(), remove], layout=W.Layout(flex_flow="row wrap"))
         row["_box"] = box
         remove.on_click(lambda _, r=row: self._remove(r))
         for name, w in row.items():
@@ -302,7 +306,7 @@ class ChainBuilder(_View):
             self.result, self.error = None, f"This chain cannot be built: {exc}"
             self._show(self.error, None)
             return
-        self._show(self.result.story(), chain_diagram(self.result, world))
+        self._show(self.result.story(outcome_first=True), chain_diagram(self.result, world))
 
     def _remove(self, row) -> None:
         self._rows.remove(row)
@@ -399,7 +403,8 @@ class ImpersonationStepper(_View):
 
     def press(self, step: str) -> Decision:
         """Do one step (one of ``self.steps``) and return the engine's decision."""
-        step = f"open {self.files[_STEP_ALIASES[step]]}" if step in _STEP_ALIASES else step
+        if step in _STEP_ALIASES and _STEP_ALIASES[step] < len(self.files):
+            step = f"open {self.files[_STEP_ALIASES[step]]}"
         if step == "call backend":
             step = f"call {self.backend}"
         if step not in self.steps:
@@ -679,8 +684,9 @@ class QuickCheck(_View):
                                  f"{self.because.headline}")
             else:
                 self._set_state("wrong")
-                left = "" if self.reveal_after is None else \
-                    f" ({self.reveal_after - self.tries} more wrong tr{'y' if self.reveal_after - self.tries == 1 else 'ies'} before the answer shows)"
+                remaining = None if self.reveal_after is None else self.reveal_after - self.tries
+                left = "" if remaining is None else \
+                    f" ({remaining} more wrong {'try' if remaining == 1 else 'tries'} before the answer shows)"
                 self.feedback = f"Not quite. {self._why(answer)}\nTry again{left}, or press 'show answer'."
         if answer in self.choices and self.radio.value != answer:
             self.radio.value = answer
