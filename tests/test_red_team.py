@@ -395,3 +395,24 @@ print(json.dumps([found, alive]))
     for name, (result, errno) in found.items():
         assert result == -1 and errno == (38 if name == "clone3" else 1), (name, result, errno)
     assert alive == [3, 0, True]  # threads, fork, exec and ordinary calls still work
+
+
+# --- held: a handler that makes no API call earns nothing for "never as SYSTEM" or "reverts" -------------------
+def test_red_a_handler_that_calls_nothing_earns_no_safety_points():
+    result = grade_exercise(MASTERS["ex2"], "def handle_request(thread):\n    return 'ERROR_SUCCESS'\n", budget=QUICK)
+    safety = [t for t in result.tests if "SYSTEM" in t.name or "reverts" in t.name]
+    assert safety and all(t.status == "failed" for t in safety), [(t.name, t.status) for t in safety]
+    assert all("never impersonated the caller" in t.message for t in safety if not t.hidden)
+
+
+# --- held: a refused import names the module, never a machine path -----------------------------------------------
+@pytest.mark.parametrize("line", ["from rpc_impersonation import engine", "from rpc_impersonation import evaluate",
+                                  "from rpc_impersonation.engine import evaluate", "import rpc_impersonation.chain",
+                                  "from rpc_impersonation import no_such_name"])
+def test_red_a_refused_import_shows_no_machine_path(line):
+    result = grade_exercise(MASTERS["ex1"], f"{line}\n\ndef can_do(level, capability, placement):\n    return True\n",
+                            budget=QUICK)
+    shown = result.problem + result.output + " ".join(t.message for t in result.tests)
+    assert result.score == 0 and "not allowed in this exercise" in shown, shown[:400]
+    for machine in ("/work", "/tmp", "/root", "/home", "/pkg", "__init__.py", str(ROOT)):
+        assert machine not in shown, (machine, shown[:400])
