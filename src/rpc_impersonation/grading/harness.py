@@ -282,7 +282,7 @@ def seccomp_program():
     import platform
     import struct
 
-    if platform.machine() not in ("x86_64", "AMD64"):
+    if not sys.platform.startswith("linux") or platform.machine() != "x86_64":
         return None
     ld, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06      # BPF_LD|W|ABS, BPF_JMP|{JEQ,JGE,JSET}|K, BPF_RET|K
     allow, eperm, enosys = 0x7FFF0000, 0x00050000 | 1, 0x00050000 | 38
