@@ -8,6 +8,7 @@ are attacks the sandbox resisted; they keep it that way.
 import ctypes
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -416,3 +417,16 @@ def test_red_a_refused_import_shows_no_machine_path(line):
     assert result.score == 0 and "not allowed in this exercise" in shown, shown[:400]
     for machine in ("/work", "/tmp", "/root", "/home", "/pkg", "__init__.py", str(ROOT)):
         assert machine not in shown, (machine, shown[:400])
+
+
+# --- held: what makes JSON not a notebook, each named -------------------------------------------------------------
+@pytest.mark.parametrize(("text", "named"), [
+    ("[]", "top level is a JSON list"), ("5", "top level is a JSON int"), ('{"cells": 5}', "'cells' is a int"),
+    ('{"cells": [1]}', "cell 0 is a int"), ('{"cells": [{"cell_type": "code", "source": [1, 2]}]}', "cell 0's source"),
+    ('{"cells": [{"cell_type": "code", "source": {"a": 1}}]}', "cell 0's source"),
+    ("[" * 50_000 + "]" * 50_000, "nested too deeply"), ('{"cells": [', "Expecting value"), ("\udcff", "utf-8")])
+def test_red_notebook_structure_is_checked(text, named):
+    from rpc_impersonation.grading.submissions import notebook_modules
+
+    with pytest.raises(ValueError, match=re.escape(named)):
+        notebook_modules(data=text.encode("utf-8", errors="surrogateescape"))
