@@ -395,7 +395,8 @@ class Isolation:
         if self.name == "bubblewrap":
             memory = "cgroup memory and process caps" if self.cgroups else "rlimits only (no writable cgroups)"
             return ("bubblewrap sandbox (namespaces: pid, net, ipc, uts, mount; only the Python runtime, the allowed "
-                    f"modules and the student's own files, read-only; unprivileged uid per worker; seccomp filter; {memory})")
+                    f"modules and the student's own files, read-only; unprivileged uid per worker; seccomp filter; "
+                    f"{memory})")
         if self.name == "bubblewrap-user":
             return ("bubblewrap sandbox in a user namespace (pid, net, ipc, mount namespaces; only the runtime, the "
                     "allowed modules and the student's files; student code runs as the grader's own uid)")

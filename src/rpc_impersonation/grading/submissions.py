@@ -183,14 +183,14 @@ def notebook_modules(path: Path | None = None, data: bytes | None = None) -> dic
     except RecursionError:
         raise ValueError("nested too deeply to be a notebook") from None
     if not isinstance(nb, dict):
-        raise ValueError(f"the top level is a JSON {type(nb).__name__}, not a notebook object")
+        raise ValueError(f"the top level is a JSON {type(nb).__name__}, not a notebook object")  # noqa: TRY004
     cells = nb.get("cells", [])
     if not isinstance(cells, list):
-        raise ValueError(f"'cells' is a {type(cells).__name__}, not a list of cells")
+        raise ValueError(f"'cells' is a {type(cells).__name__}, not a list of cells")  # noqa: TRY004
     found: dict[str, str] = {}
     for position, cell in enumerate(cells):
         if not isinstance(cell, dict):
-            raise ValueError(f"cell {position} is a {type(cell).__name__}, not a cell object")
+            raise ValueError(f"cell {position} is a {type(cell).__name__}, not a cell object")  # noqa: TRY004
         if cell.get("cell_type") != "code":
             continue
         src = cell.get("source", "")
