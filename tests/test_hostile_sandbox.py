@@ -4,6 +4,8 @@ Each test grades a submission from tests/hostile (or a class holding one) and ch
 nothing, harms nobody, and that the class run completes with a gradebook.
 """
 
+import csv
+import io
 import json
 import os
 import shutil
@@ -175,8 +177,8 @@ def test_attack_08_a_submission_cannot_run_a_classmates_module(tmp_path):
                            "--root", str(work), "--jobs", "2"], capture_output=True, text=True, timeout=300,
                           env={**os.environ, "PYTHONPATH": str(Path(rpc_impersonation.__file__).parent.parent)})
     assert done.returncode == 0, done.stderr[-2000:]
-    rows = (work / "out" / "gradebook.csv").read_text().splitlines()
-    score = {r.split(",")[0]: float(r.split(",")[1]) for r in rows[1:]}
+    rows = list(csv.DictReader(io.StringIO((work / "out" / "gradebook.csv").read_text())))
+    score = {r["student"]: float(r["total"]) for r in rows}
     assert score["ada"] == solution_score() and score["eve"] < score["ada"], rows
 
 

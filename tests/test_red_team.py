@@ -8,6 +8,7 @@ are attacks the sandbox resisted; they keep it that way.
 import ctypes
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -25,6 +26,12 @@ MASTERS = {m.id: m for m in load_masters(ROOT / "solutions")}
 QUICK = Budget(per_call=2.0, per_exercise=15.0, import_time=5.0)
 ROOT_ONLY = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("bwrap"),
                                reason="the full sandbox (bubblewrap, an unprivileged uid per worker) needs root")
+
+
+def solution_score(exercise: str = "ex1") -> float:
+    """What the master's own solution scores (visible cases with stored answers count 0, so this is not the
+    maximum); the correct classmates below are compared with it."""
+    return grade_exercise(MASTERS[exercise], MASTERS[exercise].solution_code, budget=QUICK).score
 
 
 def hostile(case: str, exercise: str = "ex1", **replace: str) -> str:
@@ -53,7 +60,7 @@ def test_red_forged_stopped_frame_costs_the_next_classmate_nothing(tmp_path):
     totals, results = one_exercise_class(tmp_path, {"aaa_eve": hostile("red_forged_stopped_frame"),
                                                     "bea": MASTERS["ex1"].solution_code})
     assert totals["aaa_eve"] == 0  # its own reply stream is broken: that costs only itself
-    assert totals["bea"] == 20.0, results["bea"][0].problem
+    assert totals["bea"] == solution_score() > 0, results["bea"][0].problem
 
 
 def test_red_forged_frames_cannot_carry_hidden_inputs_into_a_visible_problem():
@@ -68,7 +75,7 @@ def test_red_forged_frames_cannot_carry_hidden_inputs_into_a_visible_problem():
     assert "SMUGGLED" not in shown and "anon/" not in shown, results[1].problem[:300]
 
 
-# --- HOLE: the grader's nesting pre-scan is quadratic on a crafted frame (and holds the GIL) ---------------
+# --- held (was a HOLE): the nesting pre-scan was quadratic on a crafted frame; json.loads alone now -------
 def test_red_unterminated_string_frame_is_refused_with_a_reason():
     """Held: the crafted frame reaches the grader and scores 0 with a reason (here at a small size)."""
     result = grade_exercise(MASTERS["ex1"], hostile("red_slow_frame_scan", **{
@@ -77,9 +84,6 @@ def test_red_unterminated_string_frame_is_refused_with_a_reason():
     assert "unreadable reply" in result.problem, result.problem
 
 
-@pytest.mark.xfail(strict=True, reason="HOLE (red team): sandbox.decode_frame's regex pre-scan (_STRING) retries "
-                   "from every quote of an unterminated string: a 256 KiB frame of escaped quotes takes ~30 min of "
-                   "the grader's CPU with the GIL held, freezing every worker. Remove this mark once fixed.")
 def test_red_a_full_size_crafted_frame_is_decoded_quickly():
     pairs = (256 * 1024 - 8) // 2
     code = ("import time; from rpc_impersonation.grading.sandbox import decode_frame, SandboxFault\n"
@@ -93,7 +97,7 @@ def test_red_a_full_size_crafted_frame_is_decoded_quickly():
     assert "decoded" in done.stdout, done.stderr[-1000:]
 
 
-# --- HOLE: the kernel's per-uid keyring carries hidden tests' inputs into a later visible output ------------
+# --- held (was a HOLE): the per-uid keyring carried hidden inputs into a visible output; seccomp denies it ----
 def _clear_keyrings(base: int, count: int = 64) -> None:
     """Empty the user keyring of every worker uid (as that uid: root cannot name another uid's @u)."""
     for uid in range(base, base + count):
@@ -110,9 +114,6 @@ def _clear_keyrings(base: int, count: int = 64) -> None:
 
 
 @ROOT_ONLY
-@pytest.mark.xfail(strict=True, reason="HOLE (red team): the kernel user keyring of a worker uid (add_key/keyctl) "
-                   "survives the student's processes and namespaces: ex1's hidden inputs stored there show up in a "
-                   "visible test of ex3 (and in the next classmate's or the next run's). Remove this mark once fixed.")
 def test_red_hidden_inputs_cannot_be_smuggled_through_the_kernel_keyring():
     from rpc_impersonation.grading.report import gradescope_results, markdown_feedback
     from rpc_impersonation.grading.runner import grade_submission
@@ -132,12 +133,9 @@ def test_red_hidden_inputs_cannot_be_smuggled_through_the_kernel_keyring():
     assert "|anonymous," not in shown, shown[shown.find("|anonymous,") - 300:][:600]
 
 
-# --- HOLE: a notebook that is JSON but not a notebook stops the whole class run --------------------------------
+# --- held (was a HOLE): a notebook that is JSON but not a notebook stopped the whole class run ------------
 @pytest.mark.parametrize("notebook", ["list.ipynb", "nested.ipynb", "cells_not_a_list.ipynb",
                                       "cell_not_an_object.ipynb"])
-@pytest.mark.xfail(strict=True, reason="HOLE (red team): classroom.discover catches only ValueError/OSError from "
-                   "notebook_modules; AttributeError/TypeError/RecursionError end the class run with a traceback and "
-                   "no gradebook. Remove this mark once fixed.")
 def test_red_a_broken_notebook_costs_only_its_author(tmp_path, notebook):
     solutions = tmp_path / "solutions"
     solutions.mkdir()
@@ -148,14 +146,11 @@ def test_red_a_broken_notebook_costs_only_its_author(tmp_path, notebook):
     shutil.copy(HOSTILE / "red_broken_notebooks" / notebook, subs / "eve.ipynb")
     results = grade_class(subs, tmp_path / "out", solutions, jobs=1, budget=QUICK,
                           progress_stream=open(os.devnull, "w"))
-    assert sum(r.score for r in results["ada"]) == 20.0 and sum(r.score for r in results["eve"]) == 0
+    assert sum(r.score for r in results["ada"]) == solution_score() > 0 and sum(r.score for r in results["eve"]) == 0
     assert "not a readable notebook" in results["eve"][0].problem
     assert (tmp_path / "out" / "gradebook.csv").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="HOLE (red team): gradescope.run_submission catches ValueError/OSError/"
-                   "AttributeError/TypeError from a notebook but not RecursionError: a deeply nested .ipynb next to "
-                   "a correct ex1 file scores the whole submission 0. Remove this mark once fixed.")
 def test_red_gradescope_a_nested_notebook_costs_only_itself(tmp_path):
     from rpc_impersonation.grading.gradescope import run_submission
 
@@ -167,13 +162,10 @@ def test_red_gradescope_a_nested_notebook_costs_only_itself(tmp_path):
     (submission / "ex1_level_capabilities.py").write_text(MASTERS["ex1"].solution_code)
     shutil.copy(HOSTILE / "red_broken_notebooks" / "nested.ipynb", submission / "answers.ipynb")
     doc = run_submission(submission, solutions, tmp_path / "results.json")
-    assert doc["score"] == 20.0 and "not a readable notebook" in doc["output"], doc["output"][:300]
+    assert doc["score"] == solution_score() > 0 and "not a readable notebook" in doc["output"], doc["output"][:300]
 
 
-# --- HOLE: names that sanitise alike are merged: students vanish from the gradebook ---------------------------
-@pytest.mark.xfail(strict=True, reason="HOLE (red team): classroom._student_name maps every non-ASCII name to "
-                   "'unnamed' (and 'José'/'Jos_' to 'Jos'); discover merges them silently, the later file wins. "
-                   "Remove this mark once fixed.")
+# --- held (was a HOLE): names that sanitised alike were merged: students vanished from the gradebook -----------
 def test_red_students_whose_names_sanitise_alike_are_not_merged():
     from rpc_impersonation.errors import ImpersonationError
     from rpc_impersonation.grading.classroom import discover
@@ -185,12 +177,27 @@ def test_red_students_whose_names_sanitise_alike_are_not_merged():
         return
     assert len(found) == 4, [(s.student, s.files) for s in found]
     assert len({s.student for s in found}) == 4
+    assert {"张伟", "李娜", "José"} <= {s.student for s in found}
 
 
-# --- HOLE: a sparse multi-GiB file in a folder submission is read whole: the grader runs out of memory --------
-@pytest.mark.xfail(strict=True, reason="HOLE (red team): classroom.discover reads a whole file (read_bytes) before "
-                   "cutting it to 512 KiB; a 4 GiB sparse ex1 file exhausts the grader's memory. Remove this mark "
-                   "once fixed.")
+def test_red_names_that_still_sanitise_alike_get_a_hash_and_a_warning(tmp_path):
+    from rpc_impersonation.grading.submissions import discover
+
+    code = MASTERS["ex1"].solution_code
+    for name, text in (("Ada Lovelace", code), ("Ada_Lovelace", "WRONG = 1\n"), ("ada", code)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "ex1_level_capabilities.py").write_text(text)
+    (tmp_path / "ada.zip").write_bytes(b"")  # the same name twice is one student handing in twice
+    found = {s.display: s for s in discover(tmp_path)}
+    assert len(found) == 3, list(found)
+    first, second = found["Ada Lovelace"], found["Ada_Lovelace"]
+    assert first.student != second.student and first.student.startswith("Ada_Lovelace-"), first.student
+    assert "same results key 'Ada_Lovelace'" in first.warnings[0] and "Ada_Lovelace" in first.warnings[0]
+    assert first.files["ex1_level_capabilities"] == code and "WRONG" in second.files["ex1_level_capabilities"]
+    assert found["ada"].student == "ada" and len(found["ada"].entries) == 2
+
+
+# --- held (was a HOLE): a sparse multi-GiB file in a folder submission was read whole ------------------------
 def test_red_a_giant_sparse_file_is_not_read_whole(tmp_path):
     eve = tmp_path / "submissions" / "eve"
     eve.mkdir(parents=True)
@@ -206,11 +213,31 @@ def test_red_a_giant_sparse_file_is_not_read_whole(tmp_path):
     assert done.returncode == 0 and "larger than" in done.stdout, done.stderr[-600:]
 
 
-# --- HOLE: the staged submissions are readable by every local user of the grading machine ----------------------
+# --- held (was a HOLE): the staged submissions were readable by every local user of the grading machine ---------
 @ROOT_ONLY
-@pytest.mark.xfail(strict=True, reason="HOLE (red team): Slot.write stages each student's files world-readable "
-                   "(/tmp/rpc-grading-*/slots/<uid>/<slot>/, 0755/0644): any local user (a classmate with a shell "
-                   "on the course server) reads them during the run. Remove this mark once fixed.")
+def _read_as(uid: int, path: Path) -> bytes:
+    """What user ``uid`` (no groups) reads of ``path``: its first bytes or 'refused: ...'."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read)
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            try:
+                os.write(write, path.read_bytes()[:100])
+            except OSError as exc:
+                os.write(write, f"refused: {exc.strerror}".encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    seen = os.read(read, 200)
+    os.close(read)
+    return seen
+
+
 def test_red_staged_submissions_are_not_readable_by_other_local_users():
     from rpc_impersonation.grading.sandbox import choose_isolation
 
@@ -219,45 +246,30 @@ def test_red_staged_submissions_are_not_readable_by_other_local_users():
     try:
         slot.write("ex1_level_capabilities", "ANSWER = 'ada'\n")
         path = slot.folder / "ex1_level_capabilities.py"
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # another local user: nobody
-            try:
-                os.close(read)
-                os.setgroups([])
-                os.setresgid(65534, 65534, 65534)
-                os.setresuid(65534, 65534, 65534)
-                try:
-                    os.write(write, path.read_bytes()[:100])
-                except OSError as exc:
-                    os.write(write, f"refused: {exc.strerror}".encode())
-            finally:
-                os._exit(0)
-        os.close(write)
-        os.waitpid(pid, 0)
-        seen = os.read(read, 200)
-        os.close(read)
+        by_nobody, by_other_slot = _read_as(65534, path), _read_as(slot.uid + 1, path)
+        by_own_uid = _read_as(slot.uid, path)
+        mode = path.stat().st_mode & 0o777
     finally:
         slot.close()
         isolation.close()
-    assert b"ANSWER" not in seen, (str(path), seen)
+    assert b"ANSWER" not in by_nobody and b"ANSWER" not in by_other_slot, (str(path), by_nobody, by_other_slot)
+    assert by_own_uid.startswith(b"ANSWER"), by_own_uid  # the student's own sandbox uid still reads it
+    assert mode & 0o007 == 0, oct(mode)
 
 
-# --- HOLE: a lone surrogate in a message ends the class run (feedback written as UTF-8) ------------------------
-@pytest.mark.xfail(strict=True, reason="HOLE (red team): a lone surrogate in the student's exception message or "
-                   "output reaches the reports; atomic_write encodes UTF-8 strictly (UnicodeEncodeError) and the "
-                   "class run ends without a gradebook. Remove this mark once fixed.")
+# --- held (was a HOLE): a lone surrogate in a message ended the class run (feedback written as UTF-8) --------
 def test_red_a_lone_surrogate_costs_only_its_author(tmp_path):
-    totals, results = one_exercise_class(tmp_path, {"aaa_eve": hostile("red_lone_surrogate"),
-                                                    "bea": MASTERS["ex1"].solution_code})
-    assert totals == {"aaa_eve": 0, "bea": 20.0}
+    # and a folder whose name is not UTF-8 (b"caf\xe9": Python names it with a lone surrogate)
+    totals, _ = one_exercise_class(tmp_path, {"aaa_eve": hostile("red_lone_surrogate"),
+                                                    "bea": MASTERS["ex1"].solution_code,
+                                                    "caf\udce9": MASTERS["ex1"].solution_code})
+    assert totals == {"aaa_eve": 0, "bea": solution_score(), "caf": solution_score()} and totals["bea"] > 0
     assert (tmp_path / "out" / "gradebook.csv").exists()
-    for path in (tmp_path / "out").rglob("*.md"):
+    for path in [*(tmp_path / "out").rglob("*.md"), *(tmp_path / "out").rglob("*.csv"),
+                 *(tmp_path / "out").rglob("*.json")]:
         path.read_text(encoding="utf-8")
 
 
-@pytest.mark.xfail(strict=True, reason="HOLE (red team): the same lone surrogate makes the student's own `check` "
-                   "end with a UnicodeEncodeError traceback when its report is printed. Remove this mark once fixed.")
 def test_red_a_lone_surrogate_does_not_break_the_self_check(tmp_path):
     shutil.copytree(ROOT / "exercises" / "checks", tmp_path / "exercises" / "checks")
     shutil.copy(HOSTILE / "red_lone_surrogate" / "ex1_level_capabilities.py", tmp_path / "exercises")
@@ -288,7 +300,10 @@ def test_red_zip_tricks_are_read_safely(tmp_path):
     assert not Path("/tmp/red_zip_escape").exists() and not Path("/tmp/red_zip_escape_abs").exists()
     assert found["bomb"].files == {} and "more than 5 MiB" in found["bomb"].problems[0]
     assert found["liar"].files == {} and "not a readable zip" in found["liar"].problems[0]
-    assert set(found["traversal"].files) == {"ex1_level_capabilities", "ex3_least_qos"}
+    # members with '..' or an absolute path are refused by name (discovery reads members into memory only)
+    assert found["traversal"].files == {}, found["traversal"].files
+    assert len(found["traversal"].problems) == 2 and all("absolute path or '..'; refused" in p
+                                                         for p in found["traversal"].problems)
 
 
 # --- held: signals at the sandbox's root processes, raised limits, setuid, chroot --------------------------------
@@ -315,4 +330,102 @@ def test_red_nothing_of_the_grader_is_reachable():
 @ROOT_ONLY
 def test_red_writing_to_fd1_does_not_corrupt_the_reply_stream():
     result = grade_exercise(MASTERS["ex1"], hostile("red_writes_to_fd1"), budget=QUICK)
-    assert result.score == result.max_score, result.problem
+    assert result.score == solution_score() > 0, result.problem
+
+
+def _nested(levels: int) -> list:
+    """A list holding ``levels`` nested lists in all (the frame's dict is one level more)."""
+    value: list = []
+    for _ in range(levels - 1):
+        value = [value]
+    return value
+
+
+# --- held: what the reply parser refuses or repairs (no pre-scan, no crash, nothing unencodable) ------------------
+def test_red_reply_frames_that_are_deep_huge_or_carry_lone_surrogates():
+    from rpc_impersonation.grading.sandbox import MAX_DEPTH, SandboxFault, decode_frame
+
+    refused = {"deep list": b"[" * 100_000 + b"]" * 100_000,
+               "just past the depth cap": json.dumps({"op": "ok", "output": "", "v": _nested(MAX_DEPTH)}).encode(),
+               "a 5000-digit integer": b'{"op": "ok", "output": "", "v": ' + b"9" * 5000 + b"}",
+               "bad UTF-8": b'{"op": "ok", "output": "\xff"}'}
+    for frame in refused.values():
+        with pytest.raises(SandboxFault):
+            decode_frame(frame)
+    at_cap = decode_frame(json.dumps({"op": "ok", "output": "", "v": _nested(MAX_DEPTH - 1)}).encode())  # dict+63
+    assert at_cap["op"] == "ok"
+    repaired = decode_frame(json.dumps({"op": "error", "kind": "ValueError", "message": "x\udcff",
+                                        "output": "\ud800y", "args": {"k\udc80": ["\udfff"]}}).encode())
+    assert repaired["message"] == "x\ufffd" and repaired["output"] == "\ufffdy"
+    assert repaired["args"] == {"k\ufffd": ["\ufffd"]}
+    json.dumps(repaired, ensure_ascii=False).encode("utf-8")  # encodable now
+
+
+# --- held: the student process's seccomp filter (keyrings, namespaces, tracing, BPF, io_uring) --------------------
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="the filter is written for x86_64 system-call numbers")
+def test_red_seccomp_filter_denies_what_namespaces_do_not_cover():
+    code = """
+import ctypes, json, os, subprocess, sys, threading
+sys.path.insert(0, sys.argv[1])
+import harness
+assert harness.install_seccomp()
+libc = ctypes.CDLL(None, use_errno=True)
+def call(*args):
+    r = libc.syscall(*args)
+    return r, ctypes.get_errno()
+found = {
+    "add_key": call(248, b"user", b"k", b"d", 1, -4), "keyctl": call(250, 0, -4, 0),
+    "request_key": call(249, b"user", b"k", None, -4), "unshare user": call(272, 0x10000000),
+    "clone newuser": call(56, 0x10000000 | 17, 0, 0, 0, 0), "clone3": call(435, 0, 0),
+    "ptrace": call(101, 16, 1, 0, 0), "bpf": call(321, 0, 0, 0), "io_uring_setup": call(425, 1, 0),
+    "perf_event_open": call(298, 0, 0, -1, -1, 0), "setns": call(308, 0, 0), "mount": call(165, 0, 0, 0, 0, 0),
+    "x32 getpid": call(0x40000000 | 39),
+}
+threading.Thread(target=lambda: None).start()
+pid = os.fork()
+if pid == 0:
+    os._exit(3)
+alive = [os.waitpid(pid, 0)[1] >> 8, subprocess.run(["true"]).returncode, os.getpid() > 0]
+print(json.dumps([found, alive]))
+"""
+    done = subprocess.run([sys.executable, "-I", "-c", code, str(ROOT / "src" / "rpc_impersonation" / "grading")],
+                          check=False, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr[-800:]
+    found, alive = json.loads(done.stdout)
+    for name, (result, errno) in found.items():
+        assert result == -1 and errno == (38 if name == "clone3" else 1), (name, result, errno)
+    assert alive == [3, 0, True]  # threads, fork, exec and ordinary calls still work
+
+
+# --- held: a handler that makes no API call earns nothing for "never as SYSTEM" or "reverts" -------------------
+def test_red_a_handler_that_calls_nothing_earns_no_safety_points():
+    result = grade_exercise(MASTERS["ex2"], "def handle_request(thread):\n    return 'ERROR_SUCCESS'\n", budget=QUICK)
+    safety = [t for t in result.tests if "SYSTEM" in t.name or "reverts" in t.name]
+    assert safety and all(t.status == "failed" for t in safety), [(t.name, t.status) for t in safety]
+    assert all("never impersonated the caller" in t.message for t in safety if not t.hidden)
+
+
+# --- held: a refused import names the module, never a machine path -----------------------------------------------
+@pytest.mark.parametrize("line", ["from rpc_impersonation import engine", "from rpc_impersonation import evaluate",
+                                  "from rpc_impersonation.engine import evaluate", "import rpc_impersonation.chain",
+                                  "from rpc_impersonation import no_such_name"])
+def test_red_a_refused_import_shows_no_machine_path(line):
+    result = grade_exercise(MASTERS["ex1"], f"{line}\n\ndef can_do(level, capability, placement):\n    return True\n",
+                            budget=QUICK)
+    shown = result.problem + result.output + " ".join(t.message for t in result.tests)
+    assert result.score == 0 and "not allowed in this exercise" in shown, shown[:400]
+    for machine in ("/work", "/tmp", "/root", "/home", "/pkg", "__init__.py", str(ROOT)):
+        assert machine not in shown, (machine, shown[:400])
+
+
+# --- held: what makes JSON not a notebook, each named -------------------------------------------------------------
+@pytest.mark.parametrize(("text", "named"), [
+    ("[]", "top level is a JSON list"), ("5", "top level is a JSON int"), ('{"cells": 5}', "'cells' is a int"),
+    ('{"cells": [1]}', "cell 0 is a int"), ('{"cells": [{"cell_type": "code", "source": [1, 2]}]}', "cell 0's source"),
+    ('{"cells": [{"cell_type": "code", "source": {"a": 1}}]}', "cell 0's source"),
+    ("[" * 50_000 + "]" * 50_000, "nested too deeply"), ('{"cells": [', "Expecting value"), ("\udcff", "utf-8")])
+def test_red_notebook_structure_is_checked(text, named):
+    from rpc_impersonation.grading.submissions import notebook_modules
+
+    with pytest.raises(ValueError, match=re.escape(named)):
+        notebook_modules(data=text.encode("utf-8", errors="surrogateescape"))

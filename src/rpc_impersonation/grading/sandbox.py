@@ -80,27 +80,55 @@ class SandboxFault(Exception):
 
 
 # --- frames -----------------------------------------------------------------------------------------------
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
-_BRACKETS = re.compile(rb"[\[\]{}]")
 _OPS = {"zygote": {"pid": int}, "ready": {"output": str}, "import error": {"message": str, "output": str},
         "ok": {"output": str}, "error": {"kind": str, "message": str, "output": str},
         "callback": {"name": str, "args": list}, "ended": {}, "stopped": {}, "fault": {"message": str}}
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and dicts nest in ``value`` (iteratively: no recursion on the student's data)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (list, dict)):
+            deepest = max(deepest, level)
+            if deepest > MAX_DEPTH:
+                return deepest
+            stack.extend((v, level + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def _clean(value: Any) -> Any:
+    """``value`` with every lone surrogate (unencodable as UTF-8) replaced by U+FFFD; depth already capped."""
+    if isinstance(value, str):
+        return _SURROGATES.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    return value
 
 
 def decode_frame(data: bytes) -> dict[str, Any]:
-    """A frame from the sandbox as a checked dict; SandboxFault for anything else (never a crash)."""
+    """A frame from the sandbox as a checked dict; SandboxFault for anything else (never a crash).
+
+    Parsed by ``json.loads`` alone (linear; no pre-scan a crafted frame can make quadratic): nesting
+    beyond the C parser's recursion guard, integers beyond Python's digit limit and bad UTF-8 are
+    refused; the depth is checked on the parsed value; lone surrogates become U+FFFD, so nothing the
+    student sent can break a UTF-8 report later."""
     if len(data) > MAX_FRAME:
         raise SandboxFault(f"a reply of {len(data)} bytes (at most {MAX_FRAME} are accepted)")
-    depth = deepest = 0
-    for b in _BRACKETS.findall(_STRING.sub(b"", data)):
-        depth += 1 if b in (b"[", b"{") else -1
-        deepest = max(deepest, depth)
-    if deepest > MAX_DEPTH:
-        raise SandboxFault(f"a reply nested {deepest} levels deep (at most {MAX_DEPTH} are accepted)")
     try:
         message = json.loads(data.decode("utf-8"))
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        raise SandboxFault(f"a reply nested too deeply to read (at most {MAX_DEPTH} levels are accepted)") from None
+    except (ValueError, MemoryError) as exc:
         raise SandboxFault(f"an unreadable reply ({type(exc).__name__}: {str(exc)[:200]})") from None
+    deepest = _depth(message)
+    if deepest > MAX_DEPTH:
+        raise SandboxFault(f"a reply nested more than {MAX_DEPTH} levels deep (at most {MAX_DEPTH} are accepted)")
+    message = _clean(message)
     if not isinstance(message, dict) or message.get("op") not in _OPS:
         raise SandboxFault("a reply that is not one the grader asked for")
     for key, kind in _OPS[message["op"]].items():
@@ -302,17 +330,30 @@ class Slot:
             self.name = f"s{Slot._serial}"
         home = _run_dir() / "slots" / (str(self.uid) if self.uid is not None else f"own-{self.name}")
         home.mkdir(parents=True, exist_ok=True)
-        os.chmod(home, 0o755)
+        os.chmod(home, 0o711)  # traversable, not listable
         self.home = home
         self.folder = home / self.name
-        self.folder.mkdir()
-        os.chmod(self.folder, 0o755)
+        self.folder.mkdir(mode=0o700)
+        self._protect(self.folder, 0o550)
         self.own: list[Sandbox] = []
+
+    def _protect(self, path: Path, mode: int) -> None:
+        """Only the slot's uid (and root, by group: the sandbox's root has no CAP_DAC_OVERRIDE) may read a
+        staged file: no other local user reads a classmate's code during the run. Without a slot uid the
+        student's code runs as the grader's own uid, so owner-only modes do."""
+        if self.uid is not None:
+            os.chown(path, self.uid, 0)
+            os.chmod(path, mode)
+        else:
+            os.chmod(path, mode & 0o700)
 
     def write(self, module: str, source: str) -> None:
         path = self.folder / f"{module}.py"
-        path.write_text(source, encoding="utf-8", errors="replace")
-        os.chmod(path, 0o644)
+        path.unlink(missing_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with open(fd, "w", encoding="utf-8", errors="replace") as fh:
+            fh.write(source)
+        self._protect(path, 0o440)
 
     def sandbox(self, allow: tuple[str, ...]) -> "Sandbox":
         if self.isolation.shared_sandboxes:
@@ -354,7 +395,8 @@ class Isolation:
         if self.name == "bubblewrap":
             memory = "cgroup memory and process caps" if self.cgroups else "rlimits only (no writable cgroups)"
             return ("bubblewrap sandbox (namespaces: pid, net, ipc, uts, mount; only the Python runtime, the allowed "
-                    f"modules and the student's own files, read-only; unprivileged uid per worker; {memory})")
+                    f"modules and the student's own files, read-only; unprivileged uid per worker; seccomp filter; "
+                    f"{memory})")
         if self.name == "bubblewrap-user":
             return ("bubblewrap sandbox in a user namespace (pid, net, ipc, mount namespaces; only the runtime, the "
                     "allowed modules and the student's files; student code runs as the grader's own uid)")

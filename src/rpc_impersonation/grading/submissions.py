@@ -24,6 +24,7 @@ import json
 import os
 import re
 import stat
+import unicodedata
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,10 +46,27 @@ _MOODLE = re.compile(r"^(?P<name>.+?)_(?P<uid>\d+)_assignsubmission_(?P<kind>[a-
 _COPY = re.compile(r"(?:\s*\(\d+\)|-\d+|\s+copy(?:\s*\d+)?)$", re.IGNORECASE)
 
 
+MAX_KEY_CHARS = 64
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()[:8]
+
+
 def student_key(name: str) -> str:
-    """A file-system-safe student name (the key of every results file)."""
-    clean = re.sub(r"[^A-Za-z0-9._-]", "_", name).strip("._")
-    return clean or "unnamed"
+    """A file-system-safe student name (the key of every results file).
+
+    Letters and digits of every script are kept (NFC: a composed and a decomposed 'José' are one
+    name); anything else becomes '_'. A name left empty or longer than 64 characters gets a short
+    hash of the original name, so it stays distinct; :func:`discover_entries` adds the same hash
+    when two different names still land on one key."""
+    nfc = unicodedata.normalize("NFC", name)
+    clean = re.sub(r"[^\w.-]", "_", nfc).strip("._")
+    if not clean:
+        return f"unnamed-{_short_hash(nfc)}"
+    if len(clean) > MAX_KEY_CHARS:
+        return f"{clean[:MAX_KEY_CHARS]}-{_short_hash(nfc)}"
+    return clean
 
 
 def _ignored(name: str) -> bool:
@@ -139,9 +157,14 @@ class Submission:
 
 # --- reading one container -----------------------------------------------------------------------------------
 
-def _capped(path: Path) -> bytes:
+def _limit(name: str) -> int:
+    return MAX_FILE_BYTES * 4 if name.lower().endswith(".ipynb") else MAX_FILE_BYTES
+
+
+def _capped(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """At most ``limit + 1`` bytes of ``path`` (a sparse many-GiB file is never read whole; links refused)."""
     with open(path, "rb", opener=lambda p, f: os.open(p, f | os.O_NOFOLLOW)) as fh:
-        return fh.read(MAX_FILE_BYTES + 1)
+        return fh.read(limit + 1)
 
 
 def _stamp(seconds: float) -> datetime:
@@ -151,17 +174,30 @@ def _stamp(seconds: float) -> datetime:
 def notebook_modules(path: Path | None = None, data: bytes | None = None) -> dict[str, str]:
     """Modules held in a notebook's code cells that start with '# file: exN_topic.py'.
 
-    Raises ValueError when the notebook is not a JSON notebook."""
-    raw = data if data is not None else path.read_bytes()
-    nb = json.loads(raw.decode("utf-8", errors="strict"))
-    if not isinstance(nb, dict) or not isinstance(nb.get("cells", []), list):
-        raise ValueError("not a Jupyter notebook (no list of cells)")
+    Raises ValueError (naming what is wrong) for anything that is not a JSON notebook: bad UTF-8 or
+    JSON, nesting past the parser's guard, a top level that is not an object, ``cells`` that is not
+    a list of objects, a ``source`` that is neither a string nor a list of strings."""
+    raw = data if data is not None else _capped(path, MAX_FILE_BYTES * 4)
+    try:
+        nb = json.loads(raw.decode("utf-8", errors="strict"))
+    except RecursionError:
+        raise ValueError("nested too deeply to be a notebook") from None
+    if not isinstance(nb, dict):
+        raise ValueError(f"the top level is a JSON {type(nb).__name__}, not a notebook object")  # noqa: TRY004
+    cells = nb.get("cells", [])
+    if not isinstance(cells, list):
+        raise ValueError(f"'cells' is a {type(cells).__name__}, not a list of cells")  # noqa: TRY004
     found: dict[str, str] = {}
-    for cell in nb.get("cells", []):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+    for position, cell in enumerate(cells):
+        if not isinstance(cell, dict):
+            raise ValueError(f"cell {position} is a {type(cell).__name__}, not a cell object")  # noqa: TRY004
+        if cell.get("cell_type") != "code":
             continue
         src = cell.get("source", "")
-        src = "".join(map(str, src)) if isinstance(src, list) else str(src)
+        if isinstance(src, list) and all(isinstance(line, str) for line in src):
+            src = "".join(src)
+        elif not isinstance(src, str):
+            raise ValueError(f"cell {position}'s source is neither a string nor a list of strings")
         first, _, rest = src.partition("\n")
         m = re.match(r"#\s*file:\s*(\S+)", first.strip())
         if m:
@@ -172,7 +208,7 @@ def notebook_modules(path: Path | None = None, data: bytes | None = None) -> dic
 def _notebook_candidates(data: bytes, label: str, modules, entry: Entry, mtime) -> None:
     try:
         cells = notebook_modules(data=data)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError, MemoryError) as exc:  # UnicodeDecodeError is a ValueError
         entry.problems.append(f"{label} is not a readable notebook ({type(exc).__name__}: {str(exc)[:120]})")
         return
     for name, text in cells.items():
@@ -186,7 +222,11 @@ def _notebook_candidates(data: bytes, label: str, modules, entry: Entry, mtime) 
 
 def _file(data_reader, name: str, label: str, modules, entry: Entry, mtime) -> None:
     if name.endswith(".ipynb"):
-        data = data_reader()
+        try:
+            data = data_reader()
+        except OSError as exc:
+            entry.problems.append(f"{label} could not be read ({exc.strerror})")
+            return
         if len(data) > MAX_FILE_BYTES * 4:
             entry.problems.append(f"{label} is larger than {MAX_FILE_BYTES * 4 // 1024} KiB and was not read")
             return
@@ -228,7 +268,8 @@ def _read_dir(folder: Path, prefix: str, modules, entry: Entry) -> None:
             if name.lower().endswith(".zip"):   # a Moodle student's upload is often a zip
                 _read_zip(path, label, modules, entry)
                 continue
-            _file(lambda p=path: _capped(p), name, label, modules, entry, _stamp(path.lstat().st_mtime))
+            _file(lambda p=path, n=name: _capped(p, _limit(n)), name, label, modules, entry,
+                  _stamp(path.lstat().st_mtime))
 
 
 def _read_zip(path: Path, label: str, modules, entry: Entry) -> None:
@@ -312,12 +353,36 @@ def discover_entries(folder: Path, modules: list[str] | None = None) -> tuple[li
             _read_zip(item, item.name, modules, e)
         elif item.suffix.lower() == ".ipynb":
             try:
-                data = _capped(item)
+                data = _capped(item, _limit(item.name))
             except OSError as exc:
                 e.problems.append(f"{item.name} could not be read ({exc.strerror})")
                 continue
+            if len(data) > _limit(item.name):
+                e.problems.append(f"{item.name} is larger than {_limit(item.name) // 1024} KiB and was not read")
+                continue
             _notebook_candidates(data, item.name, modules, e, _stamp(item.lstat().st_mtime))
-    return list(entries.values()), stray
+    return _distinct_keys(list(entries.values())), stray
+
+
+def _distinct_keys(entries: list[Entry]) -> list[Entry]:
+    """Entries of different students never share a key: when two names (or LMS ids) sanitise alike
+    ('José' and 'Jos_', two Canvas users called smith_john), each gets the key plus a short hash of
+    its name or id, and a warning says so. Entries with the same name (a folder and a zip of one
+    student) keep one key: resolve() then treats them as one student handing in twice."""
+    by_key: dict[str, list[Entry]] = {}
+    for e in entries:
+        by_key.setdefault(e.key, []).append(e)
+    for key, group in by_key.items():
+        owners = {e.lms_id or unicodedata.normalize("NFC", e.display) for e in group}
+        if len(owners) < 2:
+            continue
+        for e in group:
+            owner = e.lms_id or unicodedata.normalize("NFC", e.display)
+            e.key = f"{key}-{_short_hash(owner)}"
+            others = sorted(o for o in owners if o != owner)
+            e.warnings.append(f"the name {e.display!r} gives the same results key {key!r} as {others}; "
+                              f"graded as {e.key!r} so no one is merged")
+    return entries
 
 
 @dataclass

@@ -13,7 +13,9 @@ def right(level, capability, placement):
     if capability == "open a local resource":
         return rank >= 2
     if capability == "reach another machine":
-        return rank >= 3 or (rank == 2 and placement == "local")
+        if capability == "reach another machine":
+            return rank >= 3 or (rank == 2 and placement == "local")
+        return rank >= 3
     return rank >= 3
 
 

@@ -17,4 +17,6 @@ def can_do(level, capability, placement):
         return rank >= 1 or placement == "remote"
     if capability == "open a local resource":
         return rank >= 2
-    return rank >= 3 or (rank == 2 and placement == "local")
+    if capability == "reach another machine":
+        return rank >= 3 or (rank == 2 and placement == "local")
+    return rank >= 3

@@ -15,5 +15,7 @@ def can_do(level, capability, placement):
     if capability == "open a local resource":
         return rank >= 2 * HALF * 2
     if capability == "reach another machine":
-        return rank >= 3 or (rank == 2 and placement == "local")
+        if capability == "reach another machine":
+            return rank >= 3 or (rank == 2 and placement == "local")
+        return rank >= 3
     return rank >= 3
