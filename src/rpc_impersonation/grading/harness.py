@@ -24,6 +24,26 @@ import sys
 
 MAX_FRAME = 256 * 1024
 _HEADER = struct.Struct(">I")
+#: the harness's other files, copied beside this one (see :func:`_sibling`)
+PARTS = ("harness_wording", "harness_seccomp", "harness_drive")
+
+
+def _sibling(name):
+    """One of :data:`PARTS`, loaded from this file's folder: run as ``python -I``, that folder is not on
+    sys.path (and stays off it, so the student's code finds nothing of the harness by importing)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                                     name + ".py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_wording, _seccomp, _drive = (_sibling(name) for name in PARTS)
+_plain, _short, _describe = _wording.plain, _wording.short, _wording.describe
+DENIED_SYSCALLS, seccomp_program, install_seccomp = (_seccomp.DENIED_SYSCALLS, _seccomp.seccomp_program,
+                                                     _seccomp.install_seccomp)
 
 
 # --- frames -----------------------------------------------------------------------------------------------
@@ -63,54 +83,11 @@ def zygote(to_grader, from_grader, config):
     child = None                         # (pid, pidfd or None)
     in_pidns = config.get("pidns", False) and os.getpid() <= 3
 
-    def reap():
-        while True:
-            try:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if pid == 0:
-                return
-
-    def clear_leftovers():
-        if in_pidns:
-            # every process of the sandbox but its init and this one, again until none is left (a fork
-            # bomb keeps forking while it is being killed)
-            for _ in range(400):
-                try:
-                    os.kill(-1, signal.SIGKILL)
-                except ProcessLookupError:
-                    break
-                reap()
-                select.select([], [], [], 0.0025)
-        elif config.get("uid") is not None:
-            _kill_uid(config["uid"])
-        reap()
-
     def end_child():
         nonlocal child
-        status = None
-        if child is not None:
-            pid, pidfd = child
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            try:
-                _, raw = os.waitpid(pid, 0)
-                status = os.waitstatus_to_exitcode(raw)
-            except ChildProcessError:
-                pass
-            if pidfd is not None:
-                os.close(pidfd)
-            child = None
-            clear_leftovers()
+        status = _end_child(child, config, in_pidns) if child is not None else None
+        child = None
         return status
-
-    def drain_requests():
-        while select.select([data_in], [], [], 0)[0]:
-            if not os.read(data_in, 65536):
-                return
 
     while True:
         watch = [from_grader] + ([child[1]] if child is not None and child[1] is not None else [])
@@ -136,10 +113,62 @@ def zygote(to_grader, from_grader, config):
             write_frame(to_grader, {"op": "stopped"})
         elif op == "start":
             end_child()
-            drain_requests()  # what the grader sent to an earlier process is not for this one
+            _drain(data_in)  # what the grader sent to an earlier process is not for this one
             child = _fork_child(message, config, (to_grader, from_grader), data_in, data_out)
         else:
             write_frame(to_grader, {"op": "fault", "message": f"unknown control request {op!r}"})
+
+
+def _reap():
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _clear_leftovers(config, in_pidns):
+    if in_pidns:
+        # every process of the sandbox but its init and this one, again until none is left (a fork
+        # bomb keeps forking while it is being killed)
+        for _ in range(400):
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except ProcessLookupError:
+                break
+            _reap()
+            select.select([], [], [], 0.0025)
+    elif config.get("uid") is not None:
+        _kill_uid(config["uid"])
+    _reap()
+
+
+def _end_child(child, config, in_pidns):
+    """Kill the student process (pid, pidfd or None) and whatever it left; its exit status."""
+    pid, pidfd = child
+    status = None
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    try:
+        _, raw = os.waitpid(pid, 0)
+        status = os.waitstatus_to_exitcode(raw)
+    except ChildProcessError:
+        pass
+    if pidfd is not None:
+        os.close(pidfd)
+    _clear_leftovers(config, in_pidns)
+    return status
+
+
+def _drain(data_in):
+    """Throw away the requests still waiting on the data channel."""
+    while select.select([data_in], [], [], 0)[0]:
+        if not os.read(data_in, 65536):
+            return
 
 
 def _write_all(fd, data):
@@ -258,83 +287,6 @@ def _setup(message, config, request, reply, grader_fds):
     return root
 
 
-# --- the system-call filter -----------------------------------------------------------------------------
-# Namespaces do not cover the kernel's keyrings (per uid: a hidden test could leave its inputs there
-# for a later visible one), nor stop a process from making namespaces, tracing, BPF or io_uring of
-# its own. A classic-BPF seccomp filter, installed last before the student's code runs, answers
-# these calls with EPERM (clone3 with ENOSYS, so the C library falls back to clone, whose flags can be
-# checked). Written by hand: the sandbox holds only the standard library.
-_AUDIT_ARCH_X86_64 = 0xC000003E
-_X32_BIT = 0x40000000
-#: x86_64 numbers of the system calls a student's code never needs
-DENIED_SYSCALLS = {"ptrace": 101, "mount": 165, "umount2": 166, "pivot_root": 155, "add_key": 248,
-                   "request_key": 249, "keyctl": 250, "unshare": 272, "perf_event_open": 298, "setns": 308,
-                   "process_vm_readv": 310, "process_vm_writev": 311, "bpf": 321, "userfaultfd": 323,
-                   "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
-                   "open_tree": 428, "move_mount": 429, "fsopen": 430, "fsmount": 432}
-_CLONE, _CLONE3 = 56, 435
-#: clone() flags that make namespaces (CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET)
-_CLONE_NAMESPACES = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000
-
-
-def seccomp_program():
-    """The filter as packed ``struct sock_filter`` entries and their count (x86_64), or None elsewhere."""
-    import platform
-    import struct
-
-    if not sys.platform.startswith("linux") or platform.machine() != "x86_64":
-        return None
-    ld, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06      # BPF_LD|W|ABS, BPF_JMP|{JEQ,JGE,JSET}|K, BPF_RET|K
-    allow, eperm, enosys = 0x7FFF0000, 0x00050000 | 1, 0x00050000 | 38
-    denied = sorted(DENIED_SYSCALLS.values())
-    base = 5                                   # the first "jeq denied call"
-    body = base + len(denied) + 2              # "ret allow" after the clone3 and clone tests
-    flags_at, eperm_at, enosys_at = body + 1, body + 4, body + 5
-
-    def to(target, at):                        # a jump's offset counts from the next instruction
-        return target - at - 1
-
-    prog = [(ld, 0, 0, 4),                                     # 0: A = arch
-            (jeq, 1, 0, _AUDIT_ARCH_X86_64),                   # 1: x86_64 goes on to 3
-            (ret, 0, 0, eperm),                                # 2: another ABI (int 0x80): refused
-            (ld, 0, 0, 0),                                     # 3: A = the call's number
-            (jge, to(eperm_at, 4), 0, _X32_BIT)]               # 4: the x32 ABI: refused
-    for i, nr in enumerate(denied):
-        prog.append((jeq, to(eperm_at, base + i), 0, nr))
-    prog.append((jeq, to(enosys_at, body - 2), 0, _CLONE3))
-    prog.append((jeq, to(flags_at, body - 1), 0, _CLONE))
-    prog += [(ret, 0, 0, allow),                               # body
-             (ld, 0, 0, 16),                                   # flags_at: A = low word of clone's flags
-             (jset, 1, 0, _CLONE_NAMESPACES),
-             (ret, 0, 0, allow),
-             (ret, 0, 0, eperm),                               # eperm_at
-             (ret, 0, 0, enosys)]                              # enosys_at
-    assert len(prog) == enosys_at + 1
-    return b"".join(struct.pack("=HBBI", *f) for f in prog), len(prog)
-
-
-def install_seccomp(made=None):
-    """Install the filter on this process and all it starts (no_new_privs first, as the kernel requires)."""
-    import ctypes
-
-    made = made or seccomp_program()
-    if made is None:
-        return False
-    code, count = made
-    libc = ctypes.CDLL(None, use_errno=True)
-
-    class _Prog(ctypes.Structure):
-        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
-
-    buffer = ctypes.create_string_buffer(code, len(code))
-    prog = _Prog(count, ctypes.cast(buffer, ctypes.c_void_p))
-    if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
-        raise OSError(ctypes.get_errno(), "no_new_privs")
-    if libc.prctl(22, 2, ctypes.byref(prog), 0, 0) != 0:  # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
-        raise OSError(ctypes.get_errno(), "seccomp filter")
-    return True
-
-
 def _limits(limits):
     import resource
 
@@ -396,19 +348,8 @@ class _NotAllowed:
         return None
 
 
-def _plain(value):
-    import enum
-
-    if isinstance(value, enum.Enum):
-        return value.name.lower()
-    if isinstance(value, (set, frozenset)):
-        return sorted(_plain(v) if not isinstance(v, (str, int, float, bool)) else v for v in value)
-    raise TypeError(f"{type(value).__name__} is not plain data (use str, int, float, bool, None, list, dict)")
-
-
 def child_main(message, config, request, reply, grader_fds):
     root = _setup(message, config, request, reply, grader_fds)
-    request, reply = 3, 4
     _SETUP_DONE[0] = True
     captured = _Capped(int(config.get("output_chars", 4000)))
     sys.stdout = sys.stderr = captured
@@ -417,7 +358,23 @@ def child_main(message, config, request, reply, grader_fds):
     module_name = message["module"]
     sys.path[:0] = [os.path.join(root, "student")]
     sys.meta_path.append(_NotAllowed(tuple(message.get("allow", ()))))
-    dumps, loads = json.dumps, json.loads   # the student's code may replace json's; these stay ours
+    send, receive = _channel(captured, 3, 4)
+    module = _import_student(os.path.join(root, "student", module_name + ".py"), module_name, send, captured)
+    if module is None:
+        return
+    send(op="ready", output=captured.take())
+    while True:
+        try:
+            req = receive()
+        except (EOFError, OSError, ValueError):
+            return
+        _answer(req, module, module_name, send, receive, captured)
+
+
+def _channel(captured, request, reply):
+    """send(**fields) and receive() on the data channel, with json's functions taken before student code runs
+    (it may replace them)."""
+    dumps, loads = json.dumps, json.loads
 
     def send(**fields):
         try:
@@ -436,9 +393,13 @@ def child_main(message, config, request, reply, grader_fds):
         (size,) = _HEADER.unpack(_read_exact(request, 4))
         return loads(_read_exact(request, size))
 
+    return send, receive
+
+
+def _import_student(path, module_name, send, captured):
+    """The student's module, or None after an ``import error`` reply."""
     import importlib.util
 
-    path = os.path.join(root, "student", module_name + ".py")
     try:
         spec = importlib.util.spec_from_file_location(module_name, path)
         module = importlib.util.module_from_spec(spec)
@@ -447,156 +408,46 @@ def child_main(message, config, request, reply, grader_fds):
     except SystemExit as exc:
         send(op="import error", message=f"the module called sys.exit({_short(exc.code)}) while being imported",
              output=captured.take())
-        return
+        return None
     except BaseException as exc:  # noqa: BLE001 - every failure of student code is reported, none escapes
         send(op="import error", message=_describe(exc), output=captured.take())
-        return
-    send(op="ready", output=captured.take())
-    drivers = {"handler": _drive_handler, "trace": _drive_trace}
-    while True:
-        try:
-            req = receive()
-        except (EOFError, OSError, ValueError):
-            return
-        name = req.get("name", "")
-        try:
-            if req.get("op") == "call":
-                fn = getattr(module, name, None)
-                if fn is None or not callable(fn):
-                    send(op="error", kind="missing", message=f"function {name}() is missing from {module_name}.py",
-                         output=captured.take())
-                    continue
-                value = fn(*req.get("args", []))
-            elif req.get("op") == "drive" and name in drivers:
-                value = drivers[name](module, req.get("args", []), send, receive)
-            elif req.get("op") == "preflight":
-                value = preflight(req.get("args", []))
-            else:
-                send(op="error", kind="protocol", message=f"unknown request {req.get('op')!r}", output="")
-                continue
-            send(op="ok", value=value, output=captured.take())
-        except NotImplementedError:
-            send(op="error", kind="not implemented", message=f"{name} is not implemented yet", output=captured.take())
-        except SystemExit as exc:
-            send(op="error", kind="exit", message=f"your code called sys.exit({_short(exc.code)})",
-                 output=captured.take())
-        except RecursionError:
-            send(op="error", kind="recursion", message="your code recursed too deeply (RecursionError)",
-                 output=captured.take())
-        except MemoryError:
-            send(op="error", kind="memory", message="your code ran out of memory (over the sandbox's limit)",
-                 output=captured.take())
-        except BaseException as exc:  # noqa: BLE001
-            send(op="error", kind="exception", message=_describe(exc), output=captured.take())
+        return None
+    return module
 
 
-def _short(value, limit=200):
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "..."
-
-
-def _describe(exc):
-    import traceback
-
+def _answer(req, module, module_name, send, receive, captured):
+    """Run one request against the student's module and send exactly one reply."""
+    name = req.get("name", "")
+    drivers = _drive.DRIVERS
     try:
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if "/student/" in f.filename]
-        where = ""
-        if isinstance(exc, SyntaxError):
-            where = f" (line {exc.lineno})"
-        elif frames:
-            where = f" (line {frames[-1].lineno}, in {frames[-1].name})"
-        text = f"{type(exc).__name__}: {exc}"
-    except BaseException:  # noqa: BLE001 - a hostile __str__ or __repr__
-        return "an exception whose message could not be read"
-    return (text[:1500] + " [...]" if len(text) > 1500 else text) + where
-
-
-# --- sandbox-side drivers: plain data in, plain data out, engine work done by the grader ---------------------
-class _Result:
-    """What an API call returns to the student's handler (built from the grader's plain answer)."""
-
-    def __init__(self, answer):
-        answer = answer if isinstance(answer, dict) else {}
-        self.ok = bool(answer.get("ok", False))
-        self.code = answer.get("code", -1)
-        self.code_name = str(answer.get("code_name", ""))
-        self.sentence = str(answer.get("sentence", ""))
-
-    def __repr__(self):
-        return f"Result(ok={self.ok}, code_name={self.code_name!r})"
-
-
-class _ThreadProxy:
-    """The server thread as the handler sees it: each call is done by the grader, on its own engine."""
-
-    call_handle = "call"
-
-    def __init__(self, ask):
-        self._ask = ask
-
-    def rpc_impersonate_client(self, handle=0):
-        return _Result(self._ask("rpc_impersonate_client", ["call" if handle == "call" else str(handle)]))
-
-    def rpc_revert_to_self(self):
-        return _Result(self._ask("rpc_revert_to_self", []))
-
-    def rpc_revert_to_self_ex(self, handle=0):
-        return _Result(self._ask("rpc_revert_to_self_ex", ["call" if handle == "call" else str(handle)]))
-
-    def open(self, resource, right="read"):
-        return _Result(self._ask("open", [str(resource)[:200], str(right)[:50]]))
-
-    def access_check(self, resource, right="read"):
-        return _Result(self._ask("access_check", [str(resource)[:200], str(right)[:50]]))
-
-
-def _drive_handler(module, args, send, receive):
-    handler = getattr(module, "handle_request", None)
-    if handler is None:
-        raise AttributeError("function handle_request() is missing")
-
-    def ask(name, call_args):
-        send(op="callback", name=name, args=call_args)
-        answer = receive()
-        if answer.get("op") != "answer":
-            raise RuntimeError("the grader ended the call")
-        return answer.get("value")
-    return handler(_ThreadProxy(ask))
-
-
-_WORLDS = {}
-
-
-def _drive_trace(module, args, send, receive):
-    fn = getattr(module, "trace", None)
-    if fn is None:
-        raise AttributeError("function trace() is missing")
-    spec = args[0]
-    from rpc_impersonation.binding import Binding
-
-    key = json.dumps([spec.get("name"), spec["world"]], sort_keys=True)
-    if key not in _WORLDS:  # one world per scenario, as the grader's own (its derived answers stay warm)
-        _WORLDS[key] = _build_world(spec)
-    hops = [(server, Binding.of(**binding)) for server, binding in spec["hops"]]
-    return fn(_WORLDS[key], spec["client"], hops)
-
-
-def _build_world(spec):
-    from rpc_impersonation.world import World
-
-    node = spec["world"]
-    world = World(node.get("domain", "CORP"), name=spec.get("name", "world"))
-    for d in node.get("domains", []):
-        world.domain(**d)
-    for g in node.get("groups", []):
-        world.group(g)
-    for key, add in (("machines", world.machine), ("accounts", world.account), ("processes", world.process),
-                     ("resources", world.resource)):
-        for item in node.get(key, []):
-            add(**item)
-    world.validate()
-    return world
-
+        if req.get("op") == "call":
+            fn = getattr(module, name, None)
+            if fn is None or not callable(fn):
+                send(op="error", kind="missing", message=f"function {name}() is missing from {module_name}.py",
+                     output=captured.take())
+                return
+            value = fn(*req.get("args", []))
+        elif req.get("op") == "drive" and name in drivers:
+            value = drivers[name](module, req.get("args", []), send, receive)
+        elif req.get("op") == "preflight":
+            value = preflight(req.get("args", []))
+        else:
+            send(op="error", kind="protocol", message=f"unknown request {req.get('op')!r}", output="")
+            return
+        send(op="ok", value=value, output=captured.take())
+    except NotImplementedError:
+        send(op="error", kind="not implemented", message=f"{name} is not implemented yet", output=captured.take())
+    except SystemExit as exc:
+        send(op="error", kind="exit", message=f"your code called sys.exit({_short(exc.code)})",
+             output=captured.take())
+    except RecursionError:
+        send(op="error", kind="recursion", message="your code recursed too deeply (RecursionError)",
+             output=captured.take())
+    except MemoryError:
+        send(op="error", kind="memory", message="your code ran out of memory (over the sandbox's limit)",
+             output=captured.take())
+    except BaseException as exc:  # noqa: BLE001
+        send(op="error", kind="exception", message=_describe(exc), output=captured.take())
 
 # --- entry point ------------------------------------------------------------------------------------------
 def preflight(modules):

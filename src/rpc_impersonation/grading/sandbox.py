@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ImpersonationError
-from .harness import _describe, _plain  # noqa: F401 - the in-process nbgrader export reports errors alike
 
 __all__ = ["Limits", "Isolation", "Sandbox", "SandboxFault", "choose_isolation", "View", "Slot", "MAX_FRAME",
            "decode_frame"]
@@ -47,6 +46,8 @@ MAX_DEPTH = 64
 _HEADER = struct.Struct(">I")
 _PACKAGE = Path(__file__).resolve().parent.parent
 _HARNESS = Path(__file__).resolve().parent / "harness.py"
+#: the harness's files, copied together into the sandbox (harness.py loads the others from its folder)
+_HARNESS_FILES = ("harness.py", "harness_wording.py", "harness_seccomp.py", "harness_drive.py")
 #: Standard-library modules a student's code may reasonably use: the preflight imports them all.
 PREFLIGHT_MODULES = ("json", "re", "math", "itertools", "functools", "collections", "dataclasses", "enum",
                      "typing", "string", "textwrap", "copy", "operator", "decimal", "fractions", "random",
@@ -254,11 +255,12 @@ def package_view(allow: tuple[str, ...]) -> Path:
 
 def _harness_dir() -> Path:
     folder = _run_dir() / "harness"
-    if not (folder / "harness.py").exists():
+    if not all((folder / name).exists() for name in _HARNESS_FILES):
         folder.mkdir(exist_ok=True)
-        shutil.copy2(_HARNESS, folder / "harness.py")
+        for name in _HARNESS_FILES:
+            shutil.copy2(_HARNESS.parent / name, folder / name)
+            os.chmod(folder / name, 0o644)
         os.chmod(folder, 0o755)
-        os.chmod(folder / "harness.py", 0o644)
     return folder
 
 

@@ -112,47 +112,61 @@ def chain_graph(result: ChainResult, world=None, legend: bool = False) -> Graph:
             attrs["penwidth"] = "3"
         g.node(nid, _wrap(*lines), cluster=cluster(c.server_machine), **attrs)
 
-        b = h.hop.binding
-        label = [f"{h.index}. {b.protseq.value}, {(c.provider or b.provider).label}",
-                 f"asks {c.requested.key if c.requested else b.qos.level.key}" + (", mutual" if b.qos.mutual_auth
-                                                                                   else "")]
-        if c.ok:
-            seen = c.identity_seen
-            level = c.context.level.label if c.context is not None else "no context"
-            label.append(f"sees {seen} ({level})")
-            color = PALETTE["ok"] if seen == result.client_identity else PALETTE["anonymous"] \
-                if seen == ANONYMOUS_LOGON else PALETTE["neutral"]
-            eattrs = {"color": color}
-        else:
-            label.append(f"refused: {c.code.name}")
-            eattrs = {"color": PALETTE["refused"], "style": "dashed"}
-        if decisive:
-            label.append(f"decided here [{', '.join(result.outcome.rules)}]")
-            eattrs.update(penwidth="3", color=PALETTE["decisive"])
+        label, eattrs = _hop_edge(result, h)
         g.edge(prev, nid, _wrap(*label), **eattrs)
 
-        opened = []
-        for j, a in enumerate(h.accesses):
-            rid = f"r:{h.index}:{j}"
-            kind = ResourceKind.FILE
-            if world is not None:
-                kind = world.get_resource(a.resource).kind
-            if a.ok:
-                text, ea = f"{a.right} as {a.identity}: allowed", {"color": PALETTE["ok"]}
-            else:
-                who = f" as {a.identity}" if a.identity else ""
-                text, ea = f"{a.right}{who}: {a.code.name}", {"color": PALETTE["refused"], "style": "dashed"}
-            g.node(rid, _wrap(f"{a.resource} ({kind.value})", text, width=26), cluster=cluster(a.machine),
-                   shape=_SHAPES[kind], style="filled", fillcolor="#FFFFFF", color=ea["color"],
-                   **({"penwidth": "2"} if not a.ok else {}))
-            g.edge(nid, rid, "", **ea)
-            opened.append(rid)
+        opened = _resource_nodes(g, h, nid, world, cluster)
         if opened and all(a.machine.lower() == c.server_machine.lower() for a in h.accesses):
             g.same_rank.append((nid, *opened))
         prev = nid
     if legend:
         _legend(g)
     return g
+
+
+def _hop_edge(result: ChainResult, h) -> tuple[list[str], dict[str, str]]:
+    """The label lines and drawing attributes of the arrow into one hop's server."""
+    c = h.call
+    decisive = h.index == result.deciding_hop
+    b = h.hop.binding
+    label = [f"{h.index}. {b.protseq.value}, {(c.provider or b.provider).label}",
+             f"asks {c.requested.key if c.requested else b.qos.level.key}" + (", mutual" if b.qos.mutual_auth
+                                                                               else "")]
+    if c.ok:
+        seen = c.identity_seen
+        level = c.context.level.label if c.context is not None else "no context"
+        label.append(f"sees {seen} ({level})")
+        color = PALETTE["ok"] if seen == result.client_identity else PALETTE["anonymous"] \
+            if seen == ANONYMOUS_LOGON else PALETTE["neutral"]
+        eattrs = {"color": color}
+    else:
+        label.append(f"refused: {c.code.name}")
+        eattrs = {"color": PALETTE["refused"], "style": "dashed"}
+    if decisive:
+        label.append(f"decided here [{', '.join(result.outcome.rules)}]")
+        eattrs.update(penwidth="3", color=PALETTE["decisive"])
+    return label, eattrs
+
+
+def _resource_nodes(g: Graph, h, nid: str, world, cluster) -> list[str]:
+    """One node per resource the hop's server opened, joined to it; their ids."""
+    opened = []
+    for j, a in enumerate(h.accesses):
+        rid = f"r:{h.index}:{j}"
+        kind = ResourceKind.FILE
+        if world is not None:
+            kind = world.get_resource(a.resource).kind
+        if a.ok:
+            text, ea = f"{a.right} as {a.identity}: allowed", {"color": PALETTE["ok"]}
+        else:
+            who = f" as {a.identity}" if a.identity else ""
+            text, ea = f"{a.right}{who}: {a.code.name}", {"color": PALETTE["refused"], "style": "dashed"}
+        g.node(rid, _wrap(f"{a.resource} ({kind.value})", text, width=26), cluster=cluster(a.machine),
+               shape=_SHAPES[kind], style="filled", fillcolor="#FFFFFF", color=ea["color"],
+               **({"penwidth": "2"} if not a.ok else {}))
+        g.edge(nid, rid, "", **ea)
+        opened.append(rid)
+    return opened
 
 
 def chain_summary(result: ChainResult) -> str:
