@@ -17,7 +17,7 @@ MAX_FUNCTION_LINES = 80
 
 # Known debt, owned by other work in flight: each entry may only shrink (the check fails if it grows, and
 # tells you to delete the entry once the module or function fits).
-MODULE_DEBT = {"views/widgets.py": 833, "quiz.py": 669}
+MODULE_DEBT = {"views/widgets.py": 833}
 FUNCTION_DEBT: dict[str, int] = {}
 
 
