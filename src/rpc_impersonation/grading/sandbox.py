@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ImpersonationError
-from .frames import MAX_FRAME, SandboxFault, decode_frame
+from .frames import MAX_DEPTH, MAX_FRAME, SandboxFault, decode_frame
 from .sandbox_files import run_dir, view_modules
 from .sandbox_process import Limits, Sandbox, _Cgroup
 
 __all__ = ["Limits", "Isolation", "Sandbox", "SandboxFault", "choose_isolation", "View", "Slot", "MAX_FRAME",
-           "decode_frame"]
+           "MAX_DEPTH", "decode_frame"]
 
 #: Standard-library modules a student's code may reasonably use: the preflight imports them all.
 PREFLIGHT_MODULES = ("json", "re", "math", "itertools", "functools", "collections", "dataclasses", "enum",
