@@ -49,6 +49,7 @@ class Check:
         bundle = self.widget._repr_mimebundle_(**kwargs)
         data = bundle[0] if isinstance(bundle, tuple) else bundle
         data["text/plain"] = self.text()  # deterministic, and never the answer
+        data["text/html"] = self.quick.snapshot_html()  # the question and its options, never the feedback
         return bundle
 
     def __repr__(self) -> str:
@@ -79,6 +80,7 @@ class _Checks:
         bundle = self.widget._repr_mimebundle_(**kwargs)
         data = bundle[0] if isinstance(bundle, tuple) else bundle
         data["text/plain"] = self.text()
+        data["text/html"] = "".join(c.quick.snapshot_html() for c in self.checks)
         return bundle
 
     def __repr__(self) -> str:
