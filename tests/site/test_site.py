@@ -261,7 +261,7 @@ def test_every_built_page_is_linked_and_every_link_resolves(crawl, site, base_ur
 def test_notebook_pages_show_every_diagram_as_described_inline_svg_and_every_widget_note(crawl, base_url):
     notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
     assert notebooks
-    total = 0
+    total = snapshots = 0
     for notebook in notebooks:
         facts = page_of(crawl, base_url, f"notebooks/{notebook.stem}.html")
         diagrams, widgets = committed_outputs(notebook)
@@ -272,8 +272,10 @@ def test_notebook_pages_show_every_diagram_as_described_inline_svg_and_every_wid
             assert figure["label"] and len(figure["description"]) > 20, \
                 f"{notebook.name}: diagram without its text summary for screen readers: {figure}"
         assert facts["widgetNotes"] == widgets, f"{notebook.name}: {widgets} widgets, {facts['widgetNotes']} notes"
-        for number, (shown, (text, drawings)) in enumerate(zip(facts["widgetSnapshots"],
-                                                               committed_snapshots(notebook)), 1):
+        committed = committed_snapshots(notebook)
+        assert len(facts["widgetSnapshots"]) == len(committed) == widgets, f"{notebook.name}: {facts['widgetSnapshots']}"
+        snapshots += len(committed)
+        for number, (shown, (text, drawings)) in enumerate(zip(facts["widgetSnapshots"], committed), 1):
             where = f"{notebook.name}, widget {number}"
             assert shown["live"], f"{where}: no note that the widget is live in JupyterLab"
             assert text, f"{where}: the committed output carries no snapshot of the widget's last state"
@@ -283,6 +285,7 @@ def test_notebook_pages_show_every_diagram_as_described_inline_svg_and_every_wid
             assert shown["drawings"] == drawings, f"{where}: {drawings} drawings in the snapshot, page shows {shown}"
         assert not facts["svgImages"], f"{notebook.name}: diagrams as <img> instead of inline SVG {facts['svgImages']}"
     assert total > 0, "no diagram in the committed notebooks: the inline-SVG check checked nothing"
+    assert snapshots > 0, "no widget in the committed notebooks: the snapshot check checked nothing"
 
 
 def test_docs_and_exercises_are_published_and_no_solution_leaks(crawl, site, base_url):
