@@ -507,6 +507,8 @@ def test_snapshot_follows_the_widgets_current_state():
     assert html_escape(cb.result.story(outcome_first=True).splitlines()[0]) in after
     cb.remove_hop(1)
     assert "<b>2.</b>" not in _bundle(cb)["text/html"]
+    # a column of controls stays a column (one account's setting per line)
+    assert "<div><span class='rpc-snapshot-control'>svc_server1: <b>trusted (any computer)</b></span></div>" in after
     st = ImpersonationStepper()
     st.press("impersonate")
     assert "thread acts as CORP\\erin" in _bundle(st)["text/html"]

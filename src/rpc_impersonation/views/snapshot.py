@@ -52,7 +52,7 @@ def _walk(widget: W.Widget, hide: Collection[W.Widget]) -> str:
             return ""
         if isinstance(widget, W.HBox):
             return f"<div class='rpc-snapshot-row' style='{ROW_STYLE}'>" + "".join(parts) + "</div>"
-        return "".join(parts)
+        return "".join(p if p.startswith(("<div", "<ul")) else f"<div>{p}</div>" for p in parts)  # one per line
     return _control(widget)
 
 
