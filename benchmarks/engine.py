@@ -2,14 +2,24 @@
 
 Run: .venv/bin/python benchmarks/engine.py [--repeat N]
 Targets (issue 2): >= 100,000 hop decisions per second; the whole 3-hop space in < 2 s.
+
+Side by side with another revision (issue 16: from-scratch decisions >= 3x the previous main):
+    .venv/bin/python benchmarks/engine.py --compare main [--repeat 5]
+checks REV out into a temporary git worktree and measures from-scratch decisions for REV and for this
+tree in separate processes, alternating, and prints each median and the ratio.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 from rpc_impersonation.binding import Binding
 from rpc_impersonation.engine import Engine
@@ -65,12 +75,57 @@ def enlarged_space(hops: int, flavour: str) -> tuple[float, int, int]:
     return time.perf_counter() - start, space.size, len(space.options)
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _scratch_rate(src: Path, seconds: float) -> float:
+    """From-scratch decisions per second, measured in a fresh process importing the package from ``src``."""
+    env = {**os.environ, "PYTHONPATH": str(src), "PYTHONHASHSEED": "0"}
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from engine import hop_decisions; "
+            "print(hop_decisions(float(sys.argv[2]), remember=False)[0])")
+    out = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent), str(seconds)], env=env,
+                         cwd=src.parent, capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def compare(rev: str, repeat: int, seconds: float) -> None:
+    """From-scratch decisions of ``rev`` and of this tree, alternating in one run; prints the ratio."""
+    commit = subprocess.run(["git", "rev-parse", "--short", rev], cwd=ROOT, capture_output=True, text=True,
+                            check=True).stdout.strip()
+    with tempfile.TemporaryDirectory(prefix="engine-compare-") as tmp:
+        other = Path(tmp) / "tree"
+        subprocess.run(["git", "worktree", "add", "--detach", str(other), commit], cwd=ROOT, check=True,
+                       capture_output=True)
+        try:
+            rates: dict[str, list[float]] = {rev: [], "this tree": []}
+            for _ in range(max(3, repeat)):
+                rates[rev].append(_scratch_rate(other / "src", seconds))
+                rates["this tree"].append(_scratch_rate(ROOT / "src", seconds))
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(other)], cwd=ROOT, check=False,
+                           capture_output=True)
+    print(f"python {platform.python_version()} on {platform.machine()}; from-scratch hop decisions per second "
+          f"(Engine(remember=False).connect), alternating runs of {seconds:g} s, n={max(3, repeat)} each")
+    for label, values in rates.items():
+        name = f"{rev} ({commit})" if label == rev else label
+        print(f"  {name}: median {statistics.median(values):,.0f} (min {min(values):,.0f}, max {max(values):,.0f})")
+    ratio = statistics.median(rates["this tree"]) / statistics.median(rates[rev])
+    print(f"  ratio this tree / {rev}: {ratio:.2f}x (target >= 3x)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--compare", metavar="REV",
+                        help="measure from-scratch decisions of REV (checked out in a temporary git worktree) and "
+                             "of this tree side by side, and print the ratio")
+    parser.add_argument("--seconds", type=float, default=1.0, help="length of one measurement (with --compare)")
     parser.add_argument("--enlarged", action="store_true",
                         help="also time the beyond-the-seeds spaces (delegation kinds, Negotiate, COM cloaking; ~1 min)")
     args = parser.parse_args()
+    if args.compare:
+        compare(args.compare, args.repeat, args.seconds)
+        return
     print(f"python {platform.python_version()} on {platform.machine()}, one process (one core)")
     for remember, label in ((True, "Engine.connect, steady state"),
                             (False, "Engine.connect, every decision made from scratch")):

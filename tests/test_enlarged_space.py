@@ -102,6 +102,7 @@ def com_check(state, rec: HopRecord):
     return client, sensitive, min(crossings, 2), unconstrained, cloaked, rec.server_account
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flavour,check", [("delegation", delegation_check), ("com", com_check)])
 @pytest.mark.parametrize("hops", [2, 3])
 def test_invariants_over_the_enlarged_space(flavour, check, hops):

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rpc_impersonation.grading.allow import (DECIDING, engine_similarity, scan_for_deciding_imports,
-                                             similarity_problem)
+from rpc_impersonation.grading.allow import DECIDING, engine_similarity, scan_for_deciding_imports, similarity_problem
 from rpc_impersonation.grading.course import answer_sources, check
 from rpc_impersonation.grading.masters import load_masters
 from rpc_impersonation.grading.misconceptions import MISCONCEPTIONS

@@ -9,13 +9,12 @@ import io
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -36,7 +35,7 @@ ROOT_ONLY = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0 o
                                reason="the full sandbox (bubblewrap, an unprivileged uid per worker) needs root")
 
 
-@lru_cache(maxsize=None)
+@cache
 def solution_score(exercise: str = "ex1") -> float:
     """What the master's own solution scores (the hostile cases that answer correctly copy its logic);
     compared with this rather than the maximum, so these tests do not depend on the exercise content."""

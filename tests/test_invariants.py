@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 
 from rpc_impersonation.binding import Binding
 from rpc_impersonation.chain import evaluate
+from rpc_impersonation.constants import ErrorCode, ImpLevel, Provider, TokenLevel
 from rpc_impersonation.engine import Engine
 from rpc_impersonation.scenarios import seed_delegation_world
-from rpc_impersonation.constants import ErrorCode, ImpLevel, Provider, TokenLevel
 from rpc_impersonation.space import HOP_OPTIONS, ChainConfig, ChainSpace, walk
 from rpc_impersonation.world import ANONYMOUS_LOGON
 
@@ -59,6 +59,7 @@ def check_path(client: str, sensitive: bool, records) -> None:
                 assert earlier.option.delegate_qualified, where
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("hops", [2, 3])
 def test_invariants_hold_on_every_configuration(hops):
     space = SPACES[hops]
@@ -72,6 +73,7 @@ def test_invariants_hold_on_every_configuration(hops):
     assert seen["paths"] > 1000
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("hops", [2, 3])
 def test_walk_agrees_with_plain_evaluation(hops):
     """The prefix-sharing walk is an optimisation only: sampled chains give the same answers."""

@@ -8,8 +8,7 @@ import pytest
 from rpc_impersonation import Binding, Engine, evaluate, load_named
 from rpc_impersonation.capabilities import run_capability
 from rpc_impersonation.errors import ImpersonationError, InvalidValueError
-from rpc_impersonation.quiz import (FORMS, MISCONCEPTIONS, NEVER, question, question_keys, questions,
-                                    rule_question)
+from rpc_impersonation.quiz import FORMS, MISCONCEPTIONS, NEVER, question, question_keys, questions, rule_question
 from rpc_impersonation.rules import RULES
 from rpc_impersonation.scenarios import names as scenario_names
 

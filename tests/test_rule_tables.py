@@ -60,3 +60,36 @@ def test_every_table_row_sentence_formats_with_the_context_fields():
     for t in ALL_TABLES:
         for r in t.rows:
             r.sentence.format(**ctx)
+
+
+def test_token_tables_are_keyed_on_token_levels_only():
+    """R1: a request level must never find a token table's row, although ImpLevel.IMPERSONATE (3) and
+    TokenLevel.DELEGATION (3) compare equal as numbers."""
+    from rpc_impersonation.constants import ImpLevel, TokenLevel
+    from rpc_impersonation.errors import RuleTableError
+    from rpc_impersonation.tables import ACCESS_CHECK, OPEN_THREAD_TOKEN, OUTBOUND
+
+    for table in (OUTBOUND, ACCESS_CHECK, OPEN_THREAD_TOKEN):
+        assert set(table.facts["level"]) == set(TokenLevel), table.name
+    assert ACCESS_CHECK.decide(primary=False, level=TokenLevel.ANONYMOUS).rule == "R16"
+    with pytest.raises(RuleTableError, match="must be a TokenLevel"):
+        ACCESS_CHECK.decide(primary=False, level=ImpLevel.IMPERSONATE)
+
+
+def test_every_engine_table_declares_a_typed_effect():
+    """Each table of the core and of the plug-ins declares its effect type (an enum or a frozen record, errors
+    as ErrorCode), and no row's effect is a bare string; the check runs when the table is built."""
+    from rpc_impersonation.errors import RuleTableError
+    from rpc_impersonation.plugins import REGISTRY
+    from rpc_impersonation.tables import Session
+
+    tables = {t.name: t for t in ALL_TABLES} | REGISTRY.tables
+    assert {"CoSetProxyBlanket", "S4U2proxy"} <= set(tables)
+    for table in tables.values():
+        assert table.effect, table.name
+        for row in table.rows:
+            assert not isinstance(row.effect, str), (table.name, row.rule)
+    assert f"{CREDENTIALS.rows[0].effect:6}|" == "none  |"  # notebook 05 prints effects like this
+    assert CREDENTIALS.rows[0].effect is Session.NONE
+    with pytest.raises(RuleTableError, match="never a bare string"):
+        DecisionTable("t", {"x": (1,)}, [Row("R2", "a")], effect=Session)

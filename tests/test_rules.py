@@ -1,11 +1,10 @@
 """Table-driven tests: one or more cases per rule, asserting the outcome and the rule that decided it."""
 
 import pytest
-from helpers import call, hop2, kerb, served_thread, standard_world
 
+from helpers import call, hop2, kerb, served_thread, standard_world
 from rpc_impersonation import Binding, Engine, Options
-from rpc_impersonation.constants import (ErrorCode, ImpLevel, Provider, QosCapability, TokenLevel, AccountFlag,
-                                         parse)
+from rpc_impersonation.constants import AccountFlag, ErrorCode, ImpLevel, Provider, QosCapability, TokenLevel, parse
 from rpc_impersonation.errors import ImpersonationError, InvalidValueError
 from rpc_impersonation.world import ANONYMOUS_LOGON
 

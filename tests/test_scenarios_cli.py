@@ -46,7 +46,7 @@ def test_explain_json_is_stable():
 
 
 def test_explain_reports_unmet_expectations_with_exit_1(tmp_path, capsys):
-    doc = json.loads((load_named("seed-delegation").source and _text("seed-delegation")))
+    doc = json.loads(load_named("seed-delegation").source and _text("seed-delegation"))
     doc["chains"] = [dict(doc["chains"][0], expect={"code": "ERROR_ACCESS_DENIED"})]
     f = tmp_path / "wrong.json"
     f.write_text(json.dumps(doc))

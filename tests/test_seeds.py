@@ -1,8 +1,8 @@
 """One test per seed statement (see rpc_impersonation.seeds and docs/modeling-decisions.md)."""
 
 import pytest
-from helpers import call, hop2, kerb, served_thread, standard_world
 
+from helpers import call, hop2, kerb, served_thread, standard_world
 from rpc_impersonation import Binding, Engine, load_named
 from rpc_impersonation.constants import ErrorCode, ImpLevel, TokenLevel, parse
 from rpc_impersonation.errors import InvalidValueError

@@ -6,15 +6,22 @@ from html import escape as html_escape
 import pytest
 
 from rpc_impersonation import Binding, Engine, load_named
+from rpc_impersonation.capabilities import capability_matrix
 from rpc_impersonation.errors import ImpersonationError, InvalidValueError
-from rpc_impersonation.views import display
 from rpc_impersonation.scenarios import names
+from rpc_impersonation.views import display
 from rpc_impersonation.views.diagrams import LEGEND_ITEMS, chain_diagram, chain_graph, thread_diagram
 from rpc_impersonation.views.graph import PALETTE, to_dot
-from rpc_impersonation.capabilities import capability_matrix
 from rpc_impersonation.views.plots import level_matrix_figure, level_matrix_text, reach_figure, reach_table
-from rpc_impersonation.views.widgets import (ChainBuilder, CloakingStepper, HopChoice, ImpersonationStepper,
-                                             LevelExplorer, Option, QuickCheck)
+from rpc_impersonation.views.widgets import (
+    ChainBuilder,
+    CloakingStepper,
+    HopChoice,
+    ImpersonationStepper,
+    LevelExplorer,
+    Option,
+    QuickCheck,
+)
 
 
 def diagram(scenario, chain):

@@ -17,6 +17,7 @@ Describe a world, make calls, act inside the server, follow a chain, and ask why
 ('ERROR_SUCCESS (0)', 'CORP\\\\alice')
 """
 
+from . import com, kerberos  # plug-ins: they register with plugins.REGISTRY; the core never imports them
 from .binding import Binding, Qos
 from .chain import Access, Chain, ChainResult, Hop, evaluate
 from .constants import ErrorCode, ImpLevel, Protseq, Provider, TokenLevel

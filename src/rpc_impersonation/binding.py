@@ -15,8 +15,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 
-from .constants import (ApiFamily, AuthnLevel, Cloaking, ImpLevel, Protseq, Provider, QosCapability, SpnChoice,
-                        TargetName, Tracking, parse)
+from .constants import (
+    ApiFamily,
+    AuthnLevel,
+    Cloaking,
+    ImpLevel,
+    Protseq,
+    Provider,
+    QosCapability,
+    SpnChoice,
+    TargetName,
+    Tracking,
+    parse,
+)
 from .errors import InvalidValueError
 
 __all__ = ["Qos", "Binding"]
@@ -79,7 +90,7 @@ class Binding:
     def of(cls, *, protseq: object = "ncacn_ip_tcp", provider: object = "default", authn_level: object = "pkt_privacy",
            level: object = "default", mutual_auth: bool = False, ignore_delegation_failure: bool = False,
            tracking: object = "static", api: object = "rpc", spn: object = "correct",
-           target_name: object = "name", cloaking: object = "default", auth_identity: str | None = None) -> "Binding":
+           target_name: object = "name", cloaking: object = "default", auth_identity: str | None = None) -> Binding:
         """Build a binding from plain names, checking every value."""
         for name, value in (("mutual_auth", mutual_auth), ("ignore_delegation_failure", ignore_delegation_failure)):
             if not isinstance(value, bool):
@@ -91,7 +102,7 @@ class Binding:
                    parse(SpnChoice, spn, "spn"), parse(TargetName, target_name, "target_name"),
                    parse(Cloaking, cloaking, "cloaking"), auth_identity)
 
-    def with_(self, **changes: object) -> "Binding":
+    def with_(self, **changes: object) -> Binding:
         """A copy with some values changed; QOS fields may be given directly (level=, mutual_auth=, ...)."""
         qos_names = {f.name for f in fields(Qos)}
         plain = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "qos"}
@@ -99,7 +110,7 @@ class Binding:
         unknown = set(changes) - qos_names - set(plain)
         if unknown:
             raise InvalidValueError("binding field", sorted(unknown)[0], sorted(qos_names | set(plain)))
-        return Binding.of(**{k: v for k, v in merged.items()})
+        return Binding.of(**merged)
 
     def describe(self) -> str:
         """A one-line summary, e.g. 'ncacn_ip_tcp, Kerberos, level delegate, mutual auth'."""

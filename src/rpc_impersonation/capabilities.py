@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .binding import Binding
-
-from .decisions import Decision
 from .constants import TokenLevel
+from .decisions import Decision
 from .engine import Engine
 from .errors import InvalidValueError
 from .world import World
@@ -123,18 +122,19 @@ def run_capability(what: str, *, api: str = "rpc", level: str = "impersonate", p
     server = "local" if placement == "local" else "remote"
     served = engine.thread("client").call(server, _binding(placement, api, level, provider, mutual_auth))
     context = served.decision.context
-    received = "" if context is None else context.level.label
+    received = "" if context is None or context.level is None else context.level.label
 
     def cell(allowed: bool, decision: Decision) -> Cell:
         return Cell(row, what, placement, allowed, decision, level, received)
 
     if not served.ok:
         return cell(False, served.decision)
-    thread = served.thread
+    thread = served.require_thread()
     imp = thread.rpc_impersonate_client()
     if not imp.ok:
         return cell(False, imp)
     local_file = "file@WS1" if placement == "local" else "file@SRV1"
+    d: Decision
     if what == "learn the identity":
         d = thread.open_thread_token(open_as_self=True)
         return cell(d.ok, d)
@@ -145,16 +145,16 @@ def run_capability(what: str, *, api: str = "rpc", level: str = "impersonate", p
         d = thread.open(local_file)
         return cell(d.ok, d)
     if what == "reach another machine":
-        d = thread.open("share@FILES")
-        return cell(d.ok and d.identity == "CORP\\alice", d)
+        reached = thread.open("share@FILES")
+        return cell(reached.ok and reached.identity == "CORP\\alice", reached)
     # the onward call asks for the level under test, never silently for more (CAPABILITY_NOTES)
     onward = thread.call("next", Binding.of(provider="kerberos", level=level, mutual_auth=True, api=api))
     if not onward.ok:
         return cell(False, onward.decision)
-    nxt = onward.thread
+    nxt = onward.require_thread()
     nxt.rpc_impersonate_client()
-    d = nxt.open("share@FILES")
-    return cell(d.ok and d.identity == "CORP\\alice", d)
+    reached = nxt.open("share@FILES")
+    return cell(reached.ok and reached.identity == "CORP\\alice", reached)
 
 
 @lru_cache(maxsize=4)

@@ -30,7 +30,7 @@ class Access:
     right: Right = Right.READ
 
     @classmethod
-    def of(cls, resource: str, right: object = "read") -> "Access":
+    def of(cls, resource: str, right: object = "read") -> Access:
         return cls(resource, parse(Right, right, "right"))
 
 
@@ -233,7 +233,7 @@ def evaluate(world: World, chain: Chain, options: Options | None = None) -> Chai
                                  server.acting_as if not refused else "",
                                  token.level, token.network_credentials if not refused else False, refused))
         final = accesses[-1] if accesses else (imp if refused else served.decision)
-        if refused:
+        if refused and imp is not None:
             deciding = deciding or (index, imp)
             break
         thread = server

@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = args.run(args)
         sys.stdout.flush()
-        return code
+        return int(code)
     except ImpersonationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,6 +1,8 @@
 """COM's security blanket and cloaking. BEYOND THE SEEDS: the two seed documents stop at levels and
-delegation; this module adds R32-R38 of the facts sheet and plugs into the core at one point
-(``ServerThread.call`` hands COM bindings to :func:`com_call`).
+delegation; this module adds R32-R38 of the facts sheet. It is a plug-in: it registers with
+:data:`plugins.REGISTRY` (COM and COM+ calls and bindings, the thread operations CoImpersonateClient
+and CoRevertToSelf, the engine operation CoInitializeSecurity, its hooks at a revert and at the end of a
+call, and its tables); the core never imports it.
 
 * ``CoInitializeSecurity`` sets a process's defaults once (a second call: RPC_E_TOO_LATE; DEFAULT
   level or both cloaking flags: E_INVALIDARG).
@@ -18,25 +20,44 @@ Taught in notebooks/07_beyond_the_seeds.ipynb.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .binding import Binding
 from .constants import ApiFamily, AuthnLevel, Cloaking, ErrorCode, ImpLevel, Provider, parse
-from .decisions import Decision, ImpersonationResult, Reason
-
+from .decisions import CallDecision, Decision, ImpersonationResult
+from .plugins import REGISTRY
+from .reason import Reason
 from .rules import DecisionTable, Row
+from .tables import Effect, Outcome
+from .thread import BindingHandle, EngineCore, ServedCall, ServerThread
 from .tokens import Credentials, LogonSession, Token
 
-if TYPE_CHECKING:
-    from .engine import ServedCall, ServerThread
-
-__all__ = ["ComSecurity", "co_initialize_security", "proxy_cloaking", "com_call", "ComThreadMixin", "COM_TABLES"]
+__all__ = ["ComSecurity", "co_initialize_security", "proxy_cloaking", "com_call", "co_impersonate_client", "co_revert_to_self",
+           "COM_TABLES"]
 
 B = (True, False)
 _CTX = ("caller", "server", "client", "process_identity", "cloaking", "level", "authn", "server_authn")
 
 
-def _table(name, facts, rows, ordered=True):
-    return DecisionTable(name, facts, rows, ordered=ordered, context=_CTX)
+class ComIdentity(Effect):
+    """COM_IDENTITY: which identity the call presents (R32)."""
+
+    EXPLICIT = "explicit"
+    CAPTURED = "captured"
+    THREAD = "thread"
+    PROCESS = "process"
+
+
+class AuthnSource(Effect):
+    """COM_AUTHN_LEVEL: where the authentication level came from (R34)."""
+
+    NEGOTIATED = "negotiated"
+    AS_SET = "as set"
+
+
+def _table(name: str, facts: dict[str, Any], rows: list[Row], effect: type | tuple[type, ...],
+           ordered: bool = True) -> DecisionTable:
+    return DecisionTable(name, facts, rows, ordered=ordered, context=_CTX, effect=effect)
 
 
 COM_BLANKET = _table("CoSetProxyBlanket", {
@@ -51,50 +72,51 @@ COM_BLANKET = _table("CoSetProxyBlanket", {
     Row("R35", ErrorCode.E_INVALIDARG, {"level_none": True, "service_none": False},
         "Authentication level NONE with a security service is a contradiction; CoSetProxyBlanket returns "
         "E_INVALIDARG."),
-    Row("R35", "valid", {}, "The blanket is valid.", decisive=False),
-])
+    Row("R35", Outcome.OK, {}, "The blanket is valid.", decisive=False),
+], (ErrorCode, Outcome))
 
 COM_IDENTITY = _table("COM outbound identity", {
     "cloaking": (Cloaking.NONE, Cloaking.STATIC, Cloaking.DYNAMIC), "explicit": B, "impersonating": B,
     "source": ("blanket", "process"),
 }, [
-    Row("R32", "explicit", {"cloaking": Cloaking.NONE, "explicit": True},
+    Row("R32", ComIdentity.EXPLICIT, {"cloaking": Cloaking.NONE, "explicit": True},
         "The proxy carries an explicit identity, so the call presents {client}."),
     # Cloaking comes before "not impersonating": a captured identity outlives a revert.
-    Row("R32", "captured", {"cloaking": Cloaking.STATIC, "source": "blanket"},
+    Row("R32", ComIdentity.CAPTURED, {"cloaking": Cloaking.STATIC, "source": "blanket"},
         "Static cloaking set with CoSetProxyBlanket captured the thread's identity when the blanket was set, "
         "{client}, and every call through the proxy presents it."),
-    Row("R32", "captured", {"cloaking": Cloaking.STATIC, "source": "process"},
+    Row("R32", ComIdentity.CAPTURED, {"cloaking": Cloaking.STATIC, "source": "process"},
         "Static cloaking from CoInitializeSecurity captured the thread's identity at the proxy's first call, "
         "{client}, and every later call through the proxy presents it."),
-    Row("R32", "thread", {"cloaking": Cloaking.DYNAMIC},
+    Row("R32", ComIdentity.THREAD, {"cloaking": Cloaking.DYNAMIC},
         "Dynamic cloaking presents the thread's current identity on every call: {client}."),
-    Row("R32", "process", {"impersonating": False},
+    Row("R32", ComIdentity.PROCESS, {"impersonating": False},
         "{caller} is not impersonating, so the call presents its process identity, {process_identity}.",
         decisive=False),
-    Row("R32", "process", {"cloaking": Cloaking.NONE},
+    Row("R32", ComIdentity.PROCESS, {"cloaking": Cloaking.NONE},
         "Without cloaking a COM call presents the process identity, {process_identity}, even while the thread "
         "impersonates."),
-])
+], ComIdentity)
 
 COM_AUTHN_LEVEL = _table("COM authentication level", {"explicit": B, "below": B}, [
     Row("R34", ErrorCode.E_ACCESSDENIED, {"explicit": True, "below": True},
         "{caller}'s proxy set authentication level {authn} with CoSetProxyBlanket. Blanket values are used as "
         "given, never raised, and {server} accepts no call below {server_authn}, so the call is refused with "
         "E_ACCESSDENIED."),
-    Row("R34", "negotiated", {"explicit": False},
+    Row("R34", AuthnSource.NEGOTIATED, {"explicit": False},
         "{caller} left the authentication level to COM, so it is the higher of its own and {server}'s: {authn}.",
         decisive=False),
-    Row("R34", "as set", {}, "Authentication level {authn}, as the proxy set it; {server} asks for at least "
+    Row("R34", AuthnSource.AS_SET, {}, "Authentication level {authn}, as the proxy set it; {server} asks for at least "
         "{server_authn}.", decisive=False),
-])
+], (ErrorCode, AuthnSource))
 
 CO_REVERT = _table("CoRevertToSelf", {"com_call": B}, [
     Row("R37", ErrorCode.E_FAIL, {"com_call": False},
         "CoRevertToSelf works on the COM call being served on this thread, and there is none, so it fails and "
         "nothing changes: the thread still acts as {client}."),
-    Row("R37", "ok", {}, "CoRevertToSelf ended the impersonation: the thread is {client} again.", decisive=False),
-])
+    Row("R37", Outcome.OK, {}, "CoRevertToSelf ended the impersonation: the thread is {client} again.",
+        decisive=False),
+], (ErrorCode, Outcome))
 
 CO_INIT = _table("CoInitializeSecurity", {"already": B, "level_default": B, "both_cloaking": B}, [
     Row("R6", ErrorCode.RPC_E_TOO_LATE, {"already": True},
@@ -103,16 +125,16 @@ CO_INIT = _table("CoInitializeSecurity", {"already": B, "level_default": B, "bot
         "CoInitializeSecurity needs a real level; RPC_C_IMP_LEVEL_DEFAULT is refused with E_INVALIDARG."),
     Row("R35", ErrorCode.E_INVALIDARG, {"both_cloaking": True},
         "Static and dynamic cloaking cannot be set together; E_INVALIDARG."),
-    Row("R6", "ok", {}, "{caller}'s COM calls now default to level {level} and {cloaking} cloaking."),
-])
+    Row("R6", Outcome.OK, {}, "{caller}'s COM calls now default to level {level} and {cloaking} cloaking."),
+], (ErrorCode, Outcome))
 
 CO_IMPERSONATE = _table("CoImpersonateClient", {"com_call": B, "authenticated": B}, [
     Row("R36", ErrorCode.E_FAIL, {"com_call": False},
         "CoImpersonateClient needs a COM call being served on this thread; there is none."),
     Row("R36", ErrorCode.E_FAIL, {"authenticated": False},
         "The COM call from {caller} was made at authentication level NONE, so there is nobody to impersonate."),
-    Row("R36", "ok", {}, "CoImpersonateClient impersonated {client}.", decisive=False),
-])
+    Row("R36", Outcome.OK, {}, "CoImpersonateClient impersonated {client}.", decisive=False),
+], (ErrorCode, Outcome))
 
 COM_TABLES = (COM_BLANKET, COM_IDENTITY, COM_AUTHN_LEVEL, CO_INIT, CO_IMPERSONATE, CO_REVERT)
 
@@ -126,7 +148,7 @@ class ComSecurity:
     cloaking: Cloaking
 
 
-def co_initialize_security(engine, process: str, level: object = "identify", authn_level: object = "connect",
+def co_initialize_security(engine: EngineCore, process: str, level: object = "identify", authn_level: object = "connect",
                            cloaking: object = "none") -> Decision:
     """CoInitializeSecurity for ``process`` (R6, R35)."""
     proc = engine.world.get_process(process)
@@ -135,37 +157,34 @@ def co_initialize_security(engine, process: str, level: object = "identify", aut
     cloak = parse(Cloaking, cloaking, "cloaking")
     if cloak is Cloaking.DEFAULT:
         cloak = Cloaking.NONE
-    row = CO_INIT.decide(already=proc.name in engine.com_security, level_default=lvl is ImpLevel.DEFAULT,
+    row = CO_INIT.decide(already=proc.name in _settings(engine), level_default=lvl is ImpLevel.DEFAULT,
                          both_cloaking=cloak is Cloaking.BOTH)
     sentence = row.sentence.format(caller=proc.name, server="", client="", process_identity="",
                                    cloaking=cloak.value, level=lvl.key, authn=alvl.key, server_authn="")
     code = row.effect if isinstance(row.effect, ErrorCode) else ErrorCode.ERROR_SUCCESS
     if code is ErrorCode.ERROR_SUCCESS:
-        engine.com_security[proc.name] = ComSecurity(lvl, alvl, cloak)
+        _settings(engine)[proc.name] = ComSecurity(lvl, alvl, cloak)
     return Decision(action=f"CoInitializeSecurity in {proc.name}", code=code, rules=(row.rule,), sentence=sentence,
                     reasons=(Reason(row.rule, sentence),), com_api=True)
 
 
-def proxy_cloaking(engine, process: str, binding) -> tuple[Cloaking, str]:
+def proxy_cloaking(engine: EngineCore, process: str, binding: Binding) -> tuple[Cloaking, str]:
     """A proxy's cloaking and where it comes from: ``"blanket"`` (CoSetProxyBlanket set it) or ``"process"``
     (CoInitializeSecurity's, or the API family's default). Static cloaking captures at SetBlanket time in the
     first case and at the proxy's first call in the second (R32)."""
     if binding.cloaking is not Cloaking.DEFAULT:
         return binding.cloaking, "blanket"
-    own = engine.com_security.get(process)
+    own = _settings(engine).get(process)
     if own is not None and binding.api is ApiFamily.COM:
         return own.cloaking, "process"
     return binding.effective_cloaking, "process"
 
 
-def com_call(thread: ServerThread, server: str, binding, captured: Token | None = None) -> ServedCall:
+def com_call(thread: ServerThread, server: str, binding: Binding, captured: Token | None = None) -> ServedCall:
     """A COM call from ``thread``: blanket, cloaking and authentication level, then the core's call."""
-    from .engine import ServedCall
-    from .decisions import CallDecision
-
     engine, world = thread.engine, thread.engine.world
     reasons: list[Reason] = []
-    own = engine.com_security.get(thread.process.name)
+    own = _settings(engine).get(thread.process.name)
     if own is not None and binding.qos.level is ImpLevel.DEFAULT:
         binding = binding.with_(level=own.level.key)
         reasons.append(Reason("R6", f"{thread.process.name} set level {own.level.key} with CoInitializeSecurity, "
@@ -192,6 +211,7 @@ def com_call(thread: ServerThread, server: str, binding, captured: Token | None 
         return refuse("CoSetProxyBlanket", row.effect, [Reason(row.rule, row.sentence.format(**ctx))])
 
     # Which identity goes out (R32)?
+    explicit: Token | None = None
     if binding.auth_identity:
         account = world.get_account(binding.auth_identity)
         explicit = Token(account.qualified, LogonSession(account.qualified, thread.process.machine,
@@ -199,23 +219,25 @@ def com_call(thread: ServerThread, server: str, binding, captured: Token | None 
     row = COM_IDENTITY.decide(cloaking=Cloaking.NONE if cloaking is Cloaking.BOTH else cloaking,
                               explicit=bool(binding.auth_identity), impersonating=thread.impersonating,
                               source=source)
-    presented = {"explicit": explicit if binding.auth_identity else None, "process": thread.process_token,
-                 "thread": thread.effective_token, "captured": captured or thread.effective_token}[row.effect]
+    presented = {ComIdentity.EXPLICIT: explicit, ComIdentity.PROCESS: thread.process_token,
+                 ComIdentity.THREAD: thread.effective_token,
+                 ComIdentity.CAPTURED: captured or thread.effective_token}[row.effect]
+    assert presented is not None  # COM_IDENTITY picks "explicit" only when an identity was given
     ctx["client"] = presented.user
     sentence = row.sentence.format(**ctx)
     now = thread.effective_token.user
-    if row.effect == "captured" and presented.user != now:
+    if row.effect is ComIdentity.CAPTURED and presented.user != now:
         sentence += f" The thread is {now} now; that does not change what the proxy presents."
     reasons.append(Reason(row.rule, sentence))
 
     # Authentication level (R34): a level left to COM is the higher of client and server; a level set on the
     # blanket is used as given, and the server refuses it if it is lower than its own. NONE: no authentication.
-    theirs = engine.com_security.get(target.name)
+    theirs = _settings(engine).get(target.name)
     server_level = theirs.authn_level if theirs is not None else AuthnLevel.CONNECT
-    explicit = binding.authn_level is not AuthnLevel.DEFAULT
-    mine = binding.authn_level if explicit else (own.authn_level if own is not None else AuthnLevel.CONNECT)
-    negotiated = mine if explicit else max(mine, server_level)
-    row = COM_AUTHN_LEVEL.decide(explicit=explicit, below=mine < server_level)
+    as_set = binding.authn_level is not AuthnLevel.DEFAULT
+    mine = binding.authn_level if as_set else (own.authn_level if own is not None else AuthnLevel.CONNECT)
+    negotiated = mine if as_set else max(mine, server_level)
+    row = COM_AUTHN_LEVEL.decide(explicit=as_set, below=mine < server_level)
     ctx.update(authn=negotiated.key, server_authn=server_level.key)
     reasons.append(Reason(row.rule, row.sentence.format(**ctx), row.decisive))
     if isinstance(row.effect, ErrorCode):
@@ -233,58 +255,99 @@ def com_call(thread: ServerThread, server: str, binding, captured: Token | None 
     return ServedCall(decision, served.thread)
 
 
-class ComThreadMixin:
-    """CoImpersonateClient / CoRevertToSelf for server threads serving COM calls (R36-R38)."""
-
-    com_depth: int = 0
-
-    def _com_call(self) -> bool:
-        call = self.call_decision
-        return call is not None and not self.ended and call.com_api
-
-    def co_impersonate_client(self) -> ImpersonationResult:
-        """CoImpersonateClient: S_OK or E_FAIL; impersonations stack until one CoRevertToSelf (R36, R37)."""
-        call = self.call_decision
-        row = CO_IMPERSONATE.decide(com_call=self._com_call(), authenticated=bool(call and call.context))
-        ctx = {"caller": call.caller if call else "", "server": self.process.name, "process_identity": "",
-               "cloaking": "", "level": "", "client": call.context.user if call and call.context else ""}
-        if isinstance(row.effect, ErrorCode):
-            sentence = row.sentence.format(**ctx)
-            reasons = (Reason(row.rule, sentence), Reason("R11", f"The thread still acts as {self.acting_as}."))
-            return self._record(ImpersonationResult(action="CoImpersonateClient", code=row.effect,
-                                                    rules=("R36", "R11"), sentence=sentence, reasons=reasons,
-                                                    com_api=True, token=self.thread_token, acting_as=self.acting_as))
-        result = self.rpc_impersonate_client()
-        if result.ok:
-            self.com_depth += 1
-        return self._record(replace(self.history.pop(), action="CoImpersonateClient", com_api=True, rpc_api=False))
-
-    def co_revert_to_self(self) -> ImpersonationResult:
-        """CoRevertToSelf: one call ends every stacked impersonation (R37); without a COM call it fails (E_FAIL)."""
-        row = CO_REVERT.decide(com_call=self._com_call())
-        if isinstance(row.effect, ErrorCode):
-            sentence = row.sentence.format(client=self.acting_as)
-            return self._record(ImpersonationResult(action="CoRevertToSelf", code=row.effect, rules=(row.rule,),
-                                                    sentence=sentence, reasons=(Reason(row.rule, sentence),),
-                                                    com_api=True, token=self.thread_token, acting_as=self.acting_as))
-        depth, self.com_depth = self.com_depth, 0
-        self.thread_token = None
-        sentence = (f"One CoRevertToSelf ended all {depth} impersonations; the thread is {self.acting_as} again."
-                    if depth > 1 else row.sentence.format(client=self.acting_as))
-        return self._record(ImpersonationResult(action="CoRevertToSelf", code=ErrorCode.ERROR_SUCCESS, rules=("R37",),
-                                                sentence=sentence, reasons=(Reason("R37", sentence),), com_api=True,
-                                                token=None, acting_as=self.acting_as))
-
-    def _com_end_of_call(self) -> Decision | None:
-        """COM reverts by itself when the method returns (R38); None for plain RPC calls."""
-        call = self.call_decision
-        if call is None or not getattr(call, "com_api", False):
-            return None
-        was = self.thread_token.user if self.thread_token is not None else None
-        self.thread_token, self.com_depth = None, 0
-        sentence = (f"The method returned while impersonating {was}; COM reverted the thread automatically."
-                    if was else "The method returned; COM's call is over.")
-        return Decision(action="end of call", code=ErrorCode.ERROR_SUCCESS, rules=("R38",), sentence=sentence,
-                        reasons=(Reason("R38", sentence),), com_api=True)
+def _settings(engine: EngineCore) -> dict[str, ComSecurity]:
+    """What CoInitializeSecurity set, per process, in this engine."""
+    return engine.state["com_security"]  # type: ignore[no-any-return]
 
 
+def _com_call_served(thread: ServerThread) -> bool:
+    call = thread.call_decision
+    return call is not None and not thread.ended and call.com_api
+
+
+def co_impersonate_client(thread: ServerThread) -> ImpersonationResult:
+    """CoImpersonateClient: S_OK or E_FAIL; impersonations stack until one CoRevertToSelf (R36, R37)."""
+    call = thread.call_decision
+    row = CO_IMPERSONATE.decide(com_call=_com_call_served(thread), authenticated=bool(call and call.context))
+    ctx = {"caller": call.caller if call else "", "server": thread.process.name, "process_identity": "",
+           "cloaking": "", "level": "", "client": call.context.user if call and call.context else ""}
+    if isinstance(row.effect, ErrorCode):
+        sentence = row.sentence.format(**ctx)
+        reasons = (Reason(row.rule, sentence), Reason("R11", f"The thread still acts as {thread.acting_as}."))
+        return thread._record(ImpersonationResult(
+            action="CoImpersonateClient", code=row.effect, rules=("R36", "R11"), sentence=sentence, reasons=reasons,
+            com_api=True, token=thread.thread_token, acting_as=thread.acting_as))
+    result = thread.rpc_impersonate_client()
+    if result.ok:
+        thread.state["com_depth"] += 1
+    thread.history.pop()  # recorded once, as CoImpersonateClient
+    return thread._record(replace(result, action="CoImpersonateClient", com_api=True, rpc_api=False))
+
+
+def co_revert_to_self(thread: ServerThread) -> ImpersonationResult:
+    """CoRevertToSelf: one call ends every stacked impersonation (R37); without a COM call it fails (E_FAIL)."""
+    row = CO_REVERT.decide(com_call=_com_call_served(thread))
+    if isinstance(row.effect, ErrorCode):
+        sentence = row.sentence.format(client=thread.acting_as)
+        return thread._record(ImpersonationResult(
+            action="CoRevertToSelf", code=row.effect, rules=(row.rule,), sentence=sentence,
+            reasons=(Reason(row.rule, sentence),), com_api=True, token=thread.thread_token,
+            acting_as=thread.acting_as))
+    depth, thread.state["com_depth"] = thread.state["com_depth"], 0
+    thread.thread_token = None
+    sentence = (f"One CoRevertToSelf ended all {depth} impersonations; the thread is {thread.acting_as} again."
+                if depth > 1 else row.sentence.format(client=thread.acting_as))
+    return thread._record(ImpersonationResult(
+        action="CoRevertToSelf", code=ErrorCode.ERROR_SUCCESS, rules=("R37",), sentence=sentence,
+        reasons=(Reason("R37", sentence),), com_api=True, token=None, acting_as=thread.acting_as))
+
+
+def _end_of_call(thread: ServerThread) -> Decision | None:
+    """COM reverts by itself when the method returns (R38); None for plain RPC calls."""
+    call = thread.call_decision
+    if call is None or not call.com_api:
+        return None
+    was = thread.thread_token.user if thread.thread_token is not None else None
+    thread.thread_token, thread.state["com_depth"] = None, 0
+    sentence = (f"The method returned while impersonating {was}; COM reverted the thread automatically."
+                if was else "The method returned; COM's call is over.")
+    return Decision(action="end of call", code=ErrorCode.ERROR_SUCCESS, rules=("R38",), sentence=sentence,
+                    reasons=(Reason("R38", sentence),), com_api=True)
+
+
+def _on_revert(thread: ServerThread) -> None:
+    thread.state["com_depth"] = 0  # a revert ends stacked COM impersonations too (R12)
+
+
+def _call(thread: ServerThread, server: str | BindingHandle, binding: Binding) -> ServedCall:
+    """A COM call through a proxy (a binding handle) or straight to a server by name."""
+    if isinstance(server, BindingHandle):
+        cloaking, _ = proxy_cloaking(thread.engine, thread.process.name, server.binding)
+        if cloaking is Cloaking.STATIC and server.captured is None:
+            server.captured = thread.effective_token  # static cloaking from CoInitializeSecurity: first call
+        return com_call(thread, server.server, server.binding, captured=server.captured)
+    return com_call(thread, server, binding)
+
+
+def _bind(thread: ServerThread, handle: BindingHandle) -> None:
+    """Static cloaking set with CoSetProxyBlanket captures the identity when the proxy is set up (R32)."""
+    if proxy_cloaking(thread.engine, thread.process.name, handle.binding) == (Cloaking.STATIC, "blanket"):
+        handle.captured = thread.effective_token
+
+
+def register() -> None:
+    """Attach COM to the core (idempotent)."""
+    for api in (ApiFamily.COM, ApiFamily.COMPLUS):
+        REGISTRY.call_handlers[api] = _call
+        REGISTRY.bind_hooks[api] = _bind
+    REGISTRY.thread_operations.update(co_impersonate_client=co_impersonate_client,
+                                      co_revert_to_self=co_revert_to_self)
+    REGISTRY.thread_state["com_depth"] = int
+    REGISTRY.engine_operations["co_initialize_security"] = co_initialize_security
+    REGISTRY.engine_state["com_security"] = dict
+    REGISTRY.add_hook(REGISTRY.end_of_call, _end_of_call)
+    REGISTRY.add_hook(REGISTRY.on_revert, _on_revert)
+    REGISTRY.add_tables(*COM_TABLES)
+
+
+register()

@@ -15,7 +15,7 @@ rpc_impersonation.errors.InvalidValueError: unknown level 'impersonation'; expec
 from __future__ import annotations
 
 import enum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .errors import ImpersonationError, InvalidValueError
 
@@ -60,7 +60,7 @@ class ImpLevel(_Named, enum.IntEnum):
     def constant(self) -> str:
         return f"RPC_C_IMP_LEVEL_{self.name}"
 
-    def to_token(self) -> "TokenLevel":
+    def to_token(self) -> TokenLevel:
         """The token level this request turns into (R1: token = rpc - 1); DEFAULT must be resolved first."""
         if self is ImpLevel.DEFAULT:
             raise ImpersonationError("RPC_C_IMP_LEVEL_DEFAULT has no token level; resolve it first (R4-R6)")
@@ -99,6 +99,16 @@ class Protseq(_Symbol):
     NCALRPC = "ncalrpc"
     NCACN_IP_TCP = "ncacn_ip_tcp"
     NCACN_NP = "ncacn_np"
+
+    @property
+    def local_only(self) -> bool:
+        """Reaches only a server on the caller's own machine (ncalrpc)."""
+        return self is Protseq.NCALRPC
+
+    @classmethod
+    def remote_names(cls) -> str:
+        """The protocol sequences that reach another machine, as a learner reads them ('a or b')."""
+        return " or ".join(p.value for p in cls if not p.local_only)
 
 
 class Provider(_Symbol):
@@ -277,7 +287,7 @@ class ErrorCode(enum.IntEnum):
 E = TypeVar("E", bound=enum.Enum)
 
 
-_SPELLINGS: dict[type, dict[str, enum.Enum]] = {}
+_SPELLINGS: dict[type, dict[str, Any]] = {}
 
 
 def parse(kind: type[E], value: object, field: str) -> E:
@@ -294,7 +304,7 @@ def parse(kind: type[E], value: object, field: str) -> E:
                 **{m.value: m for m in kind if isinstance(m.value, str)}, **{m.name.lower(): m for m in kind}}
         found = spellings.get(value.strip().lower().replace("-", "_").replace(" ", "_"))
         if found is not None:
-            return found
+            return found  # type: ignore[no-any-return]
     elif isinstance(value, int) and not isinstance(value, bool) and issubclass(kind, enum.IntEnum):
         try:
             return kind(value)

@@ -13,11 +13,11 @@ open: ERROR_BAD_IMPERSONATION_LEVEL (1346) [R15]
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .constants import ErrorCode, ImpLevel, Provider, TokenLevel
+from .reason import Reason
 from .rules import ROLES, RULES
 
 if TYPE_CHECKING:
@@ -26,59 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["Decision", "Reason", "CallDecision", "ImpersonationResult", "AccessDecision"]
 
 
-class Reason:
-    """One step of reasoning: a rule and the sentence it produced in this situation.
-
-    A reason built with :meth:`from_template` writes its sentence the first time someone reads
-    it: most decisions are made in bulk (the exhaustive walks, the grader) and never printed.
-
-    >>> r = Reason.from_template("R15", "{who} holds an Identify-level token.", {"who": "svc_a"})
-    >>> r.sentence, r == Reason("R15", "svc_a holds an Identify-level token.")
-    ('svc_a holds an Identify-level token.', True)
-    """
-
-    __slots__ = ("rule", "decisive", "_sentence", "_template", "_values")
-
-    def __init__(self, rule: str, sentence: str, decisive: bool = True) -> None:
-        self.rule, self.decisive, self._sentence = rule, decisive, sentence
-        self._template = self._values = None
-
-    @classmethod
-    def from_template(cls, rule: str, template: str, values: Mapping[str, Any], decisive: bool = True) -> "Reason":
-        """A reason whose sentence is ``template.format_map(values)``; ``values`` must not change afterwards."""
-        reason = cls.__new__(cls)
-        reason.rule, reason.decisive, reason._sentence = rule, decisive, None
-        reason._template, reason._values = template, values
-        return reason
-
-    @property
-    def sentence(self) -> str:
-        if self._sentence is None:
-            self._sentence = self._template.format_map(self._values)
-            self._template = self._values = None
-        return self._sentence
-
-    @property
-    def title(self) -> str:
-        return RULES[self.rule].title
-
-    def to_dict(self) -> dict[str, str]:
-        return {"rule": self.rule, "title": self.title, "sentence": self.sentence}
-
-    def _key(self) -> tuple[str, str, bool]:
-        return self.rule, self.sentence, self.decisive
-
-    def __eq__(self, other: object) -> bool:
-        return self._key() == other._key() if isinstance(other, Reason) else NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        return f"Reason(rule={self.rule!r}, sentence={self.sentence!r}, decisive={self.decisive!r})"
-
-
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Decision:
     """The result of one action, with why."""
 
@@ -173,7 +121,7 @@ def _token_dict(token: Token | None) -> dict[str, Any] | None:
     }
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CallDecision(Decision):
     """An RPC/COM call from a caller to a server: what the server receives (its client context)."""
 
@@ -211,7 +159,7 @@ class CallDecision(Decision):
         }
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ImpersonationResult(Decision):
     """What an impersonation or revert did to the thread (R40)."""
 
@@ -226,7 +174,7 @@ class ImpersonationResult(Decision):
         return {"acting_as": self.acting_as, "thread_token": _token_dict(self.token)}
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class AccessDecision(Decision):
     """Opening a resource, or an AccessCheck: as whom, from where, and the result."""
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from .binding import Binding
 from .capabilities import run_capability
@@ -446,7 +446,7 @@ def _q03() -> list[Question]:
     world, tracking = _scenario("identity-tracking", "static-bound-early")
     com = _delegation_call("default", api="com", provider="kerberos")
     identify = Engine(load_named("seed-delegation").world).thread("client").call(
-        "server_a", Binding.of(provider="kerberos", level="identify", mutual_auth=True)).thread.rpc_impersonate_client()
+        "server_a", Binding.of(provider="kerberos", level="identify", mutual_auth=True)).require_thread().rpc_impersonate_client()
     raised = load_named("com-machine-default").evaluate("admin-raised-default").outcome
     ntlm = _delegation_call("impersonate", provider="ntlm", mutual_auth=True, spn="wrong")
     return [
@@ -567,14 +567,14 @@ def _q06() -> list[Question]:
 
 def _q07() -> list[Question]:
     com = load_named("com-cloaking")
-    middle = Engine(com.world).thread("client").call("middle", Binding.of(api="com", provider="kerberos")).thread
+    middle = Engine(com.world).thread("client").call("middle", Binding.of(api="com", provider="kerberos")).require_thread()
     for _ in range(2):
         middle.co_impersonate_client()
     reverted = middle.co_revert_to_self()
     client = com.world.get_process("client").account.qualified
     # Static cloaking across a revert: a static and a dynamic proxy, both used while impersonating, then again.
     cloaker = Engine(com.world).thread("client").call("middle", Binding.of(api="com", provider="kerberos",
-                                                                         level="delegate")).thread
+                                                                         level="delegate")).require_thread()
     cloaker.co_impersonate_client()
     proxies = [cloaker.bind("backend", Binding.of(api="com", provider="kerberos", level="impersonate",
                                                   cloaking=mode)) for mode in ("static", "dynamic")]
@@ -637,7 +637,7 @@ _CATALOGUE: dict[str, Callable[[], list[Question]]] = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _questions(notebook: str) -> tuple[Question, ...]:
     return tuple(_CATALOGUE[notebook]())
 

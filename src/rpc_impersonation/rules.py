@@ -14,13 +14,14 @@ is compiled over its whole (finite) fact space and checked:
   row must name the later in ``overrides`` (this is how an exception, such as the ncalrpc one,
   is declared).
 
->>> t = DecisionTable("demo", {"x": (1, 2)}, [Row("R2", "one", when={"x": 1}), Row("R2", "other", fallback=True)])
+>>> t = DecisionTable("demo", {"x": (1, 2)}, [Row("R2", 1, when={"x": 1}), Row("R2", 0, fallback=True)], effect=int)
 >>> t.decide(x=1).effect, t.decide(x=2).effect
-('one', 'other')
+(1, 0)
 """
 
 from __future__ import annotations
 
+import enum
 import itertools
 import operator
 import string
@@ -53,10 +54,10 @@ ROLES = ("cause", "consequence", "remark")
 _ROLE_OF = {"R10": "consequence", "R20": "consequence", "R40": "consequence", "A6": "remark"}
 
 
-def _rules(*rows: tuple) -> dict[str, Rule]:
+def _rules(*rows: tuple[Any, ...]) -> dict[str, Rule]:
     out: dict[str, Rule] = {}
     for r in rows:
-        item = Rule(*r, role=_ROLE_OF.get(r[0], "cause"))
+        item = Rule(*r, role=_ROLE_OF.get(r[0], "cause"))  # type: ignore[misc]  # rows give 3-5 fields, never a role
         if item.id in out:
             raise RuleTableError(f"rule id {item.id} is defined twice")
         out[item.id] = item
@@ -239,8 +240,9 @@ class DecisionTable:
     """A named table of rows over a finite fact space, compiled to a lookup at construction."""
 
     def __init__(self, name: str, facts: Mapping[str, Iterable[Any]], rows: list[Row], *, ordered: bool = False,
-                 context: Iterable[str] = ()) -> None:
+                 context: Iterable[str] = (), effect: type | tuple[type, ...] = ()) -> None:
         self.name = name
+        self.effect = effect  # the type(s) every row's effect must have (the engine's tables all declare it)
         self.facts = {k: tuple(v) for k, v in facts.items()}
         self.rows = tuple(rows)
         self.ordered = ordered
@@ -248,6 +250,10 @@ class DecisionTable:
         self._index: dict[tuple, Row] = {}
         getter = operator.itemgetter(*self._order)
         self._key = getter if len(self._order) > 1 else (lambda facts: (getter(facts),))
+        # an enum-valued fact takes members of that enum only: ImpLevel.IMPERSONATE (3) must never find the
+        # row of TokenLevel.DELEGATION (3), although the two compare equal as numbers (R1)
+        self._types = {k: type(v[0]) for k, v in self.facts.items()
+                       if v and isinstance(v[0], enum.Enum) and all(type(x) is type(v[0]) for x in v)}
         self._check_rows(set(context))
         self._compile()
 
@@ -255,10 +261,14 @@ class DecisionTable:
         for r in self.rows:
             if r.rule not in RULES:
                 raise RuleTableError(f"table {self.name}: row cites unknown rule {r.rule!r}")
+            if self.effect and (not isinstance(r.effect, self.effect) or isinstance(r.effect, str)):
+                raise RuleTableError(f"table {self.name}: row {r.rule} has effect {r.effect!r}; the table declares "
+                                     f"{self.effect!r} (an enum or a frozen record, never a bare string)")
             for fact, values in r._sets.items():
                 if fact not in self.facts:
                     raise RuleTableError(f"table {self.name}: row {r.rule} tests unknown fact {fact!r}")
-                bad = [v for v in values if v not in self.facts[fact]]
+                kind = self._types.get(fact)
+                bad = [v for v in values if v not in self.facts[fact] or (kind and not isinstance(v, kind))]
                 if bad:
                     raise RuleTableError(f"table {self.name}: row {r.rule} tests {fact} against {bad!r}, "
                                          f"outside its domain {self.facts[fact]!r}")
@@ -292,6 +302,10 @@ class DecisionTable:
 
     def decide(self, **facts: Any) -> Row:
         """The row that decides these facts (every fact of the table must be given)."""
+        for fact, kind in self._types.items():
+            if fact in facts and not isinstance(facts[fact], kind):
+                raise RuleTableError(f"table {self.name}: fact {fact} must be a {kind.__name__}, "
+                                     f"not {facts[fact]!r}")
         try:
             return self._index[self._key(facts)]
         except KeyError:
@@ -300,6 +314,18 @@ class DecisionTable:
                 raise RuleTableError(f"table {self.name}: missing facts {missing}") from None
             bad = {f: facts[f] for f in self._order if facts[f] not in self.facts[f]}
             raise RuleTableError(f"table {self.name}: facts outside the table's domain: {bad}") from None
+
+    def row(self, *values: Any) -> Row:
+        """The row for these fact values given in the table's fact order (:attr:`facts`): the fast path of
+        :meth:`decide`, for the engine's hot path."""
+        try:
+            row = self._index[values]
+        except KeyError:
+            if len(values) != len(self._order):
+                raise RuleTableError(f"table {self.name}: {len(values)} facts given, {len(self._order)} expected "
+                                     f"({', '.join(self._order)})") from None
+            return self.decide(**dict(zip(self._order, values)))
+        return row  # no type check here (decide has it): the engine's few positional call sites are tested
 
     def rows_for(self, rule_id: str) -> tuple[Row, ...]:
         return tuple(r for r in self.rows if r.rule == rule_id)

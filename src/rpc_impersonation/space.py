@@ -30,6 +30,7 @@ import itertools
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from .binding import Binding
 from .chain import Access, Chain, Hop
@@ -158,7 +159,7 @@ class ChainSpace:
 
     @property
     def size(self) -> int:
-        return len(self.options) ** self.hops * 4
+        return int(len(self.options) ** self.hops * 4)
 
     @property
     def engine_options(self):
@@ -180,10 +181,10 @@ class ChainSpace:
         w.process("client_carol", on="M0", runs_as="carol")
         for m in machines:
             w.resource(f"file@{m}", on=m, allow={"alice": "read", "carol": "read"})
-        settings = {"u": {}, "t": {"trusted_for_delegation": True}, "k": {"delegate_to": [CONSTRAINED_TO]},
+        settings: dict[str, dict[str, Any]] = {"u": {}, "t": {"trusted_for_delegation": True}, "k": {"delegate_to": [CONSTRAINED_TO]},
                     "p": {"delegate_to": [CONSTRAINED_TO], "trusted_to_auth_for_delegation": True}, "r": {}}
         for name, m, kind in servers:
-            listed = {"allowed_to_act_for": rbcd} if m == CONSTRAINED_TO else {}
+            listed: dict[str, Any] = {"allowed_to_act_for": rbcd} if m == CONSTRAINED_TO else {}
             w.account(f"svc_{name}", **settings[kind], **listed)
             w.process(name, on=m, runs_as=f"svc_{name}")
         return w
@@ -216,7 +217,7 @@ class ChainSpace:
                 yield ChainConfig(hops, sensitive, ignore)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HopRecord:
     """What one hop did, as the exhaustive checks need it."""
 
@@ -253,6 +254,14 @@ class _Hops:
                         for k in range(1, space.hops + 1) for m in range(k + 1) for kind in space.kinds}
         self.files = {m: f"file@M{m}" for m in range(space.hops + 1)}
         self.memo: dict = {}
+        self.last = space.hops
+
+    def forget(self) -> None:
+        """Drop every remembered hop, and the engine's hold on the threads they kept (a pure cache)."""
+        for _, thread in self.memo.values():
+            if thread is not None and thread.call_handle is not None:
+                self.engine.active.pop(thread.call_handle.number, None)
+        self.memo.clear()
 
     def run(self, caller, k: int, machine: int, fresh: int, i: int, opt: HopOption, ignore: bool):
         """(record, server thread or None, server's machine number, highest machine number so far)."""
@@ -261,11 +270,12 @@ class _Hops:
         key = (caller.process.name, caller.effective_token, server, i, ignore)
         found = self.memo.get(key)
         if found is None:
-            found = self.memo[key] = self._hop(caller, server, self.bindings[i, ignore], self.files[m], opt)
+            found = self.memo[key] = self._hop(caller, server, self.bindings[i, ignore], self.files[m], opt,
+                                               k == self.last)
         return found[0], found[1], m, max(fresh, m)
 
     @staticmethod
-    def _hop(caller, server: str, binding: Binding, resource: str, option: HopOption):
+    def _hop(caller, server: str, binding: Binding, resource: str, option: HopOption, last: bool = False):
         served = caller.call(server, binding)
         d = served.decision
         facts = (option, caller.process.machine, d.server_machine, d.server_account, d)
@@ -278,7 +288,11 @@ class _Hops:
             return HopRecord(*facts, imp, None, thread.acting_as, None, False, True), None
         access = thread.open(resource)
         token = thread.effective_token
-        return HopRecord(*facts, imp, access, thread.acting_as, token.level, token.network_credentials, False), thread
+        record = HopRecord(*facts, imp, access, thread.acting_as, token.level, token.network_credentials, False)
+        if last:  # nothing calls on from the last hop: keeping its thread would only hold memory
+            thread.end_call()
+            return record, None
+        return record, thread
 
 
 @contextmanager
@@ -333,7 +347,9 @@ def walk(space: ChainSpace, visit, engine=None) -> int:
 
     with _without_gc_pauses():
         for client, sensitive, ignore, thread in _roots(space, hops.engine):
+            hops.forget()  # the four roots share (almost) no hop situation: keep one root's memo at a time
             step(1, thread, 0, 0, ignore, (), client, sensitive)
+    hops.forget()
     return total
 
 
@@ -374,5 +390,12 @@ def check_all(space: ChainSpace, check: Callable[[Hashable, HopRecord], Hashable
         return covered
 
     with _without_gc_pauses():
-        return sum(node(1, thread, 0, 0, ignore, (client.account.qualified, sensitive, ignore), ())
-                   for client, sensitive, ignore, thread in _roots(space, hops.engine))
+        covered = 0
+        for client, sensitive, ignore, thread in _roots(space, hops.engine):
+            # Nodes and hop situations of different roots never meet (the client and the ignore flag are in
+            # every key), so one root's memo is all that needs to be in memory (the peak is a quarter).
+            hops.forget()
+            seen.clear()
+            covered += node(1, thread, 0, 0, ignore, (client.account.qualified, sensitive, ignore), ())
+        hops.forget()
+        return covered

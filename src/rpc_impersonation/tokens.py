@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from .constants import TokenLevel
-from .decisions import Reason
+from .reason import Reason
 from .world import ANONYMOUS_LOGON
 
 __all__ = ["Credentials", "LogonSession", "Token"]

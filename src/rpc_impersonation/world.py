@@ -16,9 +16,10 @@ Taught in notebooks/01_security_context.ipynb.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any, TypeVar
 
 from .constants import ImpLevel, ResourceKind, Right, parse
 from .errors import ImpersonationError, InvalidValueError
@@ -40,6 +41,8 @@ _BUILTIN_ALIASES = {
 _WELL_KNOWN_PRINCIPALS = {EVERYONE.lower(): EVERYONE, "authenticated users": AUTHENTICATED_USERS,
                           AUTHENTICATED_USERS.lower(): AUTHENTICATED_USERS, "anonymous logon": ANONYMOUS_LOGON,
                           ANONYMOUS_LOGON.lower(): ANONYMOUS_LOGON}
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -186,7 +189,7 @@ class World:
         self.name = name
         self.default_domain = domain
         self.version = 0  # counts changes, so that engines can forget decisions made in an older world
-        self._derived: dict[tuple, object] = {}  # answers derived from the world, valid until it changes
+        self._derived: dict[tuple[Any, ...], Any] = {}  # answers derived from the world, valid until it changes
         self.domains: dict[str, Domain] = {}
         self.machines: dict[str, Machine] = {}
         self.accounts: dict[str, Account] = {}
@@ -203,10 +206,10 @@ class World:
         self.version += 1
         self._derived.clear()
 
-    def _derive(self, key: tuple, compute, *args):
+    def _derive(self, key: tuple[Any, ...], compute: Callable[..., _T], *args: Any) -> _T:
         """``compute(*args)``, remembered under ``key`` until the world changes (lookups on every decision)."""
         try:
-            return self._derived[key]
+            return self._derived[key]  # type: ignore[no-any-return]
         except KeyError:
             value = self._derived[key] = compute(*args)
             return value
@@ -249,15 +252,16 @@ class World:
                 sensitive: bool = False, protected_user: bool = False, groups: Iterable[str] = ()) -> None:
         """Add a user or service account with its AD settings (see :class:`Account`)."""
         self._changed()
+        dom: str | None
         if local_to is not None:
             dom = None
             local_to = self._lookup("local_to", local_to, self.machines).name
         else:
-            dom = self.default_domain if domain is ... else domain
-            if dom is None:
+            given = self.default_domain if domain is ... else domain
+            if given is None:
                 raise InvalidValueError("domain", None, "a domain name, or local_to=<machine> for a local account",
                                         what="missing")
-            dom = self._lookup("domain", dom, self.domains).name
+            dom = self._lookup("domain", given, self.domains).name
         if trusted_for_delegation and delegate_to:
             raise InvalidValueError("delegate_to", list(delegate_to),
                                     "empty when trusted_for_delegation is set (AD offers one or the other)",
@@ -445,7 +449,8 @@ class World:
             raise ImpersonationError(f"duplicate {kind} {name!r}; {kind} names must be unique")
 
     @staticmethod
-    def _lookup(kind: str, name: object, table: Mapping):
+    def _lookup(kind: str, name: object, table: Mapping[str, _T]) -> _T:
         if isinstance(name, str) and name.lower() in table:
             return table[name.lower()]
-        raise InvalidValueError(kind, name, sorted(v if isinstance(v, str) else v.name for v in table.values()))
+        raise InvalidValueError(kind, name, sorted(v if isinstance(v, str) else getattr(v, "name", str(v))
+                                                   for v in table.values()))

@@ -543,7 +543,7 @@ class _ThreadProxy:
     def rpc_revert_to_self_ex(self, handle=0):
         return _Result(self._ask("rpc_revert_to_self_ex", ["call" if handle == "call" else str(handle)]))
 
-    def open(self, resource, right="read"):  # noqa: A003 - mirrors the engine's name
+    def open(self, resource, right="read"):
         return _Result(self._ask("open", [str(resource)[:200], str(right)[:50]]))
 
     def access_check(self, resource, right="read"):

@@ -197,7 +197,7 @@ class Master:
 
     def visible_tests_code(self) -> str:
         """The visible tests as stored data: the answers of these cases only, computed now by the engine."""
-        cases = case_data([t for t in self.tests(hidden=False)])
+        cases = case_data(list(self.tests(hidden=False)))
         return (f'"""Visible tests of {self.id} (generated from its master; do not edit).\n\n'
                 f'Run them with: python -m rpc_impersonation.grading check {self.id}\n'
                 "The answers below were stored when the exercise was generated, for these cases only.\n"

@@ -8,7 +8,7 @@ True
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from ..errors import InvalidValueError
@@ -30,7 +30,7 @@ def names() -> list[str]:
     return list(_names())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _text(name: str) -> str:
     return (_DATA / f"{name}.json").read_text(encoding="utf-8")
 

@@ -19,8 +19,20 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..constants import (ApiFamily, AuthnLevel, Cloaking, ErrorCode, ImpLevel, Protseq, Provider, ResourceKind, Right,
-                         SpnChoice, TargetName, Tracking)
+from ..constants import (
+    ApiFamily,
+    AuthnLevel,
+    Cloaking,
+    ErrorCode,
+    ImpLevel,
+    Protseq,
+    Provider,
+    ResourceKind,
+    Right,
+    SpnChoice,
+    TargetName,
+    Tracking,
+)
 from ..rules import RULES
 from ..seeds import SEED_STATEMENTS
 
@@ -70,7 +82,7 @@ class Kind:
     def schema(self) -> dict[str, Any]:
         raise NotImplementedError
 
-    def children(self, value: Any) -> list[tuple[Any, Any, "Kind"]]:
+    def children(self, value: Any) -> list[tuple[Any, Any, Kind]]:
         """(path step, value, kind) of the values inside ``value`` that are checked next."""
         return []
 
@@ -118,10 +130,10 @@ class Choice(Kind):
     constants: tuple[tuple[int, str, str], ...] = ()  # (number, constant name, member) for numeric enums
 
     @classmethod
-    def of(cls, kind: type[enum.Enum], *, exclude: tuple[Any, ...] = ()) -> "Choice":
+    def of(cls, kind: type[enum.Enum], *, exclude: tuple[Any, ...] = ()) -> Choice:
         members = [m for m in kind if m not in exclude]
         values = tuple(m.value if isinstance(m.value, str) else m.name.lower() for m in members)
-        constants = ()
+        constants: tuple[tuple[int, str, str], ...] = ()
         if issubclass(kind, enum.IntEnum) or kind is Provider:
             constants = tuple((int(m.value), _constant(m), f"{kind.__name__}.{m.name}") for m in members)
         return cls(values, constants)
@@ -152,8 +164,9 @@ class Choice(Kind):
 
 def _constant(member: enum.Enum) -> str:
     if hasattr(member, "constant"):
-        return member.constant
-    prefix = {AuthnLevel: "RPC_C_AUTHN_LEVEL_", Tracking: "RPC_C_QOS_IDENTITY_"}[type(member)]
+        return str(member.constant)
+    prefixes: dict[type[enum.Enum], str] = {AuthnLevel: "RPC_C_AUTHN_LEVEL_", Tracking: "RPC_C_QOS_IDENTITY_"}
+    prefix = prefixes[type(member)]
     return prefix + member.name
 
 
@@ -194,7 +207,7 @@ class ListOf(Kind):
         return f"a list of {_plural(self.item)}{least}"
 
     def schema(self) -> dict[str, Any]:
-        out = {"type": "array", "items": self.item.schema()}
+        out: dict[str, Any] = {"type": "array", "items": self.item.schema()}
         if self.min_items:
             out["minItems"] = self.min_items
         return out

@@ -70,6 +70,7 @@ class JsonText:
             located = _located(self.text, self.source)
             self.values, self.keys = located.values, located.keys
         table = self.keys if key and path in self.keys else self.values
+        assert table is not None
         while path and path not in table:
             path = path[:-1]
         return line_column(self.text, table.get(path, 0))
@@ -84,6 +85,7 @@ class _Reader:
     def __init__(self, text: str, source: str) -> None:
         self.text, self.source = text, source
         self.doc = JsonText(None, text, source, values={})
+        self.values: dict[Path, int] = self.doc.values  # type: ignore[assignment]  # never None here
 
     def fail(self, message: str, offset: int, path: Path = ()) -> ScenarioError:
         line, column = line_column(self.text, offset)
@@ -91,7 +93,8 @@ class _Reader:
                              column=column)
 
     def skip(self, i: int) -> int:
-        return _SPACE.match(self.text, i).end()
+        space = _SPACE.match(self.text, i)
+        return space.end() if space else i
 
     def expect_end(self, i: int) -> None:
         i = self.skip(i)
@@ -101,7 +104,7 @@ class _Reader:
     def value(self, i: int, path: Path, depth: int) -> tuple[Any, int]:
         text = self.text
         i = self.skip(i)
-        self.doc.values[path] = i
+        self.values[path] = i
         if i >= len(text):
             raise self.fail("malformed JSON: Expecting value (the text ends here)", i, path)
         c = text[i]
@@ -126,16 +129,16 @@ class _Reader:
                     raise self.fail(f"the number {digits} is too large", i, path)
                 return number, m.end()
             return int(digits), m.end()
-        word = re.match(r"[A-Za-z_]+", text[i:i + 20])
-        if word and word.group(0) in ("NaN", "Infinity", "True", "False", "None", "undefined"):
-            hint = {"True": "true", "False": "false", "None": "null"}.get(word.group(0))
-            raise self.fail(f"malformed JSON: {word.group(0)} is not JSON" + (f"; write {hint}" if hint else ""), i,
+        bare = re.match(r"[A-Za-z_]+", text[i:i + 20])
+        if bare and bare.group(0) in ("NaN", "Infinity", "True", "False", "None", "undefined"):
+            hint = {"True": "true", "False": "false", "None": "null"}.get(bare.group(0))
+            raise self.fail(f"malformed JSON: {bare.group(0)} is not JSON" + (f"; write {hint}" if hint else ""), i,
                             path)
         raise self.fail("malformed JSON: Expecting value", i, path)
 
     def string(self, i: int, path: Path) -> tuple[str, int]:
         try:
-            s, end = json.decoder.scanstring(self.text, i + 1, True)
+            s, end = json.decoder.scanstring(self.text, i + 1, True)  # type: ignore[attr-defined]
         except json.JSONDecodeError as exc:
             raise self.fail(f"malformed JSON: {exc.msg}", exc.pos, path) from None
         lone = re.search(r"[\ud800-\udfff]", s)
@@ -144,8 +147,8 @@ class _Reader:
                             i, path)
         return s, end
 
-    def obj(self, i: int, path: Path, depth: int) -> tuple[dict, int]:
-        text, out = self.text, {}
+    def obj(self, i: int, path: Path, depth: int) -> tuple[dict[str, Any], int]:
+        text, out = self.text, dict[str, Any]()
         first: dict[str, int] = {}
         i = self.skip(i + 1)
         if i < len(text) and text[i] == "}":
@@ -173,8 +176,8 @@ class _Reader:
                 return out, i + 1
             raise self.fail("malformed JSON: Expecting ',' delimiter or '}'", i, path)
 
-    def array(self, i: int, path: Path, depth: int) -> tuple[list, int]:
-        text, out = self.text, []
+    def array(self, i: int, path: Path, depth: int) -> tuple[list[Any], int]:
+        text, out = self.text, list[Any]()
         i = self.skip(i + 1)
         if i < len(text) and text[i] == "]":
             return out, i + 1

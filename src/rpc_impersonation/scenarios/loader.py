@@ -20,7 +20,8 @@ from ..engine import Options
 from ..errors import ImpersonationError, InvalidValueError, ScenarioError
 from ..world import World
 from .fields import SCENARIO, Kind, Nullable, Obj, ObjectSpec, show, with_article
-from .jsontext import MAX_BYTES, JsonText, Path as DocPath, decode, read
+from .jsontext import MAX_BYTES, JsonText, decode, read
+from .jsontext import Path as DocPath
 
 __all__ = ["Scenario", "Expectation", "load", "loads", "parse_document"]
 
@@ -168,10 +169,11 @@ class _Builder:
                 server = self.build(world.get_process, h, hp, {"process": "server"}, name=h["server"])
                 bnode = h.get("binding", {})
                 binding = self.build(Binding.of, bnode, hp + ("binding",), **bnode)
-                if binding.protseq is Protseq.NCALRPC and caller.machine.lower() != server.machine.lower():
+                if binding.protseq.local_only and caller.machine.lower() != server.machine.lower():
                     raise self.doc.error(
-                        f"ncalrpc reaches only a server on the caller's own machine: {caller.name} runs on "
-                        f"{caller.machine} and {server.name} on {server.machine}; use ncacn_ip_tcp or ncacn_np",
+                        f"{binding.protseq.value} reaches only a server on the caller's own machine: {caller.name} "
+                        f"runs on {caller.machine} and {server.name} on {server.machine}; use "
+                        f"{Protseq.remote_names()}",
                         hp + ("binding", "protseq") if "protseq" in bnode else hp + ("binding",))
                 access = []
                 for k, a in enumerate(h.get("access", [])):

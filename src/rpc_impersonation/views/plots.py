@@ -12,8 +12,17 @@ import textwrap
 
 import matplotlib
 
-from ..capabilities import (CAPABILITIES, CAPABILITY_NOTES, PLACEMENTS, REACH_LEVELS, REACH_PROVIDERS,
-                            REACH_ROUTES, ROWS, capability_matrix, identity_reach)
+from ..capabilities import (
+    CAPABILITIES,
+    CAPABILITY_NOTES,
+    PLACEMENTS,
+    REACH_LEVELS,
+    REACH_PROVIDERS,
+    REACH_ROUTES,
+    ROWS,
+    capability_matrix,
+    identity_reach,
+)
 from ..errors import InvalidValueError
 from .graph import PALETTE
 

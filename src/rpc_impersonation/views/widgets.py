@@ -752,7 +752,7 @@ class QuickCheck(_View):
         return [Option(a, why.get(a, other)) for a in sorted(set(answers))]
 
     @classmethod
-    def who_acts(cls, scenario: str, chain: str, server: str, **options) -> "QuickCheck":
+    def who_acts(cls, scenario: str, chain: str, server: str, **options) -> QuickCheck:
         """'As whom does <server> act?' for a shipped scenario's chain (the question names the set-up, not the
         chain's name, which could give the answer away). ``options`` go to the constructor."""
         s = load_named(scenario)
@@ -768,7 +768,7 @@ class QuickCheck(_View):
                    choices, got, because, **{"kind": "who acts", **options})
 
     @classmethod
-    def who_sees(cls, scenario: str, chain: str, server: str, **options) -> "QuickCheck":
+    def who_sees(cls, scenario: str, chain: str, server: str, **options) -> QuickCheck:
         """'Whom does <server> see as its caller?' (the identity in the call's security context)."""
         s = load_named(scenario)
         result = s.evaluate(chain)
@@ -785,7 +785,7 @@ class QuickCheck(_View):
 
     @classmethod
     def which_rule(cls, scenario: str, chain: str, distractors: Sequence[str] = ("R18", "R20", "R23", "R27"),
-                   **options) -> "QuickCheck":
+                   **options) -> QuickCheck:
         """'Which rule decides the outcome?' The answer is the outcome's most specific cause; each option
         carries its rule's summary, so a wrong pick teaches what that rule does say."""
         result = load_named(scenario).evaluate(chain)
@@ -807,7 +807,7 @@ class QuickCheck(_View):
                    **{"kind": "which rule decides", **options})
 
     @classmethod
-    def outcome_of(cls, scenario: str, chain: str, **options) -> "QuickCheck":
+    def outcome_of(cls, scenario: str, chain: str, **options) -> QuickCheck:
         """'What is the outcome?' with the engine's code among common codes."""
         result = load_named(scenario).evaluate(chain)
         common = {"ERROR_SUCCESS": "Success needs every hop to carry the identity its server needs (R23) and the "
