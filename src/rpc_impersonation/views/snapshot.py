@@ -15,7 +15,7 @@ from collections.abc import Collection
 
 import ipywidgets as W
 
-__all__ = ["snapshot_html"]
+__all__ = ["snapshot_html", "with_snapshot", "StaticSnapshot"]
 
 ROW_STYLE = "display: flex; flex-wrap: wrap; gap: 0.25em 1em; align-items: baseline"
 
@@ -59,3 +59,25 @@ def _walk(widget: W.Widget, hide: Collection[W.Widget]) -> str:
 def snapshot_html(widget: W.Widget, hide: Collection[W.Widget] = ()) -> str:
     """The widget tree under ``widget`` as static HTML, without the widgets in ``hide`` (and their children)."""
     return f"<div class='rpc-widget-snapshot'>{_walk(widget, tuple(hide))}</div>"
+
+
+def with_snapshot(bundle, snapshot: str):
+    """A widget's display ``bundle`` (data, or (data, metadata)) with ``snapshot`` as its ``text/html``."""
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    data["text/html"] = snapshot
+    return bundle
+
+
+class StaticSnapshot:
+    """For a view holding a root ``widget``: displayed as the live widget plus the snapshot of what it shows."""
+
+    widget: W.Widget
+    hidden_in_snapshot: tuple[str, ...] = ()   # names of panes left out (a quick check's feedback)
+
+    def snapshot_html(self) -> str:
+        """What the widget shows now as static HTML (controls as text, the diagram as inline SVG)."""
+        return snapshot_html(self.widget, [getattr(self, name) for name in self.hidden_in_snapshot])
+
+    def _repr_mimebundle_(self, **kwargs):
+        # JupyterLab draws the live widget (its view type ranks above HTML); static readers show the snapshot.
+        return with_snapshot(self.widget._repr_mimebundle_(**kwargs), self.snapshot_html())

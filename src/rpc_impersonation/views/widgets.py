@@ -34,7 +34,7 @@ from ..scenarios import load_named
 from ..world import ANONYMOUS_LOGON, World
 from .diagrams import chain_diagram, thread_diagram
 from .display import Diagram
-from .snapshot import snapshot_html
+from .snapshot import StaticSnapshot
 
 __all__ = ["LevelExplorer", "ChainBuilder", "ImpersonationStepper", "QuickCheck", "Option", "level_explorer",
            "chain_builder", "impersonation_stepper", "quick_check", "CloakingStepper", "cloaking_stepper"]
@@ -53,8 +53,8 @@ def _svg_html(diagram: Diagram) -> str:
     return diagram.html()
 
 
-class _View:
-    """Shared plumbing: a root widget, an explanation pane and a diagram pane."""
+class _View(StaticSnapshot):
+    """Shared plumbing: a root widget (displayed with its static snapshot), an explanation and a diagram pane."""
 
     widget: W.Widget
 
@@ -76,20 +76,6 @@ class _View:
             self.dot, self.summary = diagram.dot, diagram.summary
             self.diagram_pane.value = _svg_html(diagram)
         self.explanation_pane.value = _pre(explanation)
-
-    #: panes a static snapshot leaves out (a quick check's feedback could hold the answer)
-    _hidden_in_snapshot: tuple[str, ...] = ()
-
-    def snapshot_html(self) -> str:
-        """What the widget shows now as static HTML (controls as text, the diagram as inline SVG)."""
-        return snapshot_html(self.widget, [getattr(self, name) for name in self._hidden_in_snapshot])
-
-    def _repr_mimebundle_(self, **kwargs):
-        # JupyterLab draws the live widget (its view type ranks above HTML); static readers show the snapshot.
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        data = bundle[0] if isinstance(bundle, tuple) else bundle
-        data["text/html"] = self.snapshot_html()
-        return bundle
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}: {self.summary}"
@@ -637,7 +623,7 @@ class QuickCheck(_View):
     """
 
     STATES = ("unanswered", "wrong", "right", "revealed")
-    _hidden_in_snapshot = ("feedback_pane",)
+    hidden_in_snapshot = ("feedback_pane",)
 
     def __init__(self, question: str, choices: Sequence[str | Option], correct: str, because: Decision, *,
                  why: dict[str, str] | None = None, reveal_after: int | None = 2,
