@@ -12,8 +12,8 @@ and adapts the outputs for a static page:
   its text summary (the output's ``text/plain``), which is also readable under the drawing;
 - a raster figure (PNG) gets an alternative text: the output's text, or the call that drew it;
 - a widget (``application/vnd.jupyter.widget-view+json``; its state is never saved in the notebooks)
-  becomes a note that it is live in JupyterLab, plus its static snapshot when the output carries
-  one (``text/html`` in the same bundle);
+  becomes a note that it is live in JupyterLab, plus the static snapshot of its last state that the
+  course's widgets put in the same bundle (``text/html``: controls as text, diagram as inline SVG);
 - each exercise page is the exercise's notebook from ``exercises/`` plus its starter module.
   ``solutions/`` is never read.
 
@@ -46,10 +46,11 @@ RASTER = {"image/png", "image/jpeg", "image/gif"}
 DOC_ORDER = ("modeling-decisions", "scenarios", "grading", "architecture", "benchmarks", "site", "hosting")
 WIDGET_NOTE = ("<p><strong>Interactive widget.</strong> It is live in JupyterLab: open this notebook there "
                "(<code>scripts/course.sh</code>, a launch link, or your class's JupyterHub) and run the cells "
-               "to use it. A web page cannot run code, so its controls are not shown here.</p>")
+               "to use it. A web page cannot run code, so what follows is only a picture of it.</p>")
 WIDGET_NOTE_AGAIN = ("<p><strong>Interactive widget</strong>, live in JupyterLab (see the first note on "
                      "this page).</p>")
-SNAPSHOT_NOTE = "<p>As it was last shown:</p>"
+SNAPSHOT_NOTE = ("<p>Its last state, as the notebook showed it when it was last run (controls as text; they "
+                 "do not respond here):</p>")
 
 
 class SiteError(Exception):

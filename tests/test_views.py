@@ -1,6 +1,7 @@
 """The visual layer: diagrams tested on their DOT source, plots on their data, widgets driven in Python."""
 
 import re
+from html import escape as html_escape
 
 import pytest
 
@@ -481,3 +482,63 @@ def test_builder_and_explorer_show_the_outcome_and_its_cause_first():
     assert lines[2].strip().startswith("so: Delegate was required and impossible")
     le = LevelExplorer(level="impersonate", placement="remote")
     assert le.explanation.splitlines()[1].strip() == le.result.headline
+
+
+# --- static snapshots: what a page without a kernel shows (the course website) ------------------------------
+def _bundle(view):
+    bundle = view._repr_mimebundle_()
+    return bundle[0] if isinstance(bundle, tuple) else bundle
+
+
+@pytest.mark.parametrize("make", [LevelExplorer, ChainBuilder, ImpersonationStepper, CloakingStepper],
+                         ids=lambda m: m.__name__)
+def test_every_widget_carries_a_deterministic_snapshot_of_what_it_shows(make):
+    view = make()
+    data = _bundle(view)
+    assert "application/vnd.jupyter.widget-view+json" in data   # JupyterLab still draws the live widget
+    snap = data["text/html"]
+    assert snap == _bundle(make())["text/html"]                 # deterministic: no model ids, no addresses
+    assert not re.search(r"0x[0-9a-f]{6,}|model_id|[0-9a-f]{32}", snap)
+    assert snap.count('<svg role="img" aria-label=') == 1 and 'id="' not in snap   # the diagram, named
+    assert "<summary>Text description</summary>" in snap and html_escape(view.summary.splitlines()[0]) in snap
+    assert html_escape(view.explanation.splitlines()[0]) in snap  # the visible explanation text
+    assert "<input" not in snap and "<select" not in snap and "<button" not in snap  # dead controls are text
+
+
+def test_snapshot_follows_the_widgets_current_state():
+    cb = ChainBuilder()
+    before = _bundle(cb)["text/html"]
+    cb.set_hop(0, level="impersonate")
+    after = _bundle(cb)["text/html"]
+    assert after != before and "level: <b>impersonate</b>" in after
+    assert html_escape(cb.result.story(outcome_first=True).splitlines()[0]) in after
+    cb.remove_hop(1)
+    assert "<b>2.</b>" not in _bundle(cb)["text/html"]
+    # a column of controls stays a column (one account's setting per line)
+    assert "<div><span class='rpc-snapshot-control'>svc_server1: <b>trusted (any computer)</b></span></div>" in after
+    st = ImpersonationStepper()
+    st.press("impersonate")
+    assert "thread acts as CORP\\erin" in _bundle(st)["text/html"]
+    explorer = LevelExplorer()
+    explorer.set(placement="local")
+    assert "server: <b>" + html_escape(explorer.placement.label) + "</b>" in _bundle(explorer)["text/html"]
+
+
+def test_quick_check_snapshot_shows_question_and_options_never_feedback_or_pick():
+    from rpc_impersonation.views.checks import ask, ask_all
+    check = ask("02.identify-opens-file")
+    q = check.quick
+    snap = _bundle(check)["text/html"]
+    assert html_escape(q.question) in snap
+    for choice in q.choices:
+        assert f"<li>{html_escape(choice)}</li>" in snap
+    wrong = next(c for c in q.choices if c != q.correct)
+    q.choose(wrong)
+    after = _bundle(check)["text/html"]
+    assert q.feedback and html_escape(q.feedback.splitlines()[0]) not in after and "Not quite" not in after
+    q.reveal()
+    after = _bundle(check)["text/html"]
+    assert "answer:" not in after and "Why:" not in after and q.because.headline not in after
+    assert "checked" not in after and "selected" not in after     # the learner's pick is not marked either
+    both = _bundle(ask_all("02"))["text/html"]
+    assert both.count("rpc-snapshot-options") == len(ask_all("02")) and "Why:" not in both

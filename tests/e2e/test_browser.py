@@ -251,6 +251,9 @@ def test_notebook_runs_cleanly_in_the_browser(lab, browser, name):
         layout = page.evaluate(LAYOUT)
         found += layout_problems(name, layout)
         found += axe_problems(page, name)
+        snapshots = page.locator(".jp-OutputArea .rpc-widget-snapshot").count()
+        if snapshots:   # widget outputs also carry a static text/html snapshot; JupyterLab must draw the widget
+            found.append(f"{name}: {snapshots} widget outputs drawn as their static snapshot, not as live widgets")
         (SHOTS / f"{Path(name).stem}-layout.json").write_text(json.dumps(layout, indent=1))
         page.screenshot(path=str(SHOTS / f"{Path(name).stem}.png"))
         assert not found, "\n".join(found)

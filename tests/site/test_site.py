@@ -3,8 +3,8 @@
 Checked on every page: it loads, no request fails (so no missing image or stylesheet), every internal
 link and #anchor resolves, no request leaves 127.0.0.1, no horizontal scrolling in a 1400 px window,
 no serious or critical axe-core violation. On notebook pages: each committed diagram output is an
-inline SVG named and described for screen readers, each widget output shows its static note. The
-search box finds a term; no solution text appears anywhere. Skipped, with the reason, when
+inline SVG named and described for screen readers, each widget output shows its static note and the
+snapshot of its last state. The search box finds a term; no solution text appears anywhere. Skipped, with the reason, when
 Jupyter Book, Playwright or Chromium is missing.
 """
 
@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+from html import unescape
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlparse
 
@@ -110,22 +111,40 @@ PAGE_FACTS = """() => {
               .filter(a => a === null || !a.trim() || /\\.(png|jpe?g|gif)$/i.test(a)),
     figures: figures,
     widgetNotes: main.querySelectorAll('.course-widget-note').length,
+    widgetSnapshots: [...main.querySelectorAll('.course-widget-note')].map(note => {
+      const snap = note.querySelector('.course-widget-snapshot .rpc-widget-snapshot');
+      return {live: /live in JupyterLab/.test(note.textContent), text: snap ? snap.textContent.trim() : '',
+              drawings: snap ? snap.querySelectorAll('svg[role="img"]').length : 0};
+    }),
     searchBox: !!document.querySelector('input[name="q"], form[action*="search"]'),
   };
 }"""
 
 
 def committed_outputs(notebook: Path) -> tuple[int, int]:
-    """(drawings, widget outputs) in a committed notebook: a drawing is an SVG output or HTML holding one."""
+    """(drawings, widget outputs) in a committed notebook: a drawing is an SVG output or HTML holding one
+    (a widget's snapshot included)."""
     diagrams = widgets = 0
     for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             html = "".join(data.get("text/html", ""))
             widgets += WIDGET in data
-            if WIDGET not in data:
-                diagrams += html.count("<svg") if html else int(SVG in data)
+            diagrams += html.count("<svg") if html else int(SVG in data)
     return diagrams, widgets
+
+
+def committed_snapshots(notebook: Path) -> list[tuple[str, int]]:
+    """(visible text, drawings) of each widget output's static snapshot, in order."""
+    out = []
+    for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if WIDGET in data:
+                html = "".join(data.get("text/html", ""))
+                text = unescape(re.sub(r"\s+", " ", re.sub(r"(?s)<svg\b.*?</svg>|<[^>]+>", " ", html))).strip()
+                out.append((text, html.count("<svg")))
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -242,7 +261,7 @@ def test_every_built_page_is_linked_and_every_link_resolves(crawl, site, base_ur
 def test_notebook_pages_show_every_diagram_as_described_inline_svg_and_every_widget_note(crawl, base_url):
     notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
     assert notebooks
-    total = 0
+    total = snapshots = 0
     for notebook in notebooks:
         facts = page_of(crawl, base_url, f"notebooks/{notebook.stem}.html")
         diagrams, widgets = committed_outputs(notebook)
@@ -253,8 +272,20 @@ def test_notebook_pages_show_every_diagram_as_described_inline_svg_and_every_wid
             assert figure["label"] and len(figure["description"]) > 20, \
                 f"{notebook.name}: diagram without its text summary for screen readers: {figure}"
         assert facts["widgetNotes"] == widgets, f"{notebook.name}: {widgets} widgets, {facts['widgetNotes']} notes"
+        committed = committed_snapshots(notebook)
+        assert len(facts["widgetSnapshots"]) == len(committed) == widgets, f"{notebook.name}: {facts['widgetSnapshots']}"
+        snapshots += len(committed)
+        for number, (shown, (text, drawings)) in enumerate(zip(facts["widgetSnapshots"], committed), 1):
+            where = f"{notebook.name}, widget {number}"
+            assert shown["live"], f"{where}: no note that the widget is live in JupyterLab"
+            assert text, f"{where}: the committed output carries no snapshot of the widget's last state"
+            assert shown["text"], f"{where}: the page does not show the widget's snapshot"
+            assert re.sub(r"\s+", "", text)[:200] in re.sub(r"\s+", "", shown["text"]), \
+                f"{where}: the page's snapshot is not the committed one: {shown['text'][:120]!r}"
+            assert shown["drawings"] == drawings, f"{where}: {drawings} drawings in the snapshot, page shows {shown}"
         assert not facts["svgImages"], f"{notebook.name}: diagrams as <img> instead of inline SVG {facts['svgImages']}"
     assert total > 0, "no diagram in the committed notebooks: the inline-SVG check checked nothing"
+    assert snapshots > 0, "no widget in the committed notebooks: the snapshot check checked nothing"
 
 
 def test_docs_and_exercises_are_published_and_no_solution_leaks(crawl, site, base_url):

@@ -17,6 +17,7 @@ import ipywidgets as W
 from ..chain import Chain
 from ..quiz import Question, question, questions, who_acts_question
 from ..world import World
+from .snapshot import with_snapshot
 from .widgets import ChainBuilder, Option, QuickCheck, build_chain
 
 __all__ = ["Check", "ask", "ask_all", "predict_who_acts", "predict_in_builder"]
@@ -49,7 +50,7 @@ class Check:
         bundle = self.widget._repr_mimebundle_(**kwargs)
         data = bundle[0] if isinstance(bundle, tuple) else bundle
         data["text/plain"] = self.text()  # deterministic, and never the answer
-        return bundle
+        return with_snapshot(bundle, self.quick.snapshot_html())  # the question and options, never the feedback
 
     def __repr__(self) -> str:
         return self.text()
@@ -79,7 +80,7 @@ class _Checks:
         bundle = self.widget._repr_mimebundle_(**kwargs)
         data = bundle[0] if isinstance(bundle, tuple) else bundle
         data["text/plain"] = self.text()
-        return bundle
+        return with_snapshot(bundle, "".join(c.quick.snapshot_html() for c in self.checks))
 
     def __repr__(self) -> str:
         return self.text()

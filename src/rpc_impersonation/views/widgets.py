@@ -34,6 +34,7 @@ from ..scenarios import load_named
 from ..world import ANONYMOUS_LOGON, World
 from .diagrams import chain_diagram, thread_diagram
 from .display import Diagram
+from .snapshot import StaticSnapshot
 
 __all__ = ["LevelExplorer", "ChainBuilder", "ImpersonationStepper", "QuickCheck", "Option", "level_explorer",
            "chain_builder", "impersonation_stepper", "quick_check", "CloakingStepper", "cloaking_stepper"]
@@ -52,8 +53,8 @@ def _svg_html(diagram: Diagram) -> str:
     return diagram.html()
 
 
-class _View:
-    """Shared plumbing: a root widget, an explanation pane and a diagram pane."""
+class _View(StaticSnapshot):
+    """Shared plumbing: a root widget (displayed with its static snapshot), an explanation and a diagram pane."""
 
     widget: W.Widget
 
@@ -75,9 +76,6 @@ class _View:
             self.dot, self.summary = diagram.dot, diagram.summary
             self.diagram_pane.value = _svg_html(diagram)
         self.explanation_pane.value = _pre(explanation)
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}: {self.summary}"
@@ -625,6 +623,7 @@ class QuickCheck(_View):
     """
 
     STATES = ("unanswered", "wrong", "right", "revealed")
+    hidden_in_snapshot = ("feedback_pane",)
 
     def __init__(self, question: str, choices: Sequence[str | Option], correct: str, because: Decision, *,
                  why: dict[str, str] | None = None, reveal_after: int | None = 2,
