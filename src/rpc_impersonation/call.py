@@ -69,7 +69,7 @@ def reason_of(row: Row, ctx: Mapping[str, Any]) -> Reason:
 def rules_of(reasons: list[Reason] | tuple[Reason, ...]) -> tuple[str, ...]:
     """The rules that decided something (pass-through notes are left out unless nothing else is there)."""
     decisive = [r.rule for r in reasons if r.decisive] or [r.rule for r in reasons]
-    return tuple(dict.fromkeys(decisive))
+    return tuple(dict.fromkeys(decisive)) if len(decisive) > 1 else tuple(decisive)
 
 
 def usable(token: Token, world: World, options: Options, target_machine: str,
@@ -117,11 +117,20 @@ class CallFacts(NamedTuple):
     @classmethod
     def of(cls, world: World, options: Options, caller: Process, presented: Token, server: Process,
            binding: Binding) -> CallFacts:
-        local = caller.machine.lower() == server.machine.lower()
-        client = (presented.user if not presented.is_primary or local
-                  else world.network_identity(world.get_account(presented.user), caller.machine))
-        return cls(world, options, caller, presented, server, binding, local, client,
-                   world.get_machine(caller.machine), world.get_machine(server.machine))
+        local, caller_machine, server_machine = world._derive(("call machines", caller.machine, server.machine),
+                                                              _machines, world, caller.machine, server.machine)
+        client = (presented.user if presented.level is not None or local
+                  else world._derive(("network identity", presented.user, caller.machine), _network_identity, world,
+                                     presented.user, caller.machine))
+        return cls(world, options, caller, presented, server, binding, local, client, caller_machine, server_machine)
+
+
+def _machines(world: World, caller: str, server: str) -> tuple[bool, Machine, Machine]:
+    return caller.lower() == server.lower(), world.get_machine(caller), world.get_machine(server)
+
+
+def _network_identity(world: World, user: str, machine: str) -> str:
+    return world.network_identity(world.get_account(user), machine)
 
 
 _FROM_FACTS: dict[str, Callable[[CallFacts], str]] = {
@@ -195,14 +204,14 @@ class CallState:
         self.context: Token | None = None
 
     def note(self, row: Row, ctx: CallContext | None = None) -> None:
-        self.reasons.append(Reason.from_template(row.rule, row.sentence, self.ctx if ctx is None else ctx,
-                                                 row.decisive))
+        self.reasons.append(_lazy(row.rule, row.sentence, self.ctx if ctx is None else ctx, row.decisive))
 
     def update(self, key: str, value: str) -> None:
         self.ctx = CallContext(self.ctx.facts, key, value, self.ctx)
 
 
 Step = Callable[[CallFacts, CallState], "ErrorCode | None"]
+_lazy = Reason.from_template
 
 
 def grant_level(f: CallFacts, s: CallState) -> ErrorCode | None:
@@ -214,9 +223,9 @@ def grant_level(f: CallFacts, s: CallState) -> ErrorCode | None:
         s.level = f.caller.complus_default_level
     elif isinstance(row.effect, ImpLevel):
         s.level = row.effect
-    s.update("default_level", s.level.key)
-    s.update("requested", s.level.key)
-    s.note(row)
+    key = s.level.key
+    s.ctx = CallContext(f, "requested", key, CallContext(f, "default_level", key, s.ctx))
+    s.reasons.append(_lazy(row.rule, row.sentence, s.ctx, row.decisive))
     return None
 
 
@@ -351,8 +360,8 @@ def client_context(f: CallFacts, s: CallState) -> ErrorCode | None:
         return None
     if s.arrives == "anonymous_logon":
         session = LogonSession(ANONYMOUS_LOGON, f.server.machine, "anonymous", Credentials.NONE)
-        s.context = Token(ANONYMOUS_LOGON, session, min(s.delivered, ImpLevel.IMPERSONATE).to_token(),
-                          tuple(r for r in s.reasons if r.decisive))
+        s.context = Token.of(ANONYMOUS_LOGON, session, min(s.delivered, ImpLevel.IMPERSONATE).to_token(),
+                             tuple([r for r in s.reasons if r.decisive]))
         return None
     row = CREDENTIALS.row(f.binding.protseq, f.local, s.delivered, s.delegation.value,
                           f.options.local_non_lrpc_like_ncalrpc)
@@ -368,8 +377,10 @@ def client_context(f: CallFacts, s: CallState) -> ErrorCode | None:
         extra = None
         for make in REGISTRY.network_session:  # Kerberos: what S4U2proxy may later do with this session
             extra = extra or make(f.world, f.options, acct, s.provider)
-        session = LogonSession(f.client_name, f.server.machine, "network", Credentials.NONE, s4u=extra)
-    s.context = Token(f.client_name, session, s.delivered.to_token(), tuple(r for r in s.reasons if r.decisive))
+        session = (f.world._derive(("network session", f.client_name, f.server.machine), LogonSession.of,
+                                   f.client_name, f.server.machine, "network", Credentials.NONE) if extra is None
+                   else LogonSession(f.client_name, f.server.machine, "network", Credentials.NONE, s4u=extra))
+    s.context = Token.of(f.client_name, session, s.delivered.to_token(), tuple([r for r in s.reasons if r.decisive]))
     return None
 
 
@@ -391,15 +402,14 @@ def decide_call(f: CallFacts) -> CallDecision:
         if error is not None:
             break
     reasons = tuple(s.reasons)
-    return CallDecision(action=f"call {f.caller.name} -> {f.server.name}",
-                        code=ErrorCode.ERROR_SUCCESS if error is None else error, rules=rules_of(reasons),
-                        sentence=_summary(f, s.context) if error is None else f"The call failed: {reasons[-1].sentence}",
-                        reasons=reasons, rpc_api=True, caller=f.caller.name, server=f.server.name,
-                        caller_machine=f.caller.machine, server_machine=f.server.machine, presented=f.client_name,
-                        server_account=f.server.account.qualified, requested=s.level, provider=s.provider,
-                        delegated=error is None and s.delegation is Delegation.DELEGATED,
-                        context=s.context if error is None else None,
-                        authenticated=error is None and s.security != "none" and s.arrives == "authenticated")
+    caller, server = f.caller, f.server
+    ok = error is None
+    return CallDecision.of(f"call {caller.name} -> {server.name}", ErrorCode.ERROR_SUCCESS if ok else error,
+                           rules_of(reasons),
+                           _summary(f, s.context) if ok else f"The call failed: {reasons[-1].sentence}", reasons,
+                           True, False, caller.name, server.name, caller.machine, server.machine, f.client_name,
+                           server.account.qualified, s.level, s.provider, ok and s.delegation is Delegation.DELEGATED,
+                           s.context if ok else None, ok and s.security != "none" and s.arrives == "authenticated")
 
 
 def _summary(f: CallFacts, ctx: Token | None) -> str:
