@@ -113,20 +113,25 @@ class CallFacts(NamedTuple):
     client_name: str
     caller_machine: Machine
     server_machine: Machine
+    kerberos: bool = False  # both machines' domains trust each other (M5)
+    server_network_account: Account | None = None  # the account whose AD settings apply to the server
 
     @classmethod
     def of(cls, world: World, options: Options, caller: Process, presented: Token, server: Process,
            binding: Binding) -> CallFacts:
-        local, caller_machine, server_machine = world._derive(("call machines", caller.machine, server.machine),
-                                                              _machines, world, caller.machine, server.machine)
+        local, caller_machine, server_machine, kerberos, target = world._derive(
+            ("call between", caller.machine, server.name), _between, world, caller.machine, server)
         client = (presented.user if presented.level is not None or local
                   else world._derive(("network identity", presented.user, caller.machine), _network_identity, world,
                                      presented.user, caller.machine))
-        return cls(world, options, caller, presented, server, binding, local, client, caller_machine, server_machine)
+        return cls(world, options, caller, presented, server, binding, local, client, caller_machine, server_machine,
+                   kerberos, target)
 
 
-def _machines(world: World, caller: str, server: str) -> tuple[bool, Machine, Machine]:
-    return caller.lower() == server.lower(), world.get_machine(caller), world.get_machine(server)
+def _between(world: World, caller: str, server: Process) -> tuple[bool, Machine, Machine, bool, Account | None]:
+    """What a call from a process on ``caller`` to ``server`` depends on besides the inputs (same until the world changes)."""
+    return (caller.lower() == server.machine.lower(), world.get_machine(caller), world.get_machine(server.machine),
+            world.kerberos_between(caller, server.machine), world.network_account(server.account, server.machine))
 
 
 def _network_identity(world: World, user: str, machine: str) -> str:
@@ -233,8 +238,7 @@ def pick_package(f: CallFacts, s: CallState) -> ErrorCode | None:
     """Which security package runs, and whether the transport carries the identity (R4, R5, R22, R30, M5)."""
     b = f.binding
     named = b.target_name is TargetName.NAME or (f.caller_machine.try_ip_spn and f.server_machine.ip_spn)
-    row = PROVIDER.row(b.provider, b.api, b.protseq, f.local,
-                       f.world.kerberos_between(f.caller.machine, f.server.machine), named)
+    row = PROVIDER.row(b.provider, b.api, b.protseq, f.local, f.kerberos, named)
     s.note(row)
     package: Package = row.effect
     if package.error is not None:
@@ -249,7 +253,7 @@ def outbound_identity(f: CallFacts, s: CallState) -> ErrorCode | None:
     """Can the presented token authenticate at all, here or there? (R15, M3, R18, M2, A16)"""
     if s.security == "none":
         return None
-    target = f.world.network_account(f.server.account, f.server.machine)
+    target = f.server_network_account
     ok, in_scope, extra = usable(f.presented, f.world, f.options, f.server.machine,
                                  target.qualified if target else None)
     row = OUTBOUND.row(f.presented.is_primary, level_of(f.presented), not f.local, ok, in_scope,
@@ -319,7 +323,7 @@ def delegation(f: CallFacts, s: CallState) -> ErrorCode | None:
 
 
 def _delegate(f: CallFacts, s: CallState) -> ErrorCode | None:
-    acct = s.server_account = f.world.network_account(f.server.account, f.server.machine)
+    acct = s.server_account = f.server_network_account
     trust = acct.delegation if acct else "none"
     for adjust in REGISTRY.delegation_trust:
         changed = adjust(acct, f.options)
@@ -373,7 +377,7 @@ def client_context(f: CallFacts, s: CallState) -> ErrorCode | None:
         scope = tuple(acct.delegate_to) if acct and acct.delegation == "listed" else None
         session = LogonSession(f.client_name, f.server.machine, "network", Credentials.DELEGATED, scope)
     else:
-        acct = f.world.network_account(f.server.account, f.server.machine)
+        acct = f.server_network_account
         extra = None
         for make in REGISTRY.network_session:  # Kerberos: what S4U2proxy may later do with this session
             extra = extra or make(f.world, f.options, acct, s.provider)
