@@ -239,13 +239,13 @@ def pick_package(f: CallFacts, s: CallState) -> ErrorCode | None:
     b = f.binding
     named = b.target_name is TargetName.NAME or (f.caller_machine.try_ip_spn and f.server_machine.ip_spn)
     row = PROVIDER.row(b.provider, b.api, b.protseq, f.local, f.kerberos, named)
-    s.note(row)
+    s.reasons.append(_lazy(row.rule, row.sentence, s.ctx, row.decisive))
     package: Package = row.effect
     if package.error is not None:
         return package.error
     s.provider = package.provider
     s.security = "ssp" if package.provider is not Provider.NONE else ("transport" if package.transport else "none")
-    s.update("provider", package.provider.label)
+    s.ctx = CallContext(f, "provider", package.provider.label, s.ctx)
     return None
 
 
@@ -258,9 +258,9 @@ def outbound_identity(f: CallFacts, s: CallState) -> ErrorCode | None:
                                  target.qualified if target else None)
     row = OUTBOUND.row(f.presented.is_primary, level_of(f.presented), not f.local, ok, in_scope,
                        f.options.second_hop)
-    s.update("level", "primary" if f.presented.level is None else f.presented.level.label)
+    s.ctx = CallContext(f, "level", "primary" if f.presented.level is None else f.presented.level.label, s.ctx)
     if row.decisive:
-        s.note(row)
+        s.reasons.append(_lazy(row.rule, row.sentence, s.ctx, row.decisive))
         s.reasons.extend(extra)
         s.reasons.extend(origin(f.presented, row))
     elif extra and not f.local:
@@ -281,7 +281,7 @@ def ntlm_for_protected_users(f: CallFacts, s: CallState) -> ErrorCode | None:
         return None
     row = NTLM_ALLOWED.row(bool(s.presenter and s.presenter.protected_user), s.provider, not f.local)
     if isinstance(row.effect, ErrorCode):
-        s.note(row)
+        s.reasons.append(_lazy(row.rule, row.sentence, s.ctx, row.decisive))
         return row.effect
     return None
 
@@ -295,7 +295,7 @@ def mutual_authentication(f: CallFacts, s: CallState) -> ErrorCode | None:
     mutual: Mutual = row.effect
     s.mutual = mutual.in_force
     if qos.mutual_auth or row.rule != "R21" or mutual.error:
-        s.note(row)
+        s.reasons.append(_lazy(row.rule, row.sentence, s.ctx, row.decisive))
     return mutual.error
 
 
@@ -305,7 +305,7 @@ def arriving_level(f: CallFacts, s: CallState) -> ErrorCode | None:
     s.no_qos = row.effect is Arrival.NO_QOS  # unauthenticated: the level asked for is never sent (R4)
     s.delivered = row.effect if isinstance(row.effect, ImpLevel) else s.level
     if row.effect is not Arrival.AS_ASKED:
-        s.note(row)
+        s.reasons.append(_lazy(row.rule, row.sentence, s.ctx, row.decisive))
     return None
 
 
@@ -318,7 +318,7 @@ def delegation(f: CallFacts, s: CallState) -> ErrorCode | None:
             error = _delegate(f, s)
             if error is not None:
                 return error
-    s.update("level", s.delivered.to_token().label)
+    s.ctx = CallContext(f, "level", s.delivered.to_token().label, s.ctx)
     return None
 
 
@@ -334,13 +334,13 @@ def _delegate(f: CallFacts, s: CallState) -> ErrorCode | None:
     tgt = session.s4u is None or session.credentials.usable  # S4U2proxy alone holds no TGT to forward (R24)
     row = DELEGATION.row(not f.local, s.provider, s.mutual, trust, s.presenter.delegable if s.presenter else False,
                          tgt, session.scope is not None)
-    s.update("server_account", acct.qualified if acct else f.server.account.qualified)
-    s.note(row)
+    s.ctx = CallContext(f, "server_account", acct.qualified if acct else f.server.account.qualified, s.ctx)
+    s.reasons.append(_lazy(row.rule, row.sentence, s.ctx, row.decisive))
     s.delegation = row.effect
     if s.delegation is Delegation.REFUSED:
         qos = f.binding.qos
         row = DELEGATION_REFUSED.row(qos.ignore_delegation_failure or f.caller_machine.ignore_delegation_failure)
-        s.note(row)
+        s.reasons.append(_lazy(row.rule, row.sentence, s.ctx, row.decisive))
         if isinstance(row.effect, ErrorCode):
             return row.effect
         s.delivered = ImpLevel.IMPERSONATE
@@ -369,7 +369,7 @@ def client_context(f: CallFacts, s: CallState) -> ErrorCode | None:
         return None
     row = CREDENTIALS.row(f.binding.protseq, f.local, s.delivered, s.delegation.value,
                           f.options.local_non_lrpc_like_ncalrpc)
-    s.note(row)
+    s.reasons.append(_lazy(row.rule, row.sentence, s.ctx, row.decisive))
     if row.effect is Session.SHARED:
         session = f.presented.session
     elif row.effect is Session.DELEGATED:

@@ -151,8 +151,8 @@ class CallDecision(Decision):
         if len(values) != len(_CALL_FIELDS):
             raise TypeError(f"CallDecision.of takes {len(_CALL_FIELDS)} values ({', '.join(_CALL_FIELDS)})")
         decision = _new(cls)
-        for name, value in zip(_CALL_FIELDS, values):
-            _set(decision, name, value)
+        for put, value in zip(_CALL_SETTERS, values):
+            put(decision, value)
         return decision
 
     @property
@@ -178,7 +178,10 @@ class CallDecision(Decision):
 
 
 _CALL_FIELDS = tuple(f.name for f in fields(CallDecision))
-_new, _set = object.__new__, object.__setattr__
+_new = object.__new__
+# each field's slot, written directly (what a frozen dataclass's __init__ does through object.__setattr__)
+_CALL_SETTERS = tuple(next(k.__dict__[name] for k in CallDecision.__mro__ if name in k.__dict__).__set__
+                      for name in _CALL_FIELDS)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
