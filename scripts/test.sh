@@ -12,4 +12,8 @@ if compgen -G "notebooks/*.ipynb" >/dev/null; then
     targets+=(notebooks --nbval --nbval-sanitize-with notebooks/sanitize.cfg)
 fi
 # -rs prints every skipped test with its reason: nothing is skipped silently.
-exec .venv/bin/python -m pytest -rs "${targets[@]}" "$@"
+# Three workers on two cores (much of the suite waits on browsers, servers and sandboxes); a file's
+# tests stay together in one worker (a notebook's cells share its kernel). TEST_WORKERS=0 runs serially.
+workers=(-n "${TEST_WORKERS:-3}" --dist loadfile)
+[ "${TEST_WORKERS:-3}" = "0" ] && workers=()
+exec .venv/bin/python -m pytest -rs "${workers[@]}" "${targets[@]}" "$@"

@@ -69,7 +69,7 @@ def reason_of(row: Row, ctx: Mapping[str, Any]) -> Reason:
 def rules_of(reasons: list[Reason] | tuple[Reason, ...]) -> tuple[str, ...]:
     """The rules that decided something (pass-through notes are left out unless nothing else is there)."""
     decisive = [r.rule for r in reasons if r.decisive] or [r.rule for r in reasons]
-    return tuple(dict.fromkeys(decisive))
+    return tuple(dict.fromkeys(decisive)) if len(decisive) > 1 else tuple(decisive)
 
 
 def usable(token: Token, world: World, options: Options, target_machine: str,
@@ -113,15 +113,29 @@ class CallFacts(NamedTuple):
     client_name: str
     caller_machine: Machine
     server_machine: Machine
+    kerberos: bool = False  # both machines' domains trust each other (M5)
+    server_network_account: Account | None = None  # the account whose AD settings apply to the server
 
     @classmethod
     def of(cls, world: World, options: Options, caller: Process, presented: Token, server: Process,
            binding: Binding) -> CallFacts:
-        local = caller.machine.lower() == server.machine.lower()
-        client = (presented.user if not presented.is_primary or local
-                  else world.network_identity(world.get_account(presented.user), caller.machine))
-        return cls(world, options, caller, presented, server, binding, local, client,
-                   world.get_machine(caller.machine), world.get_machine(server.machine))
+        local, caller_machine, server_machine, kerberos, target = world._derive(
+            ("call between", caller.machine, server.name), _between, world, caller.machine, server)
+        client = (presented.user if presented.level is not None or local
+                  else world._derive(("network identity", presented.user, caller.machine), _network_identity, world,
+                                     presented.user, caller.machine))
+        return cls(world, options, caller, presented, server, binding, local, client, caller_machine, server_machine,
+                   kerberos, target)
+
+
+def _between(world: World, caller: str, server: Process) -> tuple[bool, Machine, Machine, bool, Account | None]:
+    """What a call from a process on ``caller`` to ``server`` depends on besides the inputs (same until the world changes)."""
+    return (caller.lower() == server.machine.lower(), world.get_machine(caller), world.get_machine(server.machine),
+            world.kerberos_between(caller, server.machine), world.network_account(server.account, server.machine))
+
+
+def _network_identity(world: World, user: str, machine: str) -> str:
+    return world.network_identity(world.get_account(user), machine)
 
 
 _FROM_FACTS: dict[str, Callable[[CallFacts], str]] = {
@@ -195,14 +209,14 @@ class CallState:
         self.context: Token | None = None
 
     def note(self, row: Row, ctx: CallContext | None = None) -> None:
-        self.reasons.append(Reason.from_template(row.rule, row.sentence, self.ctx if ctx is None else ctx,
-                                                 row.decisive))
+        self.reasons.append(_lazy(row.rule, row.sentence, self.ctx if ctx is None else ctx, row.decisive))
 
     def update(self, key: str, value: str) -> None:
         self.ctx = CallContext(self.ctx.facts, key, value, self.ctx)
 
 
 Step = Callable[[CallFacts, CallState], "ErrorCode | None"]
+_lazy = Reason.from_template
 
 
 def grant_level(f: CallFacts, s: CallState) -> ErrorCode | None:
@@ -214,9 +228,9 @@ def grant_level(f: CallFacts, s: CallState) -> ErrorCode | None:
         s.level = f.caller.complus_default_level
     elif isinstance(row.effect, ImpLevel):
         s.level = row.effect
-    s.update("default_level", s.level.key)
-    s.update("requested", s.level.key)
-    s.note(row)
+    key = s.level.key
+    s.ctx = CallContext(f, "requested", key, CallContext(f, "default_level", key, s.ctx))
+    s.reasons.append(_lazy(row.rule, row.sentence, s.ctx, row.decisive))
     return None
 
 
@@ -224,15 +238,14 @@ def pick_package(f: CallFacts, s: CallState) -> ErrorCode | None:
     """Which security package runs, and whether the transport carries the identity (R4, R5, R22, R30, M5)."""
     b = f.binding
     named = b.target_name is TargetName.NAME or (f.caller_machine.try_ip_spn and f.server_machine.ip_spn)
-    row = PROVIDER.row(b.provider, b.api, b.protseq, f.local,
-                       f.world.kerberos_between(f.caller.machine, f.server.machine), named)
-    s.note(row)
+    row = PROVIDER.row(b.provider, b.api, b.protseq, f.local, f.kerberos, named)
+    s.reasons.append(_lazy(row.rule, row.sentence, s.ctx, row.decisive))
     package: Package = row.effect
     if package.error is not None:
         return package.error
     s.provider = package.provider
     s.security = "ssp" if package.provider is not Provider.NONE else ("transport" if package.transport else "none")
-    s.update("provider", package.provider.label)
+    s.ctx = CallContext(f, "provider", package.provider.label, s.ctx)
     return None
 
 
@@ -240,14 +253,14 @@ def outbound_identity(f: CallFacts, s: CallState) -> ErrorCode | None:
     """Can the presented token authenticate at all, here or there? (R15, M3, R18, M2, A16)"""
     if s.security == "none":
         return None
-    target = f.world.network_account(f.server.account, f.server.machine)
+    target = f.server_network_account
     ok, in_scope, extra = usable(f.presented, f.world, f.options, f.server.machine,
                                  target.qualified if target else None)
     row = OUTBOUND.row(f.presented.is_primary, level_of(f.presented), not f.local, ok, in_scope,
                        f.options.second_hop)
-    s.update("level", "primary" if f.presented.level is None else f.presented.level.label)
+    s.ctx = CallContext(f, "level", "primary" if f.presented.level is None else f.presented.level.label, s.ctx)
     if row.decisive:
-        s.note(row)
+        s.reasons.append(_lazy(row.rule, row.sentence, s.ctx, row.decisive))
         s.reasons.extend(extra)
         s.reasons.extend(origin(f.presented, row))
     elif extra and not f.local:
@@ -268,7 +281,7 @@ def ntlm_for_protected_users(f: CallFacts, s: CallState) -> ErrorCode | None:
         return None
     row = NTLM_ALLOWED.row(bool(s.presenter and s.presenter.protected_user), s.provider, not f.local)
     if isinstance(row.effect, ErrorCode):
-        s.note(row)
+        s.reasons.append(_lazy(row.rule, row.sentence, s.ctx, row.decisive))
         return row.effect
     return None
 
@@ -282,7 +295,7 @@ def mutual_authentication(f: CallFacts, s: CallState) -> ErrorCode | None:
     mutual: Mutual = row.effect
     s.mutual = mutual.in_force
     if qos.mutual_auth or row.rule != "R21" or mutual.error:
-        s.note(row)
+        s.reasons.append(_lazy(row.rule, row.sentence, s.ctx, row.decisive))
     return mutual.error
 
 
@@ -292,7 +305,7 @@ def arriving_level(f: CallFacts, s: CallState) -> ErrorCode | None:
     s.no_qos = row.effect is Arrival.NO_QOS  # unauthenticated: the level asked for is never sent (R4)
     s.delivered = row.effect if isinstance(row.effect, ImpLevel) else s.level
     if row.effect is not Arrival.AS_ASKED:
-        s.note(row)
+        s.reasons.append(_lazy(row.rule, row.sentence, s.ctx, row.decisive))
     return None
 
 
@@ -305,12 +318,12 @@ def delegation(f: CallFacts, s: CallState) -> ErrorCode | None:
             error = _delegate(f, s)
             if error is not None:
                 return error
-    s.update("level", s.delivered.to_token().label)
+    s.ctx = CallContext(f, "level", s.delivered.to_token().label, s.ctx)
     return None
 
 
 def _delegate(f: CallFacts, s: CallState) -> ErrorCode | None:
-    acct = s.server_account = f.world.network_account(f.server.account, f.server.machine)
+    acct = s.server_account = f.server_network_account
     trust = acct.delegation if acct else "none"
     for adjust in REGISTRY.delegation_trust:
         changed = adjust(acct, f.options)
@@ -321,13 +334,13 @@ def _delegate(f: CallFacts, s: CallState) -> ErrorCode | None:
     tgt = session.s4u is None or session.credentials.usable  # S4U2proxy alone holds no TGT to forward (R24)
     row = DELEGATION.row(not f.local, s.provider, s.mutual, trust, s.presenter.delegable if s.presenter else False,
                          tgt, session.scope is not None)
-    s.update("server_account", acct.qualified if acct else f.server.account.qualified)
-    s.note(row)
+    s.ctx = CallContext(f, "server_account", acct.qualified if acct else f.server.account.qualified, s.ctx)
+    s.reasons.append(_lazy(row.rule, row.sentence, s.ctx, row.decisive))
     s.delegation = row.effect
     if s.delegation is Delegation.REFUSED:
         qos = f.binding.qos
         row = DELEGATION_REFUSED.row(qos.ignore_delegation_failure or f.caller_machine.ignore_delegation_failure)
-        s.note(row)
+        s.reasons.append(_lazy(row.rule, row.sentence, s.ctx, row.decisive))
         if isinstance(row.effect, ErrorCode):
             return row.effect
         s.delivered = ImpLevel.IMPERSONATE
@@ -351,12 +364,12 @@ def client_context(f: CallFacts, s: CallState) -> ErrorCode | None:
         return None
     if s.arrives == "anonymous_logon":
         session = LogonSession(ANONYMOUS_LOGON, f.server.machine, "anonymous", Credentials.NONE)
-        s.context = Token(ANONYMOUS_LOGON, session, min(s.delivered, ImpLevel.IMPERSONATE).to_token(),
-                          tuple(r for r in s.reasons if r.decisive))
+        s.context = Token.of(ANONYMOUS_LOGON, session, min(s.delivered, ImpLevel.IMPERSONATE).to_token(),
+                             tuple([r for r in s.reasons if r.decisive]))
         return None
     row = CREDENTIALS.row(f.binding.protseq, f.local, s.delivered, s.delegation.value,
                           f.options.local_non_lrpc_like_ncalrpc)
-    s.note(row)
+    s.reasons.append(_lazy(row.rule, row.sentence, s.ctx, row.decisive))
     if row.effect is Session.SHARED:
         session = f.presented.session
     elif row.effect is Session.DELEGATED:
@@ -364,12 +377,14 @@ def client_context(f: CallFacts, s: CallState) -> ErrorCode | None:
         scope = tuple(acct.delegate_to) if acct and acct.delegation == "listed" else None
         session = LogonSession(f.client_name, f.server.machine, "network", Credentials.DELEGATED, scope)
     else:
-        acct = f.world.network_account(f.server.account, f.server.machine)
+        acct = f.server_network_account
         extra = None
         for make in REGISTRY.network_session:  # Kerberos: what S4U2proxy may later do with this session
             extra = extra or make(f.world, f.options, acct, s.provider)
-        session = LogonSession(f.client_name, f.server.machine, "network", Credentials.NONE, s4u=extra)
-    s.context = Token(f.client_name, session, s.delivered.to_token(), tuple(r for r in s.reasons if r.decisive))
+        session = (f.world._derive(("network session", f.client_name, f.server.machine), LogonSession.of,
+                                   f.client_name, f.server.machine, "network", Credentials.NONE) if extra is None
+                   else LogonSession(f.client_name, f.server.machine, "network", Credentials.NONE, s4u=extra))
+    s.context = Token.of(f.client_name, session, s.delivered.to_token(), tuple([r for r in s.reasons if r.decisive]))
     return None
 
 
@@ -391,15 +406,14 @@ def decide_call(f: CallFacts) -> CallDecision:
         if error is not None:
             break
     reasons = tuple(s.reasons)
-    return CallDecision(action=f"call {f.caller.name} -> {f.server.name}",
-                        code=ErrorCode.ERROR_SUCCESS if error is None else error, rules=rules_of(reasons),
-                        sentence=_summary(f, s.context) if error is None else f"The call failed: {reasons[-1].sentence}",
-                        reasons=reasons, rpc_api=True, caller=f.caller.name, server=f.server.name,
-                        caller_machine=f.caller.machine, server_machine=f.server.machine, presented=f.client_name,
-                        server_account=f.server.account.qualified, requested=s.level, provider=s.provider,
-                        delegated=error is None and s.delegation is Delegation.DELEGATED,
-                        context=s.context if error is None else None,
-                        authenticated=error is None and s.security != "none" and s.arrives == "authenticated")
+    caller, server = f.caller, f.server
+    ok = error is None
+    return CallDecision.of(f"call {caller.name} -> {server.name}", ErrorCode.ERROR_SUCCESS if ok else error,
+                           rules_of(reasons),
+                           _summary(f, s.context) if ok else f"The call failed: {reasons[-1].sentence}", reasons,
+                           True, False, caller.name, server.name, caller.machine, server.machine, f.client_name,
+                           server.account.qualified, s.level, s.provider, ok and s.delegation is Delegation.DELEGATED,
+                           s.context if ok else None, ok and s.security != "none" and s.arrives == "authenticated")
 
 
 def _summary(f: CallFacts, ctx: Token | None) -> str:

@@ -13,7 +13,7 @@ open: ERROR_BAD_IMPERSONATION_LEVEL (1346) [R15]
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from .constants import ErrorCode, ImpLevel, Provider, TokenLevel
@@ -137,6 +137,24 @@ class CallDecision(Decision):
     context: Token | None = None
     authenticated: bool = False
 
+    @classmethod
+    def of(cls, *values: Any) -> CallDecision:
+        """The decision from its field values in declaration order: the engine's hot path (no keyword parsing).
+
+        >>> d = CallDecision.of("call a -> b", ErrorCode.ERROR_SUCCESS, ("R2",), "s", (), True, False, "a", "b",
+        ...                     "M0", "M0", "x", "y", None, None, False, None, False)
+        >>> d == CallDecision(action="call a -> b", code=ErrorCode.ERROR_SUCCESS, rules=("R2",), sentence="s",
+        ...                   rpc_api=True, caller="a", server="b", caller_machine="M0", server_machine="M0",
+        ...                   presented="x", server_account="y")
+        True
+        """
+        if len(values) != len(_CALL_FIELDS):
+            raise TypeError(f"CallDecision.of takes {len(_CALL_FIELDS)} values ({', '.join(_CALL_FIELDS)})")
+        decision = _new(cls)
+        for put, value in zip(_CALL_SETTERS, values):
+            put(decision, value)
+        return decision
+
     @property
     def remote(self) -> bool:
         return self.caller_machine.lower() != self.server_machine.lower()
@@ -157,6 +175,13 @@ class CallDecision(Decision):
             "provider": None if self.provider is None else self.provider.label, "delegated": self.delegated,
             "identity_seen": self.identity_seen, "client_context": _token_dict(self.context),
         }
+
+
+_CALL_FIELDS = tuple(f.name for f in fields(CallDecision))
+_new = object.__new__
+# each field's slot, written directly (what a frozen dataclass's __init__ does through object.__setattr__)
+_CALL_SETTERS = tuple(next(k.__dict__[name] for k in CallDecision.__mro__ if name in k.__dict__).__set__
+                      for name in _CALL_FIELDS)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -86,22 +86,28 @@ class Engine:
         if not isinstance(binding, Binding):
             raise InvalidValueError("binding", binding, "a Binding (use Binding.of(...))", what="invalid")
         world = self.world
+        if not self.remember:  # every decision from scratch (measurements, walks that memoise themselves)
+            decision, server = self._decide_call(caller, presented, world.get_process(server_name), binding)
+            return self._serve(decision, server)
         if self._decided_version != world.version:
             self._decided.clear()
             self._decided_version = world.version
         key = (caller.name, presented, server_name, binding)
-        entry = self._decided.get(key) if self.remember else None
+        entry = self._decided.get(key)
         if entry is None or entry[0] is not caller or entry[1] is not presented.origin:
             decision, server = self._decide_call(caller, presented, world.get_process(server_name), binding)
-            if self.remember:
-                if len(self._decided) >= _REMEMBERED_CALLS:
-                    self._decided.clear()
-                self._decided[key] = (caller, presented.origin, decision, server)
+            if len(self._decided) >= _REMEMBERED_CALLS:
+                self._decided.clear()
+            self._decided[key] = (caller, presented.origin, decision, server)
         else:
             decision, server = entry[2], entry[3]
+        return self._serve(decision, server)
+
+    def _serve(self, decision: CallDecision, server: Process) -> ServedCall:
+        """The served call: a fresh call handle and server thread for an accepted call."""
         if not decision.ok:
             return ServedCall(decision, None)
-        handle = CallHandle(self.next_handle(), caller.name, server.name)
+        handle = CallHandle(self.next_handle(), decision.caller, server.name)
         thread = ServerThread(self, server, handle, decision)
         self.active[handle.number] = thread
         return ServedCall(decision, thread)

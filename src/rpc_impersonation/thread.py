@@ -85,6 +85,10 @@ class ServedCall:
         return self.thread
 
 
+_REVERTED_AT_END = Decision(action="end of call", code=ErrorCode.ERROR_SUCCESS, rules=("R13",),
+                            sentence="The handler returned with the thread back to the server's own identity.")
+
+
 class ServerThread:
     """A thread in a process, possibly serving one call. Mirrors the RPC server API (R10-R17, R40);
     plug-ins add operations (COM's CoImpersonateClient / CoRevertToSelf, beyond the seeds) through
@@ -249,8 +253,7 @@ class ServerThread:
                                   f"{self.thread_token.user} until someone reverts it.",
                          reasons=(Reason("R14", "Impersonation still active at the end of the call."),))
         else:
-            d = Decision(action="end of call", code=ErrorCode.ERROR_SUCCESS, rules=("R13",),
-                         sentence="The handler returned with the thread back to the server's own identity.")
+            d = _REVERTED_AT_END  # immutable and the same every time: shared
         return self._record(d)
 
     @property

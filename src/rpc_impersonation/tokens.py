@@ -36,6 +36,13 @@ class LogonSession:
     scope: tuple[str, ...] | None = None
     s4u: object | None = None  # rpc_impersonation.kerberos.S4U when a service may use S4U2proxy (beyond the seeds)
 
+    @classmethod
+    def of(cls, user: str, machine: str, kind: str, credentials: Credentials) -> LogonSession:
+        """A session without scope or S4U, built without the frozen dataclass's per-field checks (hot path)."""
+        session = object.__new__(cls)
+        session.__dict__.update(user=user, machine=machine, kind=kind, credentials=credentials, scope=None, s4u=None)
+        return session
+
     def can_reach(self, machine: str) -> bool:
         if not self.credentials.usable:
             return False
@@ -54,6 +61,13 @@ class Token:
     session: LogonSession
     level: TokenLevel | None = None
     origin: tuple[Reason, ...] = field(default=(), compare=False)
+
+    @classmethod
+    def of(cls, user: str, session: LogonSession, level: TokenLevel | None, origin: tuple[Reason, ...]) -> Token:
+        """The same as ``Token(user, session, level, origin)``, built in one step (the engine's hot path)."""
+        token = object.__new__(cls)
+        token.__dict__.update(user=user, session=session, level=level, origin=origin)
+        return token
 
     @cached_property
     def _hash(self) -> int:
