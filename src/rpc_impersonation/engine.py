@@ -24,7 +24,6 @@ notebooks/01_security_context.ipynb.
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from .binding import Binding
@@ -32,7 +31,7 @@ from .call import CallFacts, decide_call
 from .decisions import CallDecision
 from .errors import InvalidValueError
 from .options import Options
-from .plugins import REGISTRY
+from .plugins import REGISTRY, PluginAttributes
 from .thread import BindingHandle, CallHandle, ServedCall, ServerThread
 from .tokens import Token
 from .world import Process, World
@@ -42,8 +41,10 @@ __all__ = ["Options", "Engine", "ServerThread", "ServedCall", "CallHandle", "Bin
 _REMEMBERED_CALLS = 65_536  # bound on remembered call decisions per engine; the memo starts afresh beyond it
 
 
-class Engine:
+class Engine(PluginAttributes):
     """Evaluates calls and thread actions in one world, with one set of :class:`Options`."""
+
+    plugin_operations = "engine_operations"
 
     def __init__(self, world: World, options: Options | None = None, *, remember: bool = True) -> None:
         world.validate()
@@ -57,15 +58,6 @@ class Engine:
         self.process_tokens: dict[tuple[str, str], Token] = {}
         self.state: dict[str, Any] = {name: make() for name, make in REGISTRY.engine_state.items()}
 
-    def __getattr__(self, name: str) -> Any:
-        """Operations and state the plug-ins registered (for example COM's co_initialize_security)."""
-        operation = REGISTRY.engine_operations.get(name)
-        if operation is not None:
-            return partial(operation, self)
-        state = self.__dict__.get("state")
-        if state is not None and name in state:
-            return state[name]
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def thread(self, process: str) -> ServerThread:
         """A thread in ``process`` that is not serving any call (a client, or a server's worker thread)."""

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from .constants import ApiFamily
 from .reason import Reason
 from .rules import DecisionTable
 
-__all__ = ["Registry", "REGISTRY"]
+__all__ = ["Registry", "REGISTRY", "PluginAttributes"]
 
 #: (token, world, options, target machine, target account) -> (usable, reason), or None when not applicable.
 CredentialSource = Callable[[Any, Any, Any, str, "str | None"], "tuple[bool, Reason] | None"]
@@ -65,3 +66,20 @@ class Registry:
 
 
 REGISTRY = Registry()
+
+
+class PluginAttributes:
+    """Operations and state the plug-ins registered, reached as attributes of the core object
+    (an engine's ``co_initialize_security``, a thread's ``co_impersonate_client`` or ``com_depth``)."""
+
+    #: Which of the registry's operation tables serves this class ("engine_operations" or "thread_operations").
+    plugin_operations: str = ""
+
+    def __getattr__(self, name: str) -> Any:
+        operation = getattr(REGISTRY, self.plugin_operations).get(name)
+        if operation is not None:
+            return partial(operation, self)
+        state = self.__dict__.get("state")
+        if state is not None and name in state:
+            return state[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")

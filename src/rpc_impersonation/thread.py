@@ -6,7 +6,6 @@ Taught in notebooks/01_security_context.ipynb and notebooks/02_levels.ipynb.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from .binding import Binding
@@ -15,7 +14,7 @@ from .constants import ApiFamily, ErrorCode, Provider, Right, TokenLevel, Tracki
 from .decisions import AccessDecision, CallDecision, Decision, ImpersonationResult
 from .errors import InvalidValueError
 from .options import Options
-from .plugins import REGISTRY
+from .plugins import REGISTRY, PluginAttributes
 from .reason import Reason
 from .rules import Row
 from .tables import ACCESS_CHECK, IMPERSONATE, OPEN_THREAD_TOKEN, OUTBOUND, REVERT, Arrives, Outcome
@@ -89,10 +88,12 @@ _REVERTED_AT_END = Decision(action="end of call", code=ErrorCode.ERROR_SUCCESS, 
                             sentence="The handler returned with the thread back to the server's own identity.")
 
 
-class ServerThread:
+class ServerThread(PluginAttributes):
     """A thread in a process, possibly serving one call. Mirrors the RPC server API (R10-R17, R40);
     plug-ins add operations (COM's CoImpersonateClient / CoRevertToSelf, beyond the seeds) through
     :data:`plugins.REGISTRY`: they are reached as ``thread.name(...)``."""
+
+    plugin_operations = "thread_operations"
 
     def __init__(self, engine: EngineCore, process: Process, handle: CallHandle | None,
                  call: CallDecision | None) -> None:
@@ -115,15 +116,6 @@ class ServerThread:
         self._world = engine.world
         self.state: dict[str, Any] = {name: make() for name, make in REGISTRY.thread_state.items()}
 
-    def __getattr__(self, name: str) -> Any:
-        """Operations and state the plug-ins registered (for example COM's co_impersonate_client, com_depth)."""
-        operation = REGISTRY.thread_operations.get(name)
-        if operation is not None:
-            return partial(operation, self)
-        state = self.__dict__.get("state")
-        if state is not None and name in state:
-            return state[name]
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     # --- state ------------------------------------------------------------------------------------
     @property
