@@ -6,7 +6,7 @@ throughput on the same answers when nbgrader is installed (.venv/bin/pip install
 an optional extra for benchmarks only; then remove rfc3987-syntax again, see README).
 
 The class mixes correct, partly wrong, broken (syntax error, missing file) and hostile (endless loop,
-os._exit) submissions; each submission holds all eight exercises.
+os._exit) submissions; each submission holds every exercise of the course (twelve today).
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def main() -> None:
             assert len(totals) == args.students
     per = statistics.median(times) / args.students
     print(f"class of {args.students}: {counts}")
-    print(f"graded {args.students} submissions x 8 exercises in median {statistics.median(times):.1f} s "
+    print(f"graded {args.students} submissions x {len(load_masters(ROOT / 'solutions'))} exercises in median {statistics.median(times):.1f} s "
           f"(min {min(times):.1f}, n={len(times)}), {per * 1000:.0f} ms per submission, jobs={args.jobs}; "
           "target <= 30 s")
     if args.nbgrader_students <= 0:
