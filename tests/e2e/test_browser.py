@@ -400,6 +400,7 @@ WATCH = """(selector) => {
 }"""
 
 LATENCY_BUDGET_MS = 150
+FLOOR_QUIET_MS = 100  # the bare round trip's p95 below which the machine counts as quiet
 CHANGES = 40
 
 
@@ -479,8 +480,8 @@ def test_click_to_diagram_latency(lab, browser):
     Target: p95 <= 150 ms over >= 30 changes, each to a new drawing. The same run measures the floor on
     this machine (a bare ipywidgets round trip redrawing a tiny SVG). Always asserted: the course's own
     share, its median minus the floor's median, is at most 60 ms. The absolute target is asserted when the
-    floor is quiet (its p95 <= 60 ms): on a machine where even the bare round trip misses 150 ms, the
-    tail measures the machine's load, not the course.
+    floor is quiet (its p95 <= 100 ms; an idle 2-core machine gives 84-85 ms): on a machine where even the
+    bare round trip misses 150 ms, the tail measures the machine's load, not the course.
     """
     moves = learner_moves(CHANGES)
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -505,7 +506,7 @@ def test_click_to_diagram_latency(lab, browser):
           f"changes; floor median {floor['median_ms']} ms, p95 {floor['p95_ms']} ms")
     assert course["changes"] >= 30
     assert course["median_ms"] - floor["median_ms"] <= 60, report
-    if floor["p95_ms"] <= 60:
+    if floor["p95_ms"] <= FLOOR_QUIET_MS:
         assert course["p95_ms"] <= LATENCY_BUDGET_MS, report
 
 
