@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..errors import ImpersonationError
+from .assignment import read_toml
 
 __all__ = ["Resolutions"]
 
@@ -33,15 +34,8 @@ class Resolutions:
     def load(cls, path: str | Path | None) -> "Resolutions":
         if path is None:
             return cls()
-        import tomllib  # here, not at the top: the Gradescope image may run a Python without it
-
         path = Path(path)
-        try:
-            doc = tomllib.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ImpersonationError(f"resolutions file {path}: {exc.strerror}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ImpersonationError(f"resolutions file {path}: not valid TOML ({exc})") from None
+        doc = read_toml(path, f"resolutions file {path}")
         students = doc.get("students", {})
         unknown = set(doc) - {"students"}
         if unknown or not isinstance(students, dict):
