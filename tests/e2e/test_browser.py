@@ -474,6 +474,7 @@ def _figures(in_order: list[float]) -> dict:
             "sorted_ms": [round(t, 1) for t in times]}
 
 
+@pytest.mark.quiet_machine
 def test_click_to_diagram_latency(lab, browser):
     """From a learner's change of a chain-builder control to the redrawn diagram painted on screen.
 
