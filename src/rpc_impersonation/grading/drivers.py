@@ -43,6 +43,7 @@ class HandlerDriver:
     """
 
     MAX_CALLS = 200
+    callbacks = True   # the handler's API calls come back to this driver while it runs
 
     def __init__(self, client: str) -> None:
         self.engine, self.thread = serve(client)
@@ -82,6 +83,8 @@ class TraceDriver:
 
     The sandbox gets the scenario's world as the plain data it is written in and rebuilds it.
     """
+
+    callbacks = False  # one request, one reply: it can be sent with others (see session.py)
 
     def __init__(self, scenario: str, chain: str) -> None:
         self.spec = _trace_spec(scenario, chain)

@@ -9,12 +9,14 @@ module. After that process ends, the zygote kills every process left in the sand
 
 Frames: 4-byte big-endian length, then UTF-8 JSON, on two channels. Control (grader <-> zygote):
 ``start``, ``stop``, ``exit`` in; ``zygote``, ``ended``, ``stopped``, ``fault`` out. Data (grader <->
-the current student process, fds 3 and 4, straight through): ``call``, ``drive``, ``answer`` in;
+the current student process, fds 3 and 4, straight through): ``call``, ``drive``, ``batch`` (several
+calls and callback-free drives, one reply each, in order), ``answer`` in;
 ``ready``, ``import error``, ``ok``, ``error``, ``callback`` out. The zygote never reads the data
 channel; it ends every process before it says ``ended`` or ``stopped``, so the grader can then throw
 away whatever is left on it, and it empties the requests before each new process.
 """
 
+import gc
 import json
 import os
 import select
@@ -203,6 +205,9 @@ def _kill_uid(uid):
 
 
 def _fork_child(message, config, grader_fds, data_in, data_out):
+    # the zygote's objects to the permanent generation: a collection in the student process then never
+    # touches (and copies) their pages (a full collection there cost ~13 ms of CPU, ~1 ms frozen)
+    gc.freeze()
     pid = os.fork()
     if pid == 0:
         try:
@@ -225,6 +230,17 @@ def _fork_child(message, config, grader_fds, data_in, data_out):
 
 # --- the child --------------------------------------------------------------------------------------------
 _SETUP_DONE = [False, None]   # [student code may have run, the reply fd after setup]
+#: made once in the zygote, inherited by every student process: building the filter imports ``platform``
+#: and loads libc (5-6 ms of each process's ~9 ms start when done in the child)
+_PREPARED = {"libc": None, "seccomp": None}
+
+
+def _prepare(config):
+    import ctypes
+
+    _PREPARED["libc"] = ctypes.CDLL(None, use_errno=True)
+    _PREPARED["seccomp"] = seccomp_program() if config.get("seccomp", True) else None
+
 
 def _setup(message, config, request, reply, grader_fds):
     """Enter the view and give up every right; nothing of the student's has run yet."""
@@ -236,7 +252,7 @@ def _setup(message, config, request, reply, grader_fds):
         # own, mounts only the current student's folder as /student, a fresh /tmp, and hides the rest
         import ctypes
 
-        libc = ctypes.CDLL(None, use_errno=True)
+        libc = _PREPARED["libc"]
 
         def check(result, what):
             if result != 0:
@@ -267,8 +283,7 @@ def _setup(message, config, request, reply, grader_fds):
         os.dup2(null, std)
     os.closerange(5, 65536)
     _SETUP_DONE[1] = 4
-    # built (ctypes, platform imported) while the runtime is surely readable, installed last
-    seccomp = seccomp_program() if config.get("seccomp", True) else None
+    seccomp = _PREPARED["seccomp"]
     uid = config.get("uid")
     limits = dict(config.get("limits", {}))
     if uid is None:
@@ -283,7 +298,7 @@ def _setup(message, config, request, reply, grader_fds):
     os.environ.clear()
     os.environ.update({"HOME": work, "TMPDIR": work, "LANG": "C.UTF-8", "PATH": "/usr/bin:/bin"})
     if seccomp is not None:
-        install_seccomp(seccomp)
+        install_seccomp(seccomp, _PREPARED["libc"])
     return root
 
 
@@ -368,7 +383,9 @@ def child_main(message, config, request, reply, grader_fds):
             req = receive()
         except (EOFError, OSError, ValueError):
             return
-        _answer(req, module, module_name, send, receive, captured)
+        batch = req.get("requests") if req.get("op") == "batch" else [req]
+        for one in batch if isinstance(batch, list) else []:  # one reply each, in order
+            _answer(one if isinstance(one, dict) else {}, module, module_name, send, receive, captured)
 
 
 def _channel(captured, request, reply):
@@ -479,6 +496,7 @@ def main():
 
     to_grader, from_grader = int(sys.argv[1]), int(sys.argv[2])
     config = read_frame(from_grader)
+    _prepare(config)
     # the package modules this view allows, imported once here so each student process starts with them
     sys.path.insert(0, os.path.join(config["root"], "pkg"))
     for name in config.get("preload", ()):

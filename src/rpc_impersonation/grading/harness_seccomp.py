@@ -62,7 +62,7 @@ def seccomp_program():
     return b"".join(struct.pack("=HBBI", *f) for f in prog), len(prog)
 
 
-def install_seccomp(made=None):
+def install_seccomp(made=None, libc=None):
     """Install the filter on this process and all it starts (no_new_privs first, as the kernel requires)."""
     import ctypes
 
@@ -70,7 +70,7 @@ def install_seccomp(made=None):
     if made is None:
         return False
     code, count = made
-    libc = ctypes.CDLL(None, use_errno=True)
+    libc = libc or ctypes.CDLL(None, use_errno=True)
 
     class _Prog(ctypes.Structure):
         _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]

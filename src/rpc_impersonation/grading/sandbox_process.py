@@ -305,12 +305,21 @@ class Sandbox:
         deadline = time.monotonic() + timeout
         self._send_data(message, deadline)
         while True:
-            channel, reply = self._wait(max(0.0, deadline - time.monotonic()), data=True)
-            if channel == "control" or reply["op"] != "callback":
+            reply = self.reply(max(0.0, deadline - time.monotonic()))
+            if reply["op"] != "callback":
                 return reply
             if callback is None:
                 raise SandboxFault("a callback the grader did not offer")
             self._send_data({"op": "answer", "value": callback(reply["name"], reply["args"])}, deadline)
+
+    def send_batch(self, requests: list[dict[str, Any]], timeout: float) -> None:
+        """Several requests at once (calls, and drives that make no callback): the student process answers
+        them one after the other, one frame each (read them with :meth:`reply`); no round trip per request."""
+        self._send_data({"op": "batch", "requests": requests}, time.monotonic() + timeout)
+
+    def reply(self, timeout: float) -> dict[str, Any]:
+        """The student process's next frame, or the zygote's word that it ended."""
+        return self._wait(timeout, data=True)[1]
 
     def stop(self, timeout: float = 5.0) -> None:
         """End the student process and everything it started; wait until the sandbox says it is done."""

@@ -233,13 +233,27 @@ def _show_call(data: dict) -> str:
 
 
 _MISSING = object()
+#: id(case data) -> (the data, its accepted answers' keys, {a wrong answer's key: its misconception}); the
+#: data is kept so an id is never reused while its entry lives (cleared when it grows past _KEYS_KEPT)
+_ANSWER_KEYS: dict[int, tuple[dict, frozenset[str], dict[str, str]]] = {}
+_KEYS_KEPT = 20000
+
+
+def _answer_keys(data: dict) -> tuple[frozenset[str], dict[str, str]]:
+    """The keys of a case's accepted and known wrong answers, computed once per case."""
+    hit = _ANSWER_KEYS.get(id(data))
+    if hit is None or hit[0] is not data:
+        if len(_ANSWER_KEYS) > _KEYS_KEPT:
+            _ANSWER_KEYS.clear()
+        hit = (data, frozenset(_key(a) for a in data["accepted"]), {_key(v): m for v, m in data.get("wrong", [])})
+        _ANSWER_KEYS[id(data)] = hit
+    return hit[1], hit[2]
 
 
 def _equals(run: Runner, data: dict) -> None:
     """The default judge: the student's answer (or one field of it) must be one of the accepted answers."""
     caller = run.drive if data.get("drive") else run
     got = caller(data["call"], *data.get("args", []))
-    what = _show_call(data)
     fld = data.get("field")
     if fld is not None:
         if isinstance(fld, int):
@@ -254,15 +268,16 @@ def _equals(run: Runner, data: dict) -> None:
             got = got.get(fld, _MISSING)
             if got is _MISSING:
                 raise Failed("missing key", misconception="wrong-shape", got=None,
-                             what=f"{what}: the key {fld!r} is missing")
+                             what=f"{_show_call(data)}: the key {fld!r} is missing")
     try:
         key = _key(got)
     except (TypeError, ValueError):
-        raise Failed("unusable", misconception="wrong-shape", what=f"{what}: not plain data", got=repr(got)) from None
-    accepted = [_key(a) for a in data["accepted"]]
+        raise Failed("unusable", misconception="wrong-shape", what=f"{_show_call(data)}: not plain data",
+                     got=repr(got)) from None
+    accepted, wrong = _answer_keys(data)
     if key in accepted:
         return
-    wrong = {_key(v): m for v, m in data.get("wrong", [])}
+    what = _show_call(data)
     expected = data["accepted"][0] if len(data["accepted"]) == 1 else data["accepted"]
     raise Failed(f"{what}: your code returned {got!r}.", misconception=wrong.get(key, data.get("misconception", "")),
                  rule=data.get("rule", ""), section=data.get("section", ""), got=got, expected=expected, what=what,

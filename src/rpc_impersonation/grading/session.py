@@ -1,0 +1,265 @@
+"""The student's process for one exercise, as the tests see it: ``run('fn', *args)``, ``run.drive(...)``.
+
+One process serves an exercise: its visible part, then its hidden part (see runner.py). Within a
+part, the requests known before any test runs (a case's plain call, a drive that makes no callback)
+go to the process together, and it answers them one by one, each within its own time limit: one
+round trip per part instead of one per call (:meth:`Session.prefetch`). A part asks the student's
+code each distinct question once; tests that judge the same answer (fields of one trace, aspects
+of one handler run) share it (:class:`Run`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .drivers import SANDBOX_DRIVERS
+from .sandbox import Sandbox, SandboxFault
+from .spec import NotImplementedYet, StudentError, TestCase
+
+__all__ = ["Budget", "Session", "Run", "Unreadable", "cap", "MESSAGE_CHARS", "batchable_requests"]
+
+#: At most this many characters of any message or value shown (the rest is cut, and says so).
+MESSAGE_CHARS = 2000
+_DROPPED = "\n[... more characters of output dropped]"
+
+
+def cap(text: str, limit: int = MESSAGE_CHARS) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[:limit] + f" [... {len(text) - limit} more characters cut]"
+
+
+@dataclass(frozen=True)
+class Budget:
+    per_call: float = 5.0          # seconds for one call into the student's code
+    per_exercise: float = 60.0     # seconds for all tests of one exercise
+    import_time: float = 10.0      # seconds to import the student's module
+
+
+class Unreadable(Exception):
+    """The student's process sent what the grader cannot read: the whole exercise scores 0."""
+
+
+def question_key(kind: str, name: str, args: list[Any]) -> str:
+    """What a test asks, as a key: ("call" or "drive", the function or driver, the test's arguments)."""
+    return json.dumps([kind, name, args], sort_keys=True, default=repr)
+
+
+def _call(function: str, args: list[Any]) -> dict[str, Any]:
+    return {"op": "call", "name": function, "args": list(args)}
+
+
+def _drive(driver: str, args: list[Any]) -> tuple[dict[str, Any], Any]:
+    d = SANDBOX_DRIVERS[driver](*args)
+    return {"op": "drive", "name": driver, "args": d.request()}, d
+
+
+def batchable_requests(tests: list[TestCase]) -> dict[str, dict[str, Any]]:
+    """The distinct requests the cases among ``tests`` will make, by question key, in the order they ask:
+    plain calls, and drives whose driver makes no callback. Other tests ask themselves when they run."""
+    out: dict[str, dict[str, Any]] = {}
+    for t in tests:
+        data = t.data
+        if data is None or data.get("judge", "equals") not in ("equals", "order"):
+            continue
+        name, args = data["call"], list(data.get("args", []))
+        if not data.get("drive"):
+            out.setdefault(question_key("call", name, args), _call(name, args))
+        elif getattr(SANDBOX_DRIVERS.get(name), "callbacks", True) is False:
+            key = question_key("drive", name, args)
+            if key not in out:
+                out[key] = _drive(name, args)[0]
+    return out
+
+
+class Session:
+    """The student's process for one exercise (started on first use, replaced after a crash)."""
+
+    def __init__(self, box: Sandbox, student: str, module: str, budget: Budget, deadline: float) -> None:
+        self.box, self.student, self.module, self.budget, self.deadline = box, student, module, budget, deadline
+        self.running = False
+        self.import_error: str | None = None
+        self.timed_out = False
+        self.output = ""
+        self.pending: deque[tuple[str, str]] = deque()   # (request key, its name): sent together, not read yet
+        self.answered: dict[str, dict[str, Any]] = {}    # replies read before their test asked
+        self.deferred: StudentError | None = None        # met while sending a batch, for the first test
+
+    def _keep(self, text: str, limit: int = 4000) -> None:
+        if not text or self.output.endswith(_DROPPED):
+            return
+        room = limit - len(self.output)
+        self.output += text if len(text) <= room else text[:max(room, 0)] + _DROPPED
+
+    def _left(self, wanted: float) -> float:
+        return max(0.05, min(wanted, self.deadline - time.monotonic()))
+
+    def _start(self) -> None:
+        self.running = True
+        try:
+            first = self.box.start(self.student, self.module, self._left(self.budget.import_time))
+        except SandboxFault as exc:
+            self._fault(exc, "importing your module")
+        self._keep(first.get("output", ""))
+        if first["op"] == "fault":
+            raise SandboxFault(cap(first["message"], 500), kind="sandbox")
+        if first["op"] == "import error":
+            self.import_error = cap(first["message"])
+        elif first["op"] == "ended":
+            self.running = False
+            self.import_error = _ended(first, "importing your module")
+        elif first["op"] != "ready":
+            raise Unreadable("an unexpected first reply from your module")
+
+    def _fault(self, exc: SandboxFault, what: str):
+        if exc.kind == "timeout":
+            self.timed_out = True
+            self.stop()
+            limit = self.budget.per_call if what.startswith("running") else self.budget.import_time
+            raise StudentError(f"timed out after {limit:.1f} s while {what} (an endless loop?)", kind="timeout")
+        if exc.kind == "protocol":
+            raise Unreadable(f"your code's process sent a reply the grader cannot read while {what}: {exc}")
+        raise exc
+
+    def _ready(self) -> None:
+        """The process is running and has imported the student's module, or the reason it cannot."""
+        if self.deferred is not None:
+            exc, self.deferred = self.deferred, None
+            raise exc
+        if self.timed_out:
+            raise StudentError("not run: your code already timed out in this exercise", kind="timeout")
+        if time.monotonic() >= self.deadline:
+            raise StudentError("the time limit for this exercise is used up", kind="timeout")
+        if not self.running:
+            self._start()
+        if self.import_error is not None:
+            raise StudentError(self.import_error, kind="import")
+
+    def prefetch(self, requests: dict[str, dict[str, Any]]) -> None:
+        """Send these requests (by question key) at once; :meth:`request` takes each reply when its test
+        asks for it."""
+        if not requests:
+            return
+        try:
+            self._ready()
+        except StudentError as exc:
+            self.deferred = exc  # the first test to ask meets it, as it would have without the batch
+            return
+        try:
+            self.box.send_batch(list(requests.values()), self._left(self.budget.per_call))
+        except SandboxFault as exc:
+            self._fault(exc, "sending the tests' calls")
+        self.pending.extend((key, m["name"]) for key, m in requests.items())
+
+    def _read_pending(self) -> tuple[str, dict[str, Any]] | None:
+        """The next reply to a request sent by :meth:`prefetch`, with its key; None when none is pending.
+        A process that ends takes every pending request with it (each is asked again when its test runs)."""
+        if not self.pending or not self.running:
+            self.pending.clear()
+            return None
+        key, name = self.pending.popleft()
+        try:
+            reply = self.box.reply(self._left(self.budget.per_call))
+        except SandboxFault as exc:
+            self.pending.clear()
+            self._fault(exc, f"running {name}")
+        if reply["op"] in ("ended", "fault"):
+            self.pending.clear()
+        return key, reply
+
+    def _prefetched(self, key: str) -> dict[str, Any] | None:
+        while key not in self.answered:
+            read = self._read_pending()
+            if read is None:
+                return None
+            if read[1]["op"] in ("ended", "fault") and read[0] != key:
+                self._lost(read[1])
+                return None
+            self.answered[read[0]] = read[1]
+        return self.answered.pop(key)
+
+    def _lost(self, reply: dict[str, Any]) -> None:
+        """The process ended while answering an earlier request than the one asked for: that one's test
+        asks again (in a fresh process) and meets the reason itself."""
+        if reply["op"] == "fault":
+            raise SandboxFault(cap(str(reply.get("message", "")), 500), kind="sandbox")
+        self.running = False
+
+    def request(self, key: str, message: dict[str, Any], name: str,
+                callback: Callable[[str, list[Any]], Any] | None = None) -> Any:
+        """The answer to ``message`` (a question with this key): sent with others earlier, or now."""
+        self._ready()
+        reply = self._prefetched(key)
+        if reply is None:
+            while self._read_pending() is not None:  # what was sent before is answered first: read it
+                pass
+            self._ready()
+            try:
+                reply = self.box.request(message, self._left(self.budget.per_call), callback)
+            except SandboxFault as exc:
+                self._fault(exc, f"running {name}")
+        self._keep(reply.get("output", ""))
+        if reply["op"] == "ok":
+            if "value" not in reply:
+                raise Unreadable("a reply without a value")
+            return reply["value"]
+        if reply["op"] == "ended":
+            self.running = False  # the next test gets a fresh process
+            raise StudentError(_ended(reply, f"running {name}"), kind="crash")
+        if reply["op"] == "error":
+            if reply["kind"] == "not implemented":
+                raise NotImplementedYet(name)
+            raise StudentError(cap(reply["message"]), kind=reply["kind"])
+        raise Unreadable(f"an unexpected reply ({reply['op']!r}) while running {name}")
+
+    def stop(self) -> None:
+        self.pending.clear()
+        self.answered.clear()
+        if self.running:
+            self.running = False
+            self.box.stop()
+
+
+def _ended(reply: dict[str, Any], what: str) -> str:
+    if reply.get("reason"):
+        return f"the sandbox stopped your code while {what}: {cap(str(reply['reason']), 300)}"
+    return (f"the sandbox process ended while {what} (exit code {reply.get('status')}: os._exit, a crash of the "
+            "interpreter, the memory limit, or killed)")
+
+
+class Run:
+    """What a test calls: ``run('fn', *args)`` and ``run.drive('driver', *args)``, for one part.
+
+    The same question gets the same answer: a request asked again in the part returns the first
+    answer (or raises the first error) without asking the student's code again."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.answers: dict[str, tuple[bool, Any]] = {}
+
+    def _ask(self, key: str, ask: Callable[[], Any]) -> Any:
+        if key not in self.answers:
+            try:
+                self.answers[key] = (True, ask())
+            except StudentError as exc:
+                self.answers[key] = (False, exc)
+        ok, value = self.answers[key]
+        if not ok:
+            raise value
+        return value
+
+    def __call__(self, function: str, *args: Any) -> Any:
+        key = question_key("call", function, list(args))
+        return self._ask(key, lambda: self.session.request(key, _call(function, list(args)), function))
+
+    def drive(self, driver: str, *args: Any) -> Any:
+        key = question_key("drive", driver, list(args))
+
+        def ask() -> Any:
+            message, d = _drive(driver, list(args))
+            return d.finish(self.session.request(key, message, driver, d.callback))
+        return self._ask(key, ask)
