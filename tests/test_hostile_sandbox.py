@@ -115,7 +115,7 @@ def test_attack_02_standard_library_imports_work_in_the_sandbox():
 def test_attack_02_the_harness_files_are_not_importable_by_student_code():
     """The harness loads its parts by path (run as python -I, its folder is not on sys.path): the student's
     code finds none of them by importing, so it cannot reach the zygote's code through sys.path."""
-    names = ("harness", "harness_wording", "harness_seccomp", "harness_drive")
+    names = ("harness", "harness_wording", "harness_seccomp", "harness_drive", "harness_student")
     probe = (MASTERS["ex1"].solution_code + "\nimport importlib.util as _util\n"
              f"assert [n for n in {names!r} if _util.find_spec(n) is not None] == []\n")
     result = grade_exercise(MASTERS["ex1"], probe, budget=QUICK)

@@ -27,7 +27,7 @@ import sys
 MAX_FRAME = 256 * 1024
 _HEADER = struct.Struct(">I")
 #: the harness's other files, copied beside this one (see :func:`_sibling`)
-PARTS = ("harness_wording", "harness_seccomp", "harness_drive")
+PARTS = ("harness_wording", "harness_seccomp", "harness_drive", "harness_student")
 
 
 def _sibling(name):
@@ -42,7 +42,7 @@ def _sibling(name):
     return module
 
 
-_wording, _seccomp, _drive = (_sibling(name) for name in PARTS)
+_wording, _seccomp, _drive, _student = (_sibling(name) for name in PARTS)
 _plain, _short, _describe = _wording.plain, _wording.short, _wording.describe
 DENIED_SYSCALLS, seccomp_program, install_seccomp = (_seccomp.DENIED_SYSCALLS, _seccomp.seccomp_program,
                                                      _seccomp.install_seccomp)
@@ -316,63 +316,16 @@ def _limits(limits):
                     resource.setrlimit(which, (value, hard))
 
 
-class _Capped:
-    def __init__(self, limit):
-        self.limit, self.parts, self.size, self.dropped = limit, [], 0, 0
-        self.encoding, self.errors = "utf-8", "strict"
-
-    def write(self, s):
-        s = str(s)
-        if self.size < self.limit:
-            keep = s[: self.limit - self.size]
-            self.parts.append(keep)
-            self.size += len(keep)
-            self.dropped += len(s) - len(keep)
-        else:
-            self.dropped += len(s)
-        return len(s)
-
-    def flush(self):
-        pass
-
-    def isatty(self):
-        return False
-
-    def take(self):
-        text = "".join(self.parts)
-        if self.dropped:
-            text += f"\n[... {self.dropped} more characters of output dropped]"
-        self.parts, self.size, self.dropped = [], 0, 0
-        return text
-
-
-class _NotAllowed:
-    """Last on sys.meta_path: a clear message for a package module the view does not hold.
-
-    Only the message: what can be imported is decided by what the view holds."""
-
-    def __init__(self, allowed):
-        self.allowed = allowed
-
-    def find_spec(self, name, path=None, target=None):
-        if name == "rpc_impersonation" or name.startswith("rpc_impersonation."):
-            raise ModuleNotFoundError(
-                f"{name} is not allowed in this exercise; your code may import only "
-                f"{', '.join(self.allowed) or 'nothing'} from rpc_impersonation (and the standard library)",
-                name=name)
-        return None
-
-
 def child_main(message, config, request, reply, grader_fds):
     root = _setup(message, config, request, reply, grader_fds)
     _SETUP_DONE[0] = True
-    captured = _Capped(int(config.get("output_chars", 4000)))
+    captured = _student.Capped(int(config.get("output_chars", 4000)))
     sys.stdout = sys.stderr = captured
     sys.stdin = open(os.devnull) if os.path.exists(os.devnull) else None
     sys.setrecursionlimit(int(config.get("recursion", 3000)))
     module_name = message["module"]
     sys.path[:0] = [os.path.join(root, "student")]
-    sys.meta_path.append(_NotAllowed(tuple(message.get("allow", ()))))
+    sys.meta_path.append(_student.NotAllowed(tuple(message.get("allow", ()))))
     send, receive = _channel(captured, 3, 4)
     module = _import_student(os.path.join(root, "student", module_name + ".py"), module_name, send, captured)
     if module is None:

@@ -23,7 +23,7 @@ __all__ = ["view_modules", "package_view", "harness_dir", "python", "runtime_mou
 _PACKAGE = Path(__file__).resolve().parent.parent
 _HARNESS = Path(__file__).resolve().parent / "harness.py"
 #: the harness's files, copied together into the sandbox (harness.py loads the others from its folder)
-_HARNESS_FILES = ("harness.py", "harness_wording.py", "harness_seccomp.py", "harness_drive.py")
+_HARNESS_FILES = ("harness.py", "harness_wording.py", "harness_seccomp.py", "harness_drive.py", "harness_student.py")
 
 
 def _imports_of(path: Path) -> set[str]:
