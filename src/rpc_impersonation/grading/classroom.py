@@ -255,6 +255,7 @@ def _grade(run: ClassRun, out: Path, *, force: bool, jobs: int, budget: Budget, 
             progress.step(sub.student)
     except KeyboardInterrupt:
         stop.set()
+        isolation.halt()
         run.interrupted = True
     finally:
         pool.shutdown(wait=not run.interrupted, cancel_futures=True)

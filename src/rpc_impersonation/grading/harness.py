@@ -2,15 +2,16 @@
 
 The grader copies it into the sandbox (and borrows only its error wording). It starts as a small
 *zygote* that imports the package modules the sandbox's view allows, never student code. For each
-exercise part the grader starts, the zygote forks a student process which (with the rights for it)
-enters mount and IPC namespaces of its own, mounts the current student's folder and a fresh
-``/tmp``, sets its limits, drops to the slot's unprivileged uid and only then imports the student's
-module. After that process ends, the zygote kills every process left in the sandbox.
+student process the grader starts (one serves the exercises of a submission that share this view),
+the zygote forks a process which (with the rights for it) enters mount and IPC namespaces of its
+own, mounts the current student's folder and a fresh ``/tmp``, sets its limits, drops to the slot's
+unprivileged uid and only then imports the student's modules, each when the grader asks. After that
+process ends, the zygote kills every process left in the sandbox.
 
 Frames: 4-byte big-endian length, then UTF-8 JSON, on two channels. Control (grader <-> zygote):
 ``start``, ``stop``, ``exit`` in; ``zygote``, ``ended``, ``stopped``, ``fault`` out. Data (grader <->
-the current student process, fds 3 and 4, straight through): ``call``, ``drive``, ``batch`` (several
-calls and callback-free drives, one reply each, in order), ``answer`` in;
+the current student process, fds 3 and 4, straight through): ``import``, ``call``, ``drive`` (each
+naming the student's module), ``batch`` (several of them, one reply each, in order), ``answer`` in;
 ``ready``, ``import error``, ``ok``, ``error``, ``callback`` out. The zygote never reads the data
 channel; it ends every process before it says ``ended`` or ``stopped``, so the grader can then throw
 away whatever is left on it, and it empties the requests before each new process.
@@ -323,14 +324,11 @@ def child_main(message, config, request, reply, grader_fds):
     sys.stdout = sys.stderr = captured
     sys.stdin = open(os.devnull) if os.path.exists(os.devnull) else None
     sys.setrecursionlimit(int(config.get("recursion", 3000)))
-    module_name = message["module"]
     sys.path[:0] = [os.path.join(root, "student")]
     sys.meta_path.append(_student.NotAllowed(tuple(message.get("allow", ()))))
     send, receive = _channel(captured, 3, 4)
-    module = _import_student(os.path.join(root, "student", module_name + ".py"), module_name, send, captured)
-    if module is None:
-        return
-    send(op="ready", output=captured.take())
+    modules = {}  # the student's modules imported so far (None: its import failed)
+    send(op="ready", output="")
     while True:
         try:
             req = receive()
@@ -338,7 +336,26 @@ def child_main(message, config, request, reply, grader_fds):
             return
         batch = req.get("requests") if req.get("op") == "batch" else [req]
         for one in batch if isinstance(batch, list) else []:  # one reply each, in order
-            _answer(one if isinstance(one, dict) else {}, module, module_name, send, receive, captured)
+            _serve(one if isinstance(one, dict) else {}, modules, root, send, receive, captured)
+
+
+def _serve(req, modules, root, send, receive, captured):
+    """One request: ``import`` a module of the student's (``ok`` or ``import error``), or a call or drive
+    into one already imported; exactly one reply."""
+    name = req.get("module")
+    if not isinstance(name, str) or not name.isidentifier():
+        send(op="error", kind="protocol", message="a request without a module", output="")
+    elif req.get("op") == "import":
+        if name in modules:
+            send(op="error", kind="protocol", message=f"{name} is imported already", output="")
+            return
+        modules[name] = _import_student(os.path.join(root, "student", name + ".py"), name, send, captured)
+        if modules[name] is not None:
+            send(op="ok", value=None, output=captured.take())
+    elif modules.get(name) is None:
+        send(op="error", kind="protocol", message=f"{name} is not imported", output="")
+    else:
+        _answer(req, modules[name], name, send, receive, captured)
 
 
 def _channel(captured, request, reply):
@@ -400,7 +417,7 @@ def _answer(req, module, module_name, send, receive, captured):
         elif req.get("op") == "drive" and name in drivers:
             value = drivers[name](module, req.get("args", []), send, receive)
         elif req.get("op") == "preflight":
-            value = preflight(req.get("args", []))
+            value = preflight(req.get("args", []))  # the grader's own probe (preflight_probe.py is empty)
         else:
             send(op="error", kind="protocol", message=f"unknown request {req.get('op')!r}", output="")
             return

@@ -242,9 +242,13 @@ class Master:
                          f"tests_{self.id}")
         if not hidden:
             return [t for t in found if not t.hidden]
-        disclose = self.settings["disclose"]
-        return [replace(t, disclose=t.disclose or disclose) if t.hidden else
-                replace(t, points=0.0) if stored_answer(t) else t for t in found]
+        graded = self.__dict__.get("_graded")
+        if graded is None or graded[0] is not found:  # made once per collection (every student is graded on it)
+            disclose = self.settings["disclose"]
+            graded = (found, tuple(replace(t, disclose=t.disclose or disclose) if t.hidden else
+                                   replace(t, points=0.0) if stored_answer(t) else t for t in found))
+            self.__dict__["_graded"] = graded
+        return list(graded[1])
 
     @cached_property
     def fingerprint(self) -> str:

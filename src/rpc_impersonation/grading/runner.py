@@ -1,12 +1,13 @@
 """Grade a submission: the student's code runs in a sandbox (see sandbox.py), comparisons run here.
 
-A submission gets one sandbox; each exercise runs in a fresh student process: its visible tests
-first, then (once every visible result is final and the output to show is taken) its hidden tests,
-so nothing a hidden test gives the student's code can come back in what the student sees. The next
-exercise starts only after that process and everything it left behind are gone. A process that
-crashes or exits is replaced for the next test; after a timeout the exercise's remaining tests are
-not run; a reply the grader cannot read scores the exercise 0 with the reason; whatever happens,
-the other exercises (and students) go on.
+A submission's exercises that share a package view run in one fresh student process: every
+visible part first, then (once every visible result is final and the outputs to show are taken)
+every hidden part, so nothing a hidden test gives the student's code can come back in what the
+student sees. The next view's process starts only after that one and everything it left behind
+are gone. A process that crashes or exits is replaced for the next test; after a timeout the
+exercise's remaining tests are not run (the process is replaced for the other exercises); a reply
+the grader cannot read scores that exercise 0 with the reason; whatever happens, the other
+exercises (and students) go on.
 
 How the tests talk to that process (requests sent together, answers shared by the tests that judge
 the same answer) is in session.py.
@@ -15,7 +16,6 @@ the same answer) is in session.py.
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from typing import Any
 from .allow import similarity_problem
 from .masters import Master
 from .sandbox import Isolation, SandboxFault, Slot, choose_isolation
-from .session import MESSAGE_CHARS, Budget, Run, Session, Unreadable, batchable_requests, cap
+from .session import MESSAGE_CHARS, Budget, Exercise, Run, Session, Unreadable, batchable_requests, cap
 from .spec import TestCase, outcome
 
 __all__ = ["TestResult", "ExerciseResult", "grade_exercise", "grade_submission", "Budget", "GRADER_VERSION",
@@ -103,59 +103,109 @@ def grade_submission(masters: list[Master], files: dict[str, str | None], *, hid
         for m in masters:
             if files.get(m.module) is not None:
                 slot.write(m.module, files[m.module])
-        results = [_grade_one(m, m.tests(hidden), files.get(m.module) is not None, budget, slot) for m in masters]
-        for m, r in zip(masters, results):
+        results: dict[str, ExerciseResult] = {}
+        views: dict[tuple[str, ...], list[Master]] = {}
+        for m in masters:
+            if files.get(m.module) is None:
+                results[m.id] = _missing(m, m.tests(hidden))
+            else:
+                views.setdefault(tuple(m.allow), []).append(m)
+        for allow, group in views.items():
+            results.update(_grade_view(allow, [(m, m.tests(hidden)) for m in group], budget, slot))
+        for m in masters:
             flag = similarity_problem(files[m.module], m.module) if files.get(m.module) else ""
             if flag:
-                r.flags.append(flag)
-        return results
+                results[m.id].flags.append(flag)
+        return [results[m.id] for m in masters]
     finally:
         slot.close()
         if chosen:
             isolation.close()  # nothing of this call keeps running
 
 
-def _run_part(part: list[TestCase], session: Session, done: dict[str, TestResult]) -> None:
-    session.prefetch(batchable_requests(part))
-    run = Run(session)
-    for t in part:
-        done[t.name] = _one(t, run)
+def _missing(m: Master, tests: list[TestCase]) -> ExerciseResult:
+    problem = f"{m.module}.py is missing from the submission"
+    return ExerciseResult(m.id, m.title, [TestResult(t.name, 0, t.points, "error", problem, t.hidden) for t in tests],
+                          problem=problem)
 
 
-def _grade_one(m: Master, tests: list[TestCase], present: bool, budget: Budget, slot: Slot) -> ExerciseResult:
-    result = ExerciseResult(m.id, m.title)
-    if not present:
-        result.problem = f"{m.module}.py is missing from the submission"
-        result.tests = [TestResult(t.name, 0, t.points, "error", result.problem, t.hidden) for t in tests]
-        return result
-    done: dict[str, TestResult] = {}
-    deadline = time.monotonic() + budget.per_exercise
-    box = slot.sandbox(tuple(m.allow))
-    session = Session(box, slot.name, m.module, budget, deadline)
+class _Graded:
+    """One exercise while its view's process serves it: its state in the process, its tests, what they got."""
+
+    def __init__(self, m: Master, tests: list[TestCase], budget: Budget) -> None:
+        self.master, self.tests = m, tests
+        self.exercise = Exercise(m.module, budget.per_exercise)
+        self.result = ExerciseResult(m.id, m.title)
+        self.done: dict[str, TestResult] = {}
+        self.failed = False   # scored as a whole (an unreadable reply, a sandbox fault): no more tests run
+
+    def fail(self, problem: str, all_tests: bool) -> None:
+        self.failed, self.result.problem = True, problem
+        if all_tests:
+            self.done.clear()
+        for t in self.tests:
+            self.done.setdefault(t.name, TestResult(t.name, 0, t.points, "error", problem.removeprefix("scored 0: "),
+                                                    t.hidden))
+
+    def finish(self) -> ExerciseResult:
+        if self.exercise.import_error and not self.result.problem:
+            self.result.problem = f"your module could not be imported: {self.exercise.import_error}"
+        self.result.tests = [self.done.get(t.name) or TestResult(t.name, 0, t.points, "error", "not run", t.hidden)
+                             for t in self.tests]
+        return self.result
+
+
+def _grade_view(allow: tuple[str, ...], group: list[tuple[Master, list[TestCase]]], budget: Budget,
+                slot: Slot) -> dict[str, ExerciseResult]:
+    """The exercises of one submission that share a package view, in one student process: every visible
+    part first, then (each exercise's output to show taken) every hidden part, so nothing a hidden test
+    gives the student's code can come back in what the student sees."""
+    session = Session(slot.sandbox(allow), slot.name, budget)
+    graded = [_Graded(m, tests, budget) for m, tests in group]
+    try:
+        for g in graded:
+            _run_part(g, [t for t in g.tests if not t.hidden], session, slot, allow)
+        for g in graded:
+            g.result.output = g.exercise.output
+        for g in graded:
+            _run_part(g, [t for t in g.tests if t.hidden], session, slot, allow)
+    finally:
+        try:
+            session.stop()
+        except SandboxFault:
+            session.box.close()
+    return {g.master.id: g.finish() for g in graded}
+
+
+def _run_part(g: _Graded, part: list[TestCase], session: Session, slot: Slot, allow: tuple[str, ...]) -> None:
+    if g.failed or not part:
+        return
+    session.begin(g.exercise)
     try:
         try:
-            _run_part([t for t in tests if not t.hidden], session, done)
-            result.output = session.output  # taken before any hidden input reaches the student's code
-            _run_part([t for t in tests if t.hidden], session, done)
-            if session.import_error:
-                result.problem = f"your module could not be imported: {session.import_error}"
+            session.prefetch(batchable_requests(g.exercise.module, part))
+            run = Run(session)
+            for t in part:
+                g.done[t.name] = _one(t, run)
         finally:
-            try:
-                session.stop()
-            except SandboxFault:
-                box.close()
+            session.end()
     except Unreadable as exc:
-        reason = cap(str(exc))
-        result.problem = f"scored 0: {reason}"
-        result.tests = [TestResult(t.name, 0, t.points, "error", reason, t.hidden) for t in tests]
-        return result
+        g.fail(f"scored 0: {cap(str(exc))}", all_tests=True)
+        _restart(session, slot, allow)  # what the process sends next cannot be trusted to be in step
     except SandboxFault as exc:
-        reason = cap(f"the sandbox stopped while grading this exercise ({exc}); it was restarted for the next one")
-        result.problem = reason
-        for t in tests:
-            done.setdefault(t.name, TestResult(t.name, 0, t.points, "error", reason, t.hidden))
-    result.tests = [done.get(t.name) or TestResult(t.name, 0, t.points, "error", "not run", t.hidden) for t in tests]
-    return result
+        g.fail(cap(f"the sandbox stopped while grading this exercise ({exc}); it was restarted for the next one"),
+               all_tests=False)
+        _restart(session, slot, allow)
+
+
+def _restart(session: Session, slot: Slot, allow: tuple[str, ...]) -> None:
+    try:
+        session.stop()
+    except SandboxFault:
+        session.box.close()
+    session.running = False
+    if not session.box.alive:
+        session.box = slot.sandbox(allow)
 
 
 def grade_exercise(master: Master, source: str | None, hidden: bool = True, budget: Budget = Budget(),

@@ -111,6 +111,7 @@ class Slot:
         self._protect(path, 0o440)
 
     def sandbox(self, allow: tuple[str, ...]) -> "Sandbox":
+        self.isolation._check_running()
         if self.isolation.shared_sandboxes:
             return self.isolation.shared_sandbox(self.uid, self.home, allow)
         for box in self.own:
@@ -136,6 +137,16 @@ class Isolation:
     _cgroups: bool | None = field(default=None, repr=False)
     _shared: dict = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    halted: bool = field(default=False, repr=False)
+
+    def halt(self) -> None:
+        """The run is being interrupted: no new slot or sandbox from now on (a worker still finishing a
+        student gets a SandboxFault instead of starting processes and folders nobody will clean up)."""
+        self.halted = True
+
+    def _check_running(self) -> None:
+        if self.halted:
+            raise SandboxFault("grading was interrupted", kind="sandbox")
 
     @property
     def shared_sandboxes(self) -> bool:
@@ -177,9 +188,11 @@ class Isolation:
             self._slots.give(uid)
 
     def slot(self) -> Slot:
+        self._check_running()
         return Slot(self)
 
     def shared_sandbox(self, uid: int | None, home: Path, allow: tuple[str, ...]) -> "Sandbox":
+        self._check_running()
         key = (uid, allow)
         with self._lock:
             box = self._shared.get(key)
@@ -215,6 +228,9 @@ def choose_isolation(untrusted: bool = True, allow_weak: bool = False, limits: L
     key = (untrusted, allow_weak)
     with _CHOOSE_LOCK:
         if key in _CHOSEN:
+            if _CHOSEN[key].halted:  # an interrupted run's: a fresh one of the same kind (its preflight held)
+                old = _CHOSEN[key]
+                _CHOSEN[key] = Isolation(old.name, old.limits, old.uid_base)
             return _CHOSEN[key]
         problems = []
         candidates = ["bubblewrap" if os.geteuid() == 0 else "bubblewrap-user", "process"] \
@@ -255,8 +271,9 @@ def _preflight(iso: Isolation) -> None:
     try:
         slot.write("preflight_probe", "")
         box = slot.sandbox(DEFAULT_ALLOW)
-        box.start(slot.name, "preflight_probe", timeout=20)
-        failed = box.request({"op": "preflight", "name": "preflight",
+        box.start(slot.name, timeout=20)
+        box.request({"op": "import", "module": "preflight_probe"}, timeout=20)
+        failed = box.request({"op": "preflight", "name": "preflight", "module": "preflight_probe",
                               "args": [*PREFLIGHT_MODULES, *view_modules(DEFAULT_ALLOW)]}, timeout=20)
         box.stop()
         if failed.get("op") != "ok":

@@ -293,11 +293,12 @@ class Sandbox:
                 break
 
     # the runner's API ---------------------------------------------------------------------------------------
-    def start(self, student: str, module: str, timeout: float) -> dict[str, Any]:
-        """Start a fresh student process for ``module`` of ``student`` (a folder name of the slot);
-        its first frame (ready or import error), or the zygote's word that it ended."""
+    def start(self, student: str, timeout: float) -> dict[str, Any]:
+        """Start a fresh process for ``student`` (a folder name of the slot), which imports the student's
+        modules when asked (``{"op": "import", "module": ...}``); its first frame (ready), or the zygote's
+        word that it ended."""
         self._drop_data()
-        self._send({"op": "start", "student": student, "module": module, "allow": list(self.allow)})
+        self._send({"op": "start", "student": student, "allow": list(self.allow)})
         return self._wait(timeout, data=True)[1]
 
     def request(self, message: dict[str, Any], timeout: float, callback=None) -> dict[str, Any]:

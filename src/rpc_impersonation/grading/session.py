@@ -1,11 +1,13 @@
-"""The student's process for one exercise, as the tests see it: ``run('fn', *args)``, ``run.drive(...)``.
+"""The student's process as the tests see it: ``run('fn', *args)``, ``run.drive(...)``.
 
-One process serves an exercise: its visible part, then its hidden part (see runner.py). Within a
-part, the requests known before any test runs (a case's plain call, a drive that makes no callback)
-go to the process together, and it answers them one by one, each within its own time limit: one
-round trip per part instead of one per call (:meth:`Session.prefetch`). A part asks the student's
-code each distinct question once; tests that judge the same answer (fields of one trace, aspects
-of one handler run) share it (:class:`Run`).
+One process serves the exercises of a submission that share a package view (runner.py decides the
+order: every visible part before any hidden one). Each exercise keeps its own state (import error,
+timeout, output, time left: :class:`Exercise`); the process imports a module when its exercise
+first asks. Within a part, the requests known before any test runs (a case's plain call, a drive
+that makes no callback) go to the process together, and it answers them one by one, each within
+its own time limit: one round trip per part instead of one per call (:meth:`Session.prefetch`). A
+part asks the student's code each distinct question once; tests that judge the same answer (fields
+of one trace, aspects of one handler run) share it (:class:`Run`).
 """
 
 from __future__ import annotations
@@ -14,14 +16,14 @@ import json
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .drivers import SANDBOX_DRIVERS
 from .sandbox import Sandbox, SandboxFault
 from .spec import NotImplementedYet, StudentError, TestCase
 
-__all__ = ["Budget", "Session", "Run", "Unreadable", "cap", "MESSAGE_CHARS", "batchable_requests"]
+__all__ = ["Budget", "Exercise", "Session", "Run", "Unreadable", "cap", "MESSAGE_CHARS", "batchable_requests"]
 
 #: At most this many characters of any message or value shown (the rest is cut, and says so).
 MESSAGE_CHARS = 2000
@@ -49,16 +51,16 @@ def question_key(kind: str, name: str, args: list[Any]) -> str:
     return json.dumps([kind, name, args], sort_keys=True, default=repr)
 
 
-def _call(function: str, args: list[Any]) -> dict[str, Any]:
-    return {"op": "call", "name": function, "args": list(args)}
+def _call(module: str, function: str, args: list[Any]) -> dict[str, Any]:
+    return {"op": "call", "module": module, "name": function, "args": list(args)}
 
 
-def _drive(driver: str, args: list[Any]) -> tuple[dict[str, Any], Any]:
+def _drive(module: str, driver: str, args: list[Any]) -> tuple[dict[str, Any], Any]:
     d = SANDBOX_DRIVERS[driver](*args)
-    return {"op": "drive", "name": driver, "args": d.request()}, d
+    return {"op": "drive", "module": module, "name": driver, "args": d.request()}, d
 
 
-def batchable_requests(tests: list[TestCase]) -> dict[str, dict[str, Any]]:
+def batchable_requests(module: str, tests: list[TestCase]) -> dict[str, dict[str, Any]]:
     """The distinct requests the cases among ``tests`` will make, by question key, in the order they ask:
     plain calls, and drives whose driver makes no callback. Other tests ask themselves when they run."""
     out: dict[str, dict[str, Any]] = {}
@@ -68,56 +70,96 @@ def batchable_requests(tests: list[TestCase]) -> dict[str, dict[str, Any]]:
             continue
         name, args = data["call"], list(data.get("args", []))
         if not data.get("drive"):
-            out.setdefault(question_key("call", name, args), _call(name, args))
+            out.setdefault(question_key("call", name, args), _call(module, name, args))
         elif getattr(SANDBOX_DRIVERS.get(name), "callbacks", True) is False:
             key = question_key("drive", name, args)
             if key not in out:
-                out[key] = _drive(name, args)[0]
+                out[key] = _drive(module, name, args)[0]
     return out
 
 
-class Session:
-    """The student's process for one exercise (started on first use, replaced after a crash)."""
+@dataclass
+class Exercise:
+    """What one exercise's tests have met in the student's process (a process may serve several)."""
 
-    def __init__(self, box: Sandbox, student: str, module: str, budget: Budget, deadline: float) -> None:
-        self.box, self.student, self.module, self.budget, self.deadline = box, student, module, budget, deadline
-        self.running = False
-        self.import_error: str | None = None
-        self.timed_out = False
-        self.output = ""
-        self.pending: deque[tuple[str, str]] = deque()   # (request key, its name): sent together, not read yet
-        self.answered: dict[str, dict[str, Any]] = {}    # replies read before their test asked
-        self.deferred: StudentError | None = None        # met while sending a batch, for the first test
+    module: str
+    left: float                        # seconds of its time budget not used yet
+    import_error: str | None = None
+    timed_out: bool = False
+    output: str = ""
+    deferred: StudentError | None = None  # met while sending a batch, for the first test that asks
+    deadline: float = field(default=0.0, repr=False)  # while one of its parts runs
 
-    def _keep(self, text: str, limit: int = 4000) -> None:
+    def keep(self, text: str, limit: int = 4000) -> None:
         if not text or self.output.endswith(_DROPPED):
             return
         room = limit - len(self.output)
         self.output += text if len(text) <= room else text[:max(room, 0)] + _DROPPED
 
+
+class Session:
+    """The student's process for one view of one submission (started on first use, replaced after a crash,
+    a timeout or a failed import); requests go to it on behalf of the exercise whose part runs."""
+
+    def __init__(self, box: Sandbox, student: str, budget: Budget) -> None:
+        self.box, self.student, self.budget = box, student, budget
+        self.running = False
+        self.imported: set[str] = set()
+        self.pending: deque[tuple[str, str]] = deque()   # (question key, its name): sent together, not read yet
+        self.answered: dict[str, dict[str, Any]] = {}    # replies read before their test asked
+        self.exercise = Exercise("", 0.0)
+
+    def begin(self, exercise: Exercise) -> None:
+        """The requests from now on are this exercise's (its part starts; its clock runs)."""
+        self.exercise = exercise
+        exercise.deadline = time.monotonic() + exercise.left
+
+    def end(self) -> None:
+        """Its part is over: what it sent and nobody asked for is read and dropped; its clock stops."""
+        while self._read_pending() is not None:
+            pass
+        self.answered.clear()
+        self.exercise.left = max(0.0, self.exercise.deadline - time.monotonic())
+
     def _left(self, wanted: float) -> float:
-        return max(0.05, min(wanted, self.deadline - time.monotonic()))
+        return max(0.05, min(wanted, self.exercise.deadline - time.monotonic()))
 
     def _start(self) -> None:
-        self.running = True
         try:
-            first = self.box.start(self.student, self.module, self._left(self.budget.import_time))
+            first = self.box.start(self.student, self._left(self.budget.import_time))
         except SandboxFault as exc:
-            self._fault(exc, "importing your module")
-        self._keep(first.get("output", ""))
+            self._fault(exc, "starting your code")
         if first["op"] == "fault":
             raise SandboxFault(cap(first["message"], 500), kind="sandbox")
-        if first["op"] == "import error":
-            self.import_error = cap(first["message"])
-        elif first["op"] == "ended":
+        if first["op"] == "ended":
+            raise StudentError(_ended(first, "starting your code"), kind="crash")
+        if first["op"] != "ready":
+            raise Unreadable("an unexpected first reply from the sandbox")
+        self.running, self.imported = True, set()
+
+    def _import(self) -> None:
+        ex = self.exercise
+        try:
+            reply = self.box.request({"op": "import", "module": ex.module}, self._left(self.budget.import_time))
+        except SandboxFault as exc:
+            self._fault(exc, "importing your module")
+        ex.keep(reply.get("output", ""))
+        if reply["op"] == "ok":
+            self.imported.add(ex.module)
+            return
+        if reply["op"] == "import error":
+            ex.import_error = cap(reply["message"])
+        elif reply["op"] == "ended":
             self.running = False
-            self.import_error = _ended(first, "importing your module")
-        elif first["op"] != "ready":
-            raise Unreadable("an unexpected first reply from your module")
+            ex.import_error = _ended(reply, "importing your module")
+        else:
+            raise Unreadable(f"an unexpected reply ({reply['op']!r}) while importing your module")
+        self.stop()  # what a failed import did to the process stays out of the other exercises
+        raise StudentError(ex.import_error, kind="import")
 
     def _fault(self, exc: SandboxFault, what: str):
         if exc.kind == "timeout":
-            self.timed_out = True
+            self.exercise.timed_out = True
             self.stop()
             limit = self.budget.per_call if what.startswith("running") else self.budget.import_time
             raise StudentError(f"timed out after {limit:.1f} s while {what} (an endless loop?)", kind="timeout")
@@ -126,18 +168,21 @@ class Session:
         raise exc
 
     def _ready(self) -> None:
-        """The process is running and has imported the student's module, or the reason it cannot."""
-        if self.deferred is not None:
-            exc, self.deferred = self.deferred, None
+        """The process runs and has imported the exercise's module, or the reason it cannot."""
+        ex = self.exercise
+        if ex.deferred is not None:
+            exc, ex.deferred = ex.deferred, None
             raise exc
-        if self.timed_out:
+        if ex.timed_out:
             raise StudentError("not run: your code already timed out in this exercise", kind="timeout")
-        if time.monotonic() >= self.deadline:
+        if time.monotonic() >= ex.deadline:
             raise StudentError("the time limit for this exercise is used up", kind="timeout")
+        if ex.import_error is not None:
+            raise StudentError(ex.import_error, kind="import")
         if not self.running:
             self._start()
-        if self.import_error is not None:
-            raise StudentError(self.import_error, kind="import")
+        if ex.module not in self.imported:
+            self._import()
 
     def prefetch(self, requests: dict[str, dict[str, Any]]) -> None:
         """Send these requests (by question key) at once; :meth:`request` takes each reply when its test
@@ -147,7 +192,7 @@ class Session:
         try:
             self._ready()
         except StudentError as exc:
-            self.deferred = exc  # the first test to ask meets it, as it would have without the batch
+            self.exercise.deferred = exc  # the first test to ask meets it, as it would have without the batch
             return
         try:
             self.box.send_batch(list(requests.values()), self._left(self.budget.per_call))
@@ -202,7 +247,7 @@ class Session:
                 reply = self.box.request(message, self._left(self.budget.per_call), callback)
             except SandboxFault as exc:
                 self._fault(exc, f"running {name}")
-        self._keep(reply.get("output", ""))
+        self.exercise.keep(reply.get("output", ""))
         if reply["op"] == "ok":
             if "value" not in reply:
                 raise Unreadable("a reply without a value")
@@ -254,12 +299,13 @@ class Run:
 
     def __call__(self, function: str, *args: Any) -> Any:
         key = question_key("call", function, list(args))
-        return self._ask(key, lambda: self.session.request(key, _call(function, list(args)), function))
+        module = self.session.exercise.module
+        return self._ask(key, lambda: self.session.request(key, _call(module, function, list(args)), function))
 
     def drive(self, driver: str, *args: Any) -> Any:
         key = question_key("drive", driver, list(args))
 
         def ask() -> Any:
-            message, d = _drive(driver, list(args))
+            message, d = _drive(self.session.exercise.module, driver, list(args))
             return d.finish(self.session.request(key, message, driver, d.callback))
         return self._ask(key, ask)
