@@ -150,3 +150,26 @@ def trace(world, client, hops):
     counted = grade_submission([m], {m.module: counting}, budget=QUICK)[0]
     assert counted.score == plain.score > 0
     assert counted.output.count("traced") == len(questions)
+
+
+def test_an_exercise_that_runs_out_of_time_mid_batch_leaves_the_next_one_a_clean_process():
+    """Exercise 1's calls are slow: its time budget ends while replies it asked for in one batch are still
+    coming. Those go with the process; exercise 3 (same view) is graded in a fresh one, fully."""
+    slow = MASTERS["ex1"].solution_code + '''
+import time
+_right = can_do
+
+
+def can_do(level, capability, placement):
+    time.sleep(0.15)
+    return _right(level, capability, placement)
+'''
+    budget = Budget(per_call=2.0, per_exercise=3.0, import_time=5.0)
+    files = {MASTERS[e].module: MASTERS[e].solution_code for e in SHARED}
+    files[MASTERS["ex1"].module] = slow
+    results = {r.exercise: r for r in grade_submission([MASTERS[e] for e in SHARED], files, budget=budget)}
+    ex1 = results["ex1"]
+    assert any(t.status == "passed" for t in ex1.tests if t.hidden) and 0 < ex1.score < full()["ex1"]
+    assert any("time limit for this exercise" in t.message for t in ex1.tests)
+    assert not any("timed out after" in t.message for t in ex1.tests)   # no call took its whole 2 s
+    assert (results["ex3"].score, results["ex4"].score) == (full()["ex3"], full()["ex4"])

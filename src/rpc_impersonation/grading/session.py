@@ -115,9 +115,10 @@ class Session:
         exercise.deadline = time.monotonic() + exercise.left
 
     def end(self) -> None:
-        """Its part is over: what it sent and nobody asked for is read and dropped; its clock stops."""
-        while self._read_pending() is not None:
-            pass
+        """Its part is over; its clock stops. Replies nobody asked for (a test stopped early: the time
+        budget ran out) go with the process, which the next exercise gets fresh."""
+        if self.pending:
+            self.stop()
         self.answered.clear()
         self.exercise.left = max(0.0, self.exercise.deadline - time.monotonic())
 
@@ -161,6 +162,9 @@ class Session:
         if exc.kind == "timeout":
             self.exercise.timed_out = True
             self.stop()
+            if time.monotonic() >= self.exercise.deadline:  # the exercise's budget ran out, not the call's
+                raise StudentError(f"the time limit for this exercise ({self.budget.per_exercise:g} s) was used up "
+                                   f"while {what}", kind="timeout")
             limit = self.budget.per_call if what.startswith("running") else self.budget.import_time
             raise StudentError(f"timed out after {limit:.1f} s while {what} (an endless loop?)", kind="timeout")
         if exc.kind == "protocol":
