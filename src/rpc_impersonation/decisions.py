@@ -13,8 +13,8 @@ open: ERROR_BAD_IMPERSONATION_LEVEL (1346) [R15]
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .constants import ErrorCode, ImpLevel, Provider, TokenLevel
 from .reason import Reason
@@ -123,7 +123,12 @@ def _token_dict(token: Token | None) -> dict[str, Any] | None:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class CallDecision(Decision):
-    """An RPC/COM call from a caller to a server: what the server receives (its client context)."""
+    """An RPC/COM call from a caller to a server: what the server receives (its client context).
+
+    The engine makes one with :meth:`deferred`: the code, provider and client context at once, every
+    other field worked out from the call the first time someone reads it (most decisions are made in
+    bulk and never read in full). Every reader gets the same values as from a decision built whole.
+    """
 
     caller: str
     server: str
@@ -136,24 +141,33 @@ class CallDecision(Decision):
     delegated: bool = False
     context: Token | None = None
     authenticated: bool = False
+    _made: Any = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
-    def of(cls, *values: Any) -> CallDecision:
-        """The decision from its field values in declaration order: the engine's hot path (no keyword parsing).
+    def deferred(cls, code: ErrorCode, provider: Provider | None, context: Token | None, made: DeferredCall, *,
+                 rpc_api: bool = False, com_api: bool = False) -> CallDecision:
+        """The decision with its code, provider, context and API; ``made`` works out the other fields when read.
 
-        >>> d = CallDecision.of("call a -> b", ErrorCode.ERROR_SUCCESS, ("R2",), "s", (), True, False, "a", "b",
-        ...                     "M0", "M0", "x", "y", None, None, False, None, False)
+        >>> class Call:
+        ...     def identity(self, d): return "call a -> b", "a", "b", "M0", "M0", "x", "y", None, False, False
+        ...     def explanation(self, d): return ("R2",), "s", ()
+        >>> d = CallDecision.deferred(ErrorCode.ERROR_SUCCESS, None, None, Call(), rpc_api=True)
         >>> d == CallDecision(action="call a -> b", code=ErrorCode.ERROR_SUCCESS, rules=("R2",), sentence="s",
         ...                   rpc_api=True, caller="a", server="b", caller_machine="M0", server_machine="M0",
         ...                   presented="x", server_account="y")
         True
         """
-        if len(values) != len(_CALL_FIELDS):
-            raise TypeError(f"CallDecision.of takes {len(_CALL_FIELDS)} values ({', '.join(_CALL_FIELDS)})")
         decision = _new(cls)
-        for put, value in zip(_CALL_SETTERS, values):
-            put(decision, value)
+        _set_code(decision, code)
+        _set_provider(decision, provider)
+        _set_context(decision, context)
+        _set_made(decision, made)
+        _set_rpc_api(decision, rpc_api)
+        _set_com_api(decision, com_api)
         return decision
+
+    def __getstate__(self) -> list[Any]:
+        return [None if f.name == "_made" else getattr(self, f.name) for f in fields(self)]
 
     @property
     def remote(self) -> bool:
@@ -177,11 +191,60 @@ class CallDecision(Decision):
         }
 
 
-_CALL_FIELDS = tuple(f.name for f in fields(CallDecision))
+class DeferredCall(Protocol):
+    """What :meth:`CallDecision.deferred` asks of the call that made a decision (:class:`call.CallState`)."""
+
+    def identity(self, decision: CallDecision) -> tuple[Any, ...]:
+        """The values of :data:`IDENTITY_FIELDS`, in that order."""
+        ...
+
+    def explanation(self, decision: CallDecision) -> tuple[Any, ...]:
+        """The values of :data:`EXPLANATION_FIELDS`, in that order."""
+        ...
+
+
+#: The fields of a deferred call decision, in two groups worked out together on the first read of one of them.
+IDENTITY_FIELDS = ("action", "caller", "server", "caller_machine", "server_machine",
+                   "presented", "server_account", "requested", "delegated", "authenticated")
+EXPLANATION_FIELDS = ("rules", "sentence", "reasons")
+
+
+def _slot(name: str) -> Any:
+    return next(k.__dict__[name] for k in CallDecision.__mro__ if name in k.__dict__)
+
+
+class _Deferred:
+    """A field of :class:`CallDecision` read from its slot, worked out (with its group) if not there yet."""
+
+    __slots__ = ("slot", "group", "slots")
+
+    def __init__(self, name: str, group: tuple[str, ...]) -> None:
+        self.slot = _SLOTS[name]
+        self.group = "identity" if group is IDENTITY_FIELDS else "explanation"
+        self.slots = tuple(_SLOTS[n] for n in group)
+
+    def __get__(self, decision: CallDecision | None, owner: type | None = None) -> Any:
+        if decision is None:
+            return self
+        try:
+            return self.slot.__get__(decision, owner)
+        except AttributeError:
+            for slot, value in zip(self.slots, getattr(_get_made(decision), self.group)(decision)):
+                slot.__set__(decision, value)
+            return self.slot.__get__(decision, owner)
+
+    def __set__(self, decision: CallDecision, value: Any) -> None:
+        self.slot.__set__(decision, value)
+
+
 _new = object.__new__
-# each field's slot, written directly (what a frozen dataclass's __init__ does through object.__setattr__)
-_CALL_SETTERS = tuple(next(k.__dict__[name] for k in CallDecision.__mro__ if name in k.__dict__).__set__
-                      for name in _CALL_FIELDS)
+_SLOTS = {name: _slot(name) for name in (*IDENTITY_FIELDS, *EXPLANATION_FIELDS)}  # before _Deferred replaces them
+_set_code, _set_provider, _set_context, _set_made, _set_rpc_api, _set_com_api = (
+    _slot(n).__set__ for n in ("code", "provider", "context", "_made", "rpc_api", "com_api"))
+_get_made = _slot("_made").__get__
+for _group in (IDENTITY_FIELDS, EXPLANATION_FIELDS):
+    for _name in _group:
+        setattr(CallDecision, _name, _Deferred(_name, _group))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

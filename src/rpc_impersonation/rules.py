@@ -236,6 +236,24 @@ class Row:
         return all(point[k] in v for k, v in self._sets.items())
 
 
+class _Lookup(dict[tuple[Any, ...], "Row"]):
+    """A compiled table's index: a plain dict look-up, and a clear error for a key outside the table."""
+
+    __slots__ = ("table",)
+
+    def __init__(self, table: DecisionTable) -> None:
+        super().__init__()
+        self.table = table
+
+    def __missing__(self, key: object) -> Row:
+        values = key if isinstance(key, tuple) else (key,)
+        order = self.table._order
+        if len(values) != len(order):
+            raise RuleTableError(f"table {self.table.name}: {len(values)} facts given, {len(order)} expected "
+                                 f"({', '.join(order)})")
+        return self.table.decide(**dict(zip(order, values)))
+
+
 class DecisionTable:
     """A named table of rows over a finite fact space, compiled to a lookup at construction."""
 
@@ -247,7 +265,7 @@ class DecisionTable:
         self.rows = tuple(rows)
         self.ordered = ordered
         self._order = tuple(self.facts)
-        self._index: dict[tuple, Row] = {}
+        self._index: dict[tuple, Row] = _Lookup(self)
         getter = operator.itemgetter(*self._order)
         self._key = getter if len(self._order) > 1 else (lambda facts: (getter(facts),))
         # an enum-valued fact takes members of that enum only: ImpLevel.IMPERSONATE (3) must never find the
@@ -307,25 +325,26 @@ class DecisionTable:
                 raise RuleTableError(f"table {self.name}: fact {fact} must be a {kind.__name__}, "
                                      f"not {facts[fact]!r}")
         try:
-            return self._index[self._key(facts)]
+            row = self._index.get(self._key(facts))
         except KeyError:
+            row = None
+        if row is None:
             missing = [f for f in self._order if f not in facts]
             if missing:
-                raise RuleTableError(f"table {self.name}: missing facts {missing}") from None
+                raise RuleTableError(f"table {self.name}: missing facts {missing}")
             bad = {f: facts[f] for f in self._order if facts[f] not in self.facts[f]}
-            raise RuleTableError(f"table {self.name}: facts outside the table's domain: {bad}") from None
+            raise RuleTableError(f"table {self.name}: facts outside the table's domain: {bad}")
+        return row
 
     def row(self, *values: Any) -> Row:
-        """The row for these fact values given in the table's fact order (:attr:`facts`): the fast path of
-        :meth:`decide`, for the engine's hot path."""
-        try:
-            row = self._index[values]
-        except KeyError:
-            if len(values) != len(self._order):
-                raise RuleTableError(f"table {self.name}: {len(values)} facts given, {len(self._order)} expected "
-                                     f"({', '.join(self._order)})") from None
-            return self.decide(**dict(zip(self._order, values)))
-        return row  # no type check here (decide has it): the engine's few positional call sites are tested
+        """The row for these fact values given in the table's fact order (:attr:`facts`), as :attr:`lookup`."""
+        return self._index[values]
+
+    @property
+    def lookup(self) -> Mapping[tuple, Row]:
+        """The compiled table: fact values in :attr:`facts` order -> row. The engine's steps index it
+        directly (``TABLE.lookup[a, b]``); a key outside the table raises the same error as :meth:`decide`."""
+        return self._index
 
     def rows_for(self, rule_id: str) -> tuple[Row, ...]:
         return tuple(r for r in self.rows if r.rule == rule_id)

@@ -6,15 +6,16 @@ Taught in notebooks/01_security_context.ipynb and notebooks/02_levels.ipynb.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from .binding import Binding
-from .call import context, level_of, origin, reason_of, rules_of, usable
 from .constants import ApiFamily, ErrorCode, Provider, Right, TokenLevel, Tracking, parse
 from .decisions import AccessDecision, CallDecision, Decision, ImpersonationResult
 from .errors import InvalidValueError
+from .facts import context, level_of, origin, reason_of, rules_of, usable
 from .options import Options
-from .plugins import REGISTRY, PluginAttributes
+from .plugins import REGISTRY, PluginAttributes, ThreadState
 from .reason import Reason
 from .rules import Row
 from .tables import ACCESS_CHECK, IMPERSONATE, OPEN_THREAD_TOKEN, OUTBOUND, REVERT, Arrives, Outcome
@@ -47,6 +48,14 @@ class CallHandle:
     number: int
     caller: str
     server: str
+
+    @classmethod
+    def of(cls, number: int, caller: str, server: str) -> CallHandle:
+        """The same as ``CallHandle(number, caller, server)``, built in one step (the engine's hot path)."""
+        handle = object.__new__(cls)
+        fields = handle.__dict__
+        fields["number"], fields["caller"], fields["server"] = number, caller, server
+        return handle
 
     def __repr__(self) -> str:
         return f"<call handle #{self.number}: {self.caller} -> {self.server}>"
@@ -88,12 +97,19 @@ _REVERTED_AT_END = Decision(action="end of call", code=ErrorCode.ERROR_SUCCESS, 
                             sentence="The handler returned with the thread back to the server's own identity.")
 
 
-class ServerThread(PluginAttributes):
+def _origin_after(context: Token, downgrade: Reason | None) -> tuple[Reason, ...]:
+    return context.origin + ((downgrade,) if downgrade is not None else ())
+
+
+class ServerThread(PluginAttributes, operations=REGISTRY.thread_operations, state=REGISTRY.thread_state):
     """A thread in a process, possibly serving one call. Mirrors the RPC server API (R10-R17, R40);
     plug-ins add operations (COM's CoImpersonateClient / CoRevertToSelf, beyond the seeds) through
     :data:`plugins.REGISTRY`: they are reached as ``thread.name(...)``."""
 
-    plugin_operations = "thread_operations"
+    # what a new thread starts with (class defaults: a thread writes only what changes)
+    thread_token: Token | None = None
+    impersonation_failed = False
+    ended = False
 
     def __init__(self, engine: EngineCore, process: Process, handle: CallHandle | None,
                  call: CallDecision | None) -> None:
@@ -101,10 +117,7 @@ class ServerThread(PluginAttributes):
         self.process = process
         self.call_handle = handle
         self.call_decision = call
-        self.thread_token: Token | None = None
-        self.impersonation_failed = False
         self.history: list[Decision] = []
-        self.ended = False
         kind = "service" if call is not None or process.account.builtin else "interactive"
         tokens = engine.process_tokens
         token = tokens.get((process.name, kind))
@@ -114,8 +127,7 @@ class ServerThread(PluginAttributes):
                                                                           Credentials.OWN))
         self.process_token = token
         self._world = engine.world
-        self.state: dict[str, Any] = {name: make() for name, make in REGISTRY.thread_state.items()}
-
+        self.state: dict[str, Any] = ThreadState()
 
     # --- state ------------------------------------------------------------------------------------
     @property
@@ -182,9 +194,9 @@ class ServerThread(PluginAttributes):
         ctx = self._ctx(client=client, handle=repr(handle), caller=call.caller if call else "(none)",
                         level=token.level.label if token and token.level else "")
         reasons = [reason_of(row, ctx)]
-        if token is not None and context is not None:
-            because = context.origin + ((reasons[0],) if row.effect is Outcome.IDENTIFY else ())
-            token = Token(token.user, token.session, token.level, because)
+        if token is not None and context is not None:  # its origin: the call's reasons, and R9's if it applied
+            because = partial(_origin_after, context, reasons[0] if row.effect is Outcome.IDENTIFY else None)
+            token = Token.deferred(token.user, token.session, token.level, because)
         if token is None:
             code = row.effect
             self.impersonation_failed = True
@@ -246,7 +258,8 @@ class ServerThread(PluginAttributes):
                          reasons=(Reason("R14", "Impersonation still active at the end of the call."),))
         else:
             d = _REVERTED_AT_END  # immutable and the same every time: shared
-        return self._record(d)
+        self.history.append(d)
+        return d
 
     @property
     def still_impersonating_after_call(self) -> bool:
