@@ -15,7 +15,7 @@ from typing import Any
 from .binding import Binding
 from .constants import Right, TokenLevel, parse
 from .decisions import AccessDecision, CallDecision, Decision, ImpersonationResult
-from .engine import Engine, Options
+from .engine import Engine, Options, ServerThread
 from .errors import InvalidValueError
 from .world import ANONYMOUS_LOGON, World
 
@@ -193,7 +193,7 @@ def evaluate(world: World, chain: Chain, options: Options | None = None) -> Chai
     thread = engine.thread(chain.client)
     client_identity = thread.process.account.qualified
     results: list[HopResult] = []
-    served_threads = []
+    served_threads: list[tuple[int, Hop, ServerThread]] = []
     final: Decision | None = None
     deciding: tuple[int, Decision] | None = None
 
@@ -238,18 +238,21 @@ def evaluate(world: World, chain: Chain, options: Options | None = None) -> Chai
             break
         thread = server
 
-    # Unwind: each server reverts (or forgets to) and returns, innermost first (R13, R14).
-    for position, hop, server in reversed(served_threads):
-        if hop.revert and server.impersonating:
-            server.rpc_revert_to_self()
-        results[position] = replace(results[position], end=server.end_call())
-
+    _unwind(served_threads, results)
     assert final is not None
     at, decider = deciding or low_at or (len(results), final)
     outcome = Decision(action="chain", code=final.code, rules=decider.rules,
                        sentence=_summary(chain, results, final, decider, at, client_identity),
                        reasons=tuple(decider.reasons), rpc_api=isinstance(final, (CallDecision, ImpersonationResult)))
     return ChainResult(chain, client_identity, tuple(results), outcome, at)
+
+
+def _unwind(served_threads: list[tuple[int, Hop, ServerThread]], results: list[HopResult]) -> None:
+    """Each server reverts (or forgets to) and returns, innermost first (R13, R14)."""
+    for position, hop, server in reversed(served_threads):
+        if hop.revert and server.impersonating:
+            server.rpc_revert_to_self()
+        results[position] = replace(results[position], end=server.end_call())
 
 
 def _summary(chain: Chain, results: list[HopResult], final: Decision, decider: Decision, at: int,

@@ -1,4 +1,5 @@
-"""The engine's decision tables: every decision point of the core, as data.
+"""The engine's decision tables: every decision point of the core, as data (the call's here, the
+thread's in :mod:`.thread_tables`; their effect types in :mod:`.effects`, all re-exported here).
 
 Each table is compiled and checked when this module is imported (see :mod:`.rules`). The
 engine only gathers facts, looks the row up and fills the row's sentence from the situation.
@@ -10,115 +11,34 @@ engine only gathers facts, looks the row up and fills the row's sentence from th
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
-
-from .constants import ApiFamily, ErrorCode, ImpLevel, Protseq, Provider, SpnChoice, TokenLevel
-from .rules import DecisionTable, Row
-
-__all__ = ["Effect", "Grant", "Arrival", "Delegation", "Session", "Arrives", "Outcome", "Package", "Mutual", "LEVEL_DEFAULT", "PROVIDER", "MUTUAL_AUTH", "ARRIVAL_LEVEL", "DELEGATION", "DELEGATION_REFUSED",
-           "CREDENTIALS", "OUTBOUND", "SERVER_GATE", "IMPERSONATE", "REVERT", "ACCESS_CHECK", "NTLM_ALLOWED", "OPEN_THREAD_TOKEN", "ALL_TABLES",
-           "CONTEXT_FIELDS"]
-
-class Effect(enum.Enum):
-    """Base of the tables' named effects; prints as its value (notebook 05 lists rows with their effects)."""
-
-    def __str__(self) -> str:
-        return str(self.value)
-
-    def __format__(self, spec: str) -> str:
-        return format(str(self.value), spec)
-
-
-class Grant(Effect):
-    """LEVEL_DEFAULT: where the granted level comes from when it is not a fixed level."""
-
-    MACHINE = "machine"  # the machine-wide COM default (R6)
-    COMPLUS = "complus"  # the COM+ application's own setting (R6)
-    AS_ASKED = "as asked"
-
-
-class Arrival(Effect):
-    """ARRIVAL_LEVEL, when the level is not changed to a fixed one."""
-
-    AS_ASKED = "as asked"
-    NO_QOS = "no qos"  # an unauthenticated call carries no QOS: the level is never sent (R4)
-
-
-class Delegation(Effect):
-    """DELEGATION's outcome, and the CREDENTIALS table's fact about it."""
-
-    NONE = "none"  # Delegate was not asked for
-    LOCAL = "local"
-    DELEGATED = "delegated"
-    REFUSED = "refused"
-
-
-class Session(Effect):
-    """CREDENTIALS: which logon session the delivered token has."""
-
-    SHARED = "shared"  # the caller's own logon session
-    DELEGATED = "delegated"  # a new session holding forwarded credentials
-    NONE = "none"  # a network logon without reusable credentials
-
-
-class Arrives(Effect):
-    """OUTBOUND: as whom the thread's token arrives."""
-
-    AS_TOKEN = "as token"
-    ANONYMOUS = "anonymous"  # as ANONYMOUS LOGON (A16, M2)
-
-
-class Outcome(Effect):
-    """What a table decides when it lets the action go on (refusals are ErrorCodes)."""
-
-    OK = "ok"
-    IDENTIFY = "identify"  # RpcImpersonateClient succeeds with an Identify-level token (R9)
-    DOWNGRADE = "downgrade"  # Delegate refused, the call goes on at Impersonate (R20)
-    ACCEPT = "accept"
-    REVERTED = "reverted"
-    EVALUATE = "evaluate"
-    ALLOWED = "allowed"
-
-
-@dataclass(frozen=True)
-class Package:
-    """The PROVIDER table's effect: the package that runs, or the error that refuses the call (its own field)."""
-
-    provider: Provider = Provider.NONE
-    transport: bool = False  # no package, but the protocol sequence carries the caller's identity itself (R5)
-    error: ErrorCode | None = None
-
-
-@dataclass(frozen=True)
-class Mutual:
-    """The MUTUAL_AUTH table's effect: whether mutual authentication is in force, and the error if it failed."""
-
-    in_force: bool
-    error: ErrorCode | None = None
-
-
-#: The names a row's sentence may use; the engine fills them from the situation.
-CONTEXT_FIELDS = (
-    "caller", "server", "client", "server_account", "machine", "caller_machine", "level", "requested",
-    "provider", "requested_provider", "protseq", "api", "default_level", "target", "resource", "right", "handle",
+from .constants import ApiFamily, ErrorCode, ImpLevel, Protseq, Provider, SpnChoice
+from .effects import (
+    AUTH_PROVIDERS,
+    COMISH,
+    CONTEXT_FIELDS,
+    HIGH,
+    LEVELS,
+    LOW,
+    REMOTE_PROTSEQS,
+    Arrival,
+    Arrives,
+    B,
+    Delegation,
+    Effect,
+    Grant,
+    Mutual,
+    Outcome,
+    Package,
+    Session,
 )
+from .effects import engine_table as _table
+from .rules import Row
+from .thread_tables import ACCESS_CHECK, IMPERSONATE, OPEN_THREAD_TOKEN, OUTBOUND, REVERT
 
-B = (True, False)
-LEVELS = (ImpLevel.ANONYMOUS, ImpLevel.IDENTIFY, ImpLevel.IMPERSONATE, ImpLevel.DELEGATE)
-LOW = {ImpLevel.ANONYMOUS, ImpLevel.IDENTIFY}
-# Tables about a token the thread holds are keyed on TokenLevel, never on the request enum (R1).
-TOKEN_LEVELS = tuple(TokenLevel)
-TOKEN_LOW = {TokenLevel.ANONYMOUS, TokenLevel.IDENTIFICATION}
-HIGH = {ImpLevel.IMPERSONATE, ImpLevel.DELEGATE}
-REMOTE_PROTSEQS = {Protseq.NCACN_IP_TCP, Protseq.NCACN_NP}
-AUTH_PROVIDERS = (Provider.NONE, Provider.NTLM, Provider.KERBEROS)
-COMISH = {ApiFamily.COM, ApiFamily.COMPLUS}
-
-
-def _table(name: str, facts: dict, rows: list[Row], ordered: bool = False,
-           effect: type | tuple[type, ...] = ()) -> DecisionTable:
-    return DecisionTable(name, facts, rows, ordered=ordered, context=CONTEXT_FIELDS, effect=effect)
+__all__ = ["Effect", "Grant", "Arrival", "Delegation", "Session", "Arrives", "Outcome", "Package", "Mutual",
+           "LEVEL_DEFAULT", "PROVIDER", "MUTUAL_AUTH", "ARRIVAL_LEVEL", "DELEGATION", "DELEGATION_REFUSED",
+           "CREDENTIALS", "OUTBOUND", "SERVER_GATE", "IMPERSONATE", "REVERT", "ACCESS_CHECK", "NTLM_ALLOWED",
+           "OPEN_THREAD_TOKEN", "ALL_TABLES", "CONTEXT_FIELDS"]
 
 
 # R4, R6 (A1): what DEFAULT means depends on the API family.
@@ -276,36 +196,6 @@ CREDENTIALS = _table("network credentials", {
         "credentials to reach another machine.", fallback=True),
 ], effect=Session)
 
-# R15, M3, R17, R18, M2, A16: acting with the thread's effective token, here or on another machine.
-# Effect: "as token", "anonymous" (arrives as ANONYMOUS LOGON) or an error code.
-OUTBOUND = _table("outbound identity", {
-    "primary": B, "level": TOKEN_LEVELS, "remote": B, "credentials": B, "in_scope": B,
-    "mode": ("anonymous_logon", "client_error"),
-}, [
-    Row("R15", ErrorCode.ERROR_BAD_IMPERSONATION_LEVEL, {"primary": False, "level": TokenLevel.ANONYMOUS},
-        "The thread holds an anonymous-level token: it carries no identity, so it cannot act as anyone and the "
-        "attempt fails with ERROR_BAD_IMPERSONATION_LEVEL."),
-    Row("R15", ErrorCode.ERROR_BAD_IMPERSONATION_LEVEL, {"primary": False, "level": TOKEN_LOW},
-        "The thread holds a token for {client} at the {level} level; below Impersonate it cannot act as {client}, "
-        "so the attempt fails with ERROR_BAD_IMPERSONATION_LEVEL."),
-    Row("R17", Arrives.AS_TOKEN, {"remote": False}, "On its own machine the thread acts as {client}.", decisive=False),
-    Row("R18", Arrives.AS_TOKEN, {"primary": True},
-        "The thread is not impersonating, so it uses the process's own credentials ({client}).", decisive=False),
-    Row("A16", Arrives.ANONYMOUS, {"credentials": False, "mode": "anonymous_logon"},
-        "The thread's token for {client} has no credentials that work on {target}, so it arrives there as "
-        "ANONYMOUS LOGON."),
-    Row("A16", ErrorCode.RPC_S_SEC_PKG_ERROR, {"credentials": False, "mode": "client_error"},
-        "The thread's token for {client} has no credentials that work on {target}; the security package fails at "
-        "the client."),
-    Row("M2", Arrives.ANONYMOUS, {"in_scope": False, "mode": "anonymous_logon"},
-        "{client}'s delegated credentials may be used only towards the computers listed for the server; {target} "
-        "is not one of them, so the attempt arrives as ANONYMOUS LOGON."),
-    Row("M2", ErrorCode.RPC_S_SEC_PKG_ERROR, {"in_scope": False, "mode": "client_error"},
-        "{client}'s delegated credentials may be used only towards the listed computers, and {target} is not one."),
-    Row("R18", Arrives.AS_TOKEN, {}, "The token's logon session holds credentials, so {target} sees {client}.",
-        decisive=False),
-], ordered=True, effect=(ErrorCode, Arrives))
-
 # M1: does the server let this caller in?
 SERVER_GATE = _table("server gate", {"requires_auth": B, "arrives": ("authenticated", "anonymous_logon", "none")}, [
     Row("M1", ErrorCode.ERROR_ACCESS_DENIED, {"requires_auth": True, "arrives": {"anonymous_logon", "none"}},
@@ -313,68 +203,12 @@ SERVER_GATE = _table("server gate", {"requires_auth": B, "arrives": ("authentica
     Row("M1", Outcome.ACCEPT, {}, "{server} accepted the call.", fallback=True, decisive=False),
 ], effect=(ErrorCode, Outcome))
 
-# R9, R10, A15: RpcImpersonateClient. Effect: error code, "identify" (downgrade) or "ok".
-IMPERSONATE = _table("RpcImpersonateClient", {
-    "handle": ("no call", "own call", "other call", "client binding", "invalid"),
-    "context": ("none", "ssp", "transport"), "privilege": B,
-}, [
-    Row("R10", ErrorCode.RPC_S_NO_CALL_ACTIVE, {"handle": "no call"},
-        "There is no call on this thread to take a client from."),
-    Row("R10", ErrorCode.RPC_S_INVALID_BINDING, {"handle": "invalid"}, "{handle} is not a valid binding handle."),
-    Row("R10", ErrorCode.RPC_S_WRONG_KIND_OF_BINDING, {"handle": "client binding"},
-        "{handle} is a client-side binding handle, not the handle of a call being served."),
-    Row("A15", ErrorCode.RPC_S_NO_CONTEXT_AVAILABLE, {"context": "none"},
-        "The call from {caller} carries no security context (it was not authenticated), so there is nobody to "
-        "impersonate."),
-    Row("R9", Outcome.IDENTIFY, {"privilege": False},
-        "{server} runs as {server_account} without SeImpersonatePrivilege, so the call succeeds but the thread only "
-        "gets an Identify-level token."),
-    Row("R10", Outcome.OK, {}, "The thread now carries {client}'s token at {level}."),
-], ordered=True, effect=(ErrorCode, Outcome))
-
-# R13, A12: RpcRevertToSelf / RpcRevertToSelfEx.
-REVERT = _table("RpcRevertToSelf", {
-    "handle": ("no call", "own call", "other call", "client binding", "invalid"), "impersonating": B,
-}, [
-    Row("R13", ErrorCode.RPC_S_NO_CALL_ACTIVE, {"handle": "no call"},
-        "There is no call on this thread, so there is nothing to revert."),
-    Row("R13", ErrorCode.RPC_S_INVALID_BINDING, {"handle": "invalid"}, "{handle} is not a valid binding handle."),
-    Row("R13", ErrorCode.RPC_S_WRONG_KIND_OF_BINDING, {"handle": "client binding"},
-        "{handle} is a client-side binding handle."),
-    Row("R13", Outcome.REVERTED, {"impersonating": True}, "The thread dropped {client}'s token and is {server_account} again."),
-    Row("R13", Outcome.REVERTED, {}, "The thread was not impersonating; reverting inside a call still succeeds.",
-        fallback=True),
-], ordered=True, effect=(ErrorCode, Outcome))
-
-# R16: AccessCheck with the thread's token.
-ACCESS_CHECK = _table("AccessCheck", {"primary": B, "level": TOKEN_LEVELS}, [
-    Row("R16", ErrorCode.ERROR_NO_IMPERSONATION_TOKEN, {"primary": True},
-        "AccessCheck needs an impersonation token; the thread is not impersonating."),
-    Row("R16", ErrorCode.ERROR_BAD_IMPERSONATION_LEVEL, {"primary": False, "level": TokenLevel.ANONYMOUS},
-        "An anonymous-level token says nothing about the client, so AccessCheck refuses it."),
-    Row("R16", Outcome.EVALUATE, {"primary": False, "level": {TokenLevel.IDENTIFICATION, TokenLevel.IMPERSONATION,
-                                                        TokenLevel.DELEGATION}},
-        "AccessCheck evaluates {resource}'s ACL for {client}."),
-], effect=(ErrorCode, Outcome))
-
-
 # R25: Protected Users members cannot use NTLM to reach another machine.
 NTLM_ALLOWED = _table("NTLM for Protected Users", {"protected": B, "provider": AUTH_PROVIDERS, "remote": B}, [
     Row("R25", ErrorCode.ERROR_ACCESS_DENIED, {"protected": True, "provider": Provider.NTLM, "remote": True},
         "{client} is in Protected Users, which cannot authenticate to another machine with NTLM."),
     Row("R25", Outcome.ALLOWED, {}, "", fallback=True),
 ], effect=(ErrorCode, Outcome))
-
-# R15 (and A3): OpenThreadToken on the thread's own impersonation token, to learn who the client is.
-OPEN_THREAD_TOKEN = _table("OpenThreadToken", {"impersonating": B, "level": TOKEN_LEVELS, "open_as_self": B}, [
-    Row("R15", ErrorCode.ERROR_NO_TOKEN, {"impersonating": False},
-        "The thread is not impersonating, so it has no thread token to open."),
-    Row("R15", ErrorCode.ERROR_CANT_OPEN_ANONYMOUS, {"level": TokenLevel.ANONYMOUS},
-        "An anonymous-level token cannot be opened: it tells the server nothing about the client."),
-    Row("R15", ErrorCode.ERROR_BAD_IMPERSONATION_LEVEL, {"level": TokenLevel.IDENTIFICATION, "open_as_self": False},
-        "Opening an Identify-level token as the client fails; open it as the server (OpenAsSelf) instead."),
-    Row("R16", Outcome.OK, {}, "The thread token names the client: {client}.", fallback=True),
-], ordered=True, effect=(ErrorCode, Outcome))
 
 ALL_TABLES = (LEVEL_DEFAULT, PROVIDER, MUTUAL_AUTH, ARRIVAL_LEVEL, DELEGATION, DELEGATION_REFUSED, CREDENTIALS,
               OUTBOUND, SERVER_GATE, IMPERSONATE, REVERT, ACCESS_CHECK, NTLM_ALLOWED, OPEN_THREAD_TOKEN)

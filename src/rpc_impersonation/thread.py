@@ -14,6 +14,7 @@ from .constants import ApiFamily, ErrorCode, Provider, Right, TokenLevel, Tracki
 from .decisions import AccessDecision, CallDecision, Decision, ImpersonationResult
 from .errors import InvalidValueError
 from .facts import context, level_of, origin, reason_of, rules_of, usable
+from .handles import BindingHandle, CallHandle
 from .options import Options
 from .plugins import REGISTRY, PluginAttributes, ThreadState
 from .reason import Reason
@@ -39,39 +40,6 @@ class EngineCore(Protocol):
     def connect(self, caller: Process, presented: Token, server_name: str, binding: Binding) -> ServedCall: ...
 
     def next_handle(self) -> int: ...
-
-
-@dataclass(frozen=True, eq=False)
-class CallHandle:
-    """The server-side handle of one call being served (what RpcImpersonateClient takes)."""
-
-    number: int
-    caller: str
-    server: str
-
-    @classmethod
-    def of(cls, number: int, caller: str, server: str) -> CallHandle:
-        """The same as ``CallHandle(number, caller, server)``, built in one step (the engine's hot path)."""
-        handle = object.__new__(cls)
-        fields = handle.__dict__
-        fields["number"], fields["caller"], fields["server"] = number, caller, server
-        return handle
-
-    def __repr__(self) -> str:
-        return f"<call handle #{self.number}: {self.caller} -> {self.server}>"
-
-
-@dataclass(eq=False)
-class BindingHandle:
-    """A client-side binding handle; with static tracking it remembers the identity captured for it (R31)."""
-
-    number: int
-    server: str
-    binding: Binding
-    captured: Token | None = None
-
-    def __repr__(self) -> str:
-        return f"<binding handle #{self.number}: to {self.server}>"
 
 
 @dataclass
