@@ -41,15 +41,48 @@ from .tables import (
 from .tokens import Credentials, LogonSession, Token
 from .world import ANONYMOUS_LOGON
 
-__all__ = ["CallFacts", "CallState", "CallContext", "CALL_STEPS", "decide_call", "context", "level_of", "reason_of",
-           "rules_of", "usable", "origin"]
+__all__ = [
+    "CallFacts",
+    "CallState",
+    "CallContext",
+    "CALL_STEPS",
+    "decide_call",
+    "context",
+    "level_of",
+    "reason_of",
+    "rules_of",
+    "usable",
+    "origin",
+]
 
 
 Step = Callable[[CallFacts, CallState], "ErrorCode | None"]
-_LEVEL_DEFAULT, _PROVIDER, _OUTBOUND, _NTLM_ALLOWED, _MUTUAL_AUTH, _ARRIVAL_LEVEL, _DELEGATION, _DELEGATION_REFUSED, \
-    _SERVER_GATE, _CREDENTIALS = (t.lookup for t in (LEVEL_DEFAULT, PROVIDER, OUTBOUND, NTLM_ALLOWED, MUTUAL_AUTH,
-                                                    ARRIVAL_LEVEL, DELEGATION, DELEGATION_REFUSED, SERVER_GATE,
-                                                    CREDENTIALS))
+(
+    _LEVEL_DEFAULT,
+    _PROVIDER,
+    _OUTBOUND,
+    _NTLM_ALLOWED,
+    _MUTUAL_AUTH,
+    _ARRIVAL_LEVEL,
+    _DELEGATION,
+    _DELEGATION_REFUSED,
+    _SERVER_GATE,
+    _CREDENTIALS,
+) = (
+    t.lookup
+    for t in (
+        LEVEL_DEFAULT,
+        PROVIDER,
+        OUTBOUND,
+        NTLM_ALLOWED,
+        MUTUAL_AUTH,
+        ARRIVAL_LEVEL,
+        DELEGATION,
+        DELEGATION_REFUSED,
+        SERVER_GATE,
+        CREDENTIALS,
+    )
+)
 # The enum members the steps compare against, bound once: reading a member through its class runs
 # enum.EnumType's Python-level attribute hook every time, several times a step.
 _ARRIVAL_AS_ASKED = Arrival.AS_ASKED
@@ -69,7 +102,9 @@ _TARGETNAME_NAME = TargetName.NAME
 _TOKENLEVEL_ANONYMOUS = TokenLevel.ANONYMOUS
 _TOKENLEVEL_IMPERSONATION = TokenLevel.IMPERSONATION
 _CREDENTIALS_NONE, _CREDENTIALS_OWN = Credentials.NONE, Credentials.OWN
-_TOKEN_LEVEL: dict[ImpLevel, TokenLevel] = {level: level.to_token() for level in ImpLevel if level is not ImpLevel.DEFAULT}
+_TOKEN_LEVEL: dict[ImpLevel, TokenLevel] = {
+    level: level.to_token() for level in ImpLevel if level is not ImpLevel.DEFAULT
+}
 _LOCAL_ONLY = frozenset(p for p in Protseq if p.local_only)
 
 
@@ -114,10 +149,17 @@ def outbound_identity(f: CallFacts, s: CallState) -> ErrorCode | None:
         ok = in_scope = True
     else:
         target = f.server_network_account
-        ok, in_scope, extra = usable(presented, f.world, f.options, f.server.machine,
-                                     target.qualified if target else None)
-    row = _OUTBOUND[level is None, _TOKENLEVEL_IMPERSONATION if level is None else level, not f.local, ok, in_scope,
-                    f.options.second_hop]
+        ok, in_scope, extra = usable(
+            presented, f.world, f.options, f.server.machine, target.qualified if target else None
+        )
+    row = _OUTBOUND[
+        level is None,
+        _TOKENLEVEL_IMPERSONATION if level is None else level,
+        not f.local,
+        ok,
+        in_scope,
+        f.options.second_hop,
+    ]
     s.learned = ("level", level, s.learned)
     if row.decisive:
         s.notes.append((row, s.learned))
@@ -202,8 +244,15 @@ def _delegate(f: CallFacts, s: CallState) -> ErrorCode | None:
     session = f.presented.session
     tgt = session.s4u is None or session.credentials.usable  # S4U2proxy alone holds no TGT to forward (R24)
     presenter = f.presenter if s.arrives == "authenticated" else None
-    row = _DELEGATION[not f.local, s.provider, s.mutual, trust, presenter.delegable if presenter else False, tgt,
-                      session.scope is not None]
+    row = _DELEGATION[
+        not f.local,
+        s.provider,
+        s.mutual,
+        trust,
+        presenter.delegable if presenter else False,
+        tgt,
+        session.scope is not None,
+    ]
     s.learned = ("server_account", acct or f.server.account, s.learned)
     s.notes.append((row, s.learned))
     s.delegation = row.effect
@@ -222,8 +271,13 @@ def server_gate(f: CallFacts, s: CallState) -> ErrorCode | None:
     arrives = "none" if s.security == "none" else s.arrives
     row = _SERVER_GATE[f.server.requires_authentication, arrives]
     if row.effect.__class__ is ErrorCode:
-        client = ("an unauthenticated caller" if s.security == "none"
-                  else ANONYMOUS_LOGON if s.arrives == "anonymous_logon" else f.client_name)
+        client = (
+            "an unauthenticated caller"
+            if s.security == "none"
+            else ANONYMOUS_LOGON
+            if s.arrives == "anonymous_logon"
+            else f.client_name
+        )
         s.notes.append((row, ("client", client, s.learned)))
         return row.effect
     return None
@@ -236,11 +290,13 @@ def client_context(f: CallFacts, s: CallState) -> ErrorCode | None:
         return None
     if s.arrives == "anonymous_logon":
         session = LogonSession.of(ANONYMOUS_LOGON, f.server.machine, "anonymous", _CREDENTIALS_NONE)
-        s.context = Token.deferred(ANONYMOUS_LOGON, session, min(s.delivered, _IMPLEVEL_IMPERSONATE).to_token(),
-                                   s.origin)
+        s.context = Token.deferred(
+            ANONYMOUS_LOGON, session, min(s.delivered, _IMPLEVEL_IMPERSONATE).to_token(), s.origin
+        )
         return None
-    row = _CREDENTIALS[f.binding.protseq, f.local, s.delivered, s.delegation._value_,
-                       f.options.local_non_lrpc_like_ncalrpc]
+    row = _CREDENTIALS[
+        f.binding.protseq, f.local, s.delivered, s.delegation._value_, f.options.local_non_lrpc_like_ncalrpc
+    ]
     s.notes.append((row, s.learned))
     effect = row.effect
     if effect is _SESSION_SHARED:
@@ -253,15 +309,27 @@ def client_context(f: CallFacts, s: CallState) -> ErrorCode | None:
         extra = None
         for make in REGISTRY.network_session:  # Kerberos: what S4U2proxy may later do with this session
             extra = extra or make(f.world, f.options, f.server_network_account, s.provider)
-        session = (f.network_session if extra is None
-                   else LogonSession.of(f.client_name, f.server.machine, "network", _CREDENTIALS_NONE, None, extra))
+        session = (
+            f.network_session
+            if extra is None
+            else LogonSession.of(f.client_name, f.server.machine, "network", _CREDENTIALS_NONE, None, extra)
+        )
     s.context = Token.deferred(f.client_name, session, _TOKEN_LEVEL[s.delivered], s.origin)
     return None
 
 
 #: The call, step by step, in order. The first step that returns an error code refuses the call.
-CALL_STEPS: tuple[Step, ...] = (grant_level, pick_package, outbound_identity, ntlm_for_protected_users,
-                                mutual_authentication, arriving_level, delegation, server_gate, client_context)
+CALL_STEPS: tuple[Step, ...] = (
+    grant_level,
+    pick_package,
+    outbound_identity,
+    ntlm_for_protected_users,
+    mutual_authentication,
+    arriving_level,
+    delegation,
+    server_gate,
+    client_context,
+)
 _SUCCESS = ErrorCode.ERROR_SUCCESS
 
 
@@ -269,8 +337,12 @@ def decide_call(f: CallFacts) -> CallDecision:
     """The call decision: a pure function of the facts."""
     if f.binding.protseq in _LOCAL_ONLY and not f.local:
         protseq = f.binding.protseq.value
-        raise InvalidValueError("protseq", protseq, f"{Protseq.remote_names()} to reach {f.server.machine} from "
-                                f"{f.caller.machine} ({protseq} is local only)", what="unusable")
+        raise InvalidValueError(
+            "protseq",
+            protseq,
+            f"{Protseq.remote_names()} to reach {f.server.machine} from {f.caller.machine} ({protseq} is local only)",
+            what="unusable",
+        )
     s = CallState(f)
     for step in CALL_STEPS:
         error = step(f, s)
@@ -278,4 +350,3 @@ def decide_call(f: CallFacts) -> CallDecision:
             return CallDecision.deferred(error, s.provider, None, s, rpc_api=True)
     context, s.context = s.context, None  # the state must not hold the token that holds it (a reference cycle)
     return CallDecision.deferred(_SUCCESS, s.provider, context, s, rpc_api=True)
-

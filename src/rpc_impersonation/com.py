@@ -42,9 +42,15 @@ from .thread import BindingHandle, EngineCore, ServedCall, ServerThread
 from .tokens import Credentials, LogonSession, Token
 from .world import Process
 
-__all__ = ["ComSecurity", "co_initialize_security", "proxy_cloaking", "com_call", "co_impersonate_client", "co_revert_to_self",
-           "COM_TABLES"]
-
+__all__ = [
+    "ComSecurity",
+    "co_initialize_security",
+    "proxy_cloaking",
+    "com_call",
+    "co_impersonate_client",
+    "co_revert_to_self",
+    "COM_TABLES",
+]
 
 
 @dataclass(frozen=True)
@@ -56,8 +62,13 @@ class ComSecurity:
     cloaking: Cloaking
 
 
-def co_initialize_security(engine: EngineCore, process: str, level: object = "identify", authn_level: object = "connect",
-                           cloaking: object = "none") -> Decision:
+def co_initialize_security(
+    engine: EngineCore,
+    process: str,
+    level: object = "identify",
+    authn_level: object = "connect",
+    cloaking: object = "none",
+) -> Decision:
     """CoInitializeSecurity for ``process`` (R6, R35)."""
     proc = engine.world.get_process(process)
     lvl = parse(ImpLevel, level, "level")
@@ -65,15 +76,32 @@ def co_initialize_security(engine: EngineCore, process: str, level: object = "id
     cloak = parse(Cloaking, cloaking, "cloaking")
     if cloak is Cloaking.DEFAULT:
         cloak = Cloaking.NONE
-    row = CO_INIT.decide(already=proc.name in _settings(engine), level_default=lvl is ImpLevel.DEFAULT,
-                         both_cloaking=cloak is Cloaking.BOTH)
-    sentence = row.sentence.format(caller=proc.name, server="", client="", process_identity="",
-                                   cloaking=cloak.value, level=lvl.key, authn=alvl.key, server_authn="")
+    row = CO_INIT.decide(
+        already=proc.name in _settings(engine),
+        level_default=lvl is ImpLevel.DEFAULT,
+        both_cloaking=cloak is Cloaking.BOTH,
+    )
+    sentence = row.sentence.format(
+        caller=proc.name,
+        server="",
+        client="",
+        process_identity="",
+        cloaking=cloak.value,
+        level=lvl.key,
+        authn=alvl.key,
+        server_authn="",
+    )
     code = row.effect if isinstance(row.effect, ErrorCode) else ErrorCode.ERROR_SUCCESS
     if code is ErrorCode.ERROR_SUCCESS:
         _settings(engine)[proc.name] = ComSecurity(lvl, alvl, cloak)
-    return Decision(action=f"CoInitializeSecurity in {proc.name}", code=code, rules=(row.rule,), sentence=sentence,
-                    reasons=(Reason(row.rule, sentence),), com_api=True)
+    return Decision(
+        action=f"CoInitializeSecurity in {proc.name}",
+        code=code,
+        rules=(row.rule,),
+        sentence=sentence,
+        reasons=(Reason(row.rule, sentence),),
+        com_api=True,
+    )
 
 
 def proxy_cloaking(engine: EngineCore, process: str, binding: Binding) -> tuple[Cloaking, str]:
@@ -95,15 +123,28 @@ def com_call(thread: ServerThread, server: str, binding: Binding, captured: Toke
     own = _settings(engine).get(thread.process.name)
     if own is not None and binding.qos.level is ImpLevel.DEFAULT:
         binding = binding.with_(level=own.level.key)
-        reasons.append(Reason("R6", f"{thread.process.name} set level {own.level.key} with CoInitializeSecurity, "
-                                    "so its COM calls use it instead of the machine-wide default."))
+        reasons.append(
+            Reason(
+                "R6",
+                f"{thread.process.name} set level {own.level.key} with CoInitializeSecurity, "
+                "so its COM calls use it instead of the machine-wide default.",
+            )
+        )
     cloaking, source = proxy_cloaking(engine, thread.process.name, binding)
-    ctx: dict[str, Any] = {"caller": thread.process.name, "server": server, "client": "",
-                           "process_identity": thread.process.account.qualified, "cloaking": cloaking.value,
-                           "level": binding.qos.level.key}
-    row = COM_BLANKET.decide(cloaking=cloaking, explicit=bool(binding.auth_identity),
-                             level_none=binding.authn_level is AuthnLevel.NONE,
-                             service_none=binding.provider is Provider.NONE)
+    ctx: dict[str, Any] = {
+        "caller": thread.process.name,
+        "server": server,
+        "client": "",
+        "process_identity": thread.process.account.qualified,
+        "cloaking": cloaking.value,
+        "level": binding.qos.level.key,
+    }
+    row = COM_BLANKET.decide(
+        cloaking=cloaking,
+        explicit=bool(binding.auth_identity),
+        level_none=binding.authn_level is AuthnLevel.NONE,
+        service_none=binding.provider is Provider.NONE,
+    )
     target = world.get_process(server)
     if isinstance(row.effect, ErrorCode):
         why = [Reason(row.rule, row.sentence.format(**ctx))]
@@ -118,9 +159,12 @@ def com_call(thread: ServerThread, server: str, binding: Binding, captured: Toke
         binding = replace(binding, provider=Provider.NONE)
     served = engine.connect(thread.process, presented, server, binding)
     d = served.decision
-    decision = replace(d, reasons=tuple(reasons) + d.reasons,
-                       rules=tuple(dict.fromkeys([r.rule for r in reasons if r.decisive] + list(d.rules))),
-                       com_api=True)
+    decision = replace(
+        d,
+        reasons=tuple(reasons) + d.reasons,
+        rules=tuple(dict.fromkeys([r.rule for r in reasons if r.decisive] + list(d.rules))),
+        com_api=True,
+    )
     if served.thread is not None:
         served.thread.call_decision = decision
     thread._record(decision)
@@ -129,28 +173,47 @@ def com_call(thread: ServerThread, server: str, binding: Binding, captured: Toke
 
 def _refused(thread: ServerThread, target: Process, action: str, code: ErrorCode, why: list[Reason]) -> ServedCall:
     """A COM call refused before it reached the server (the blanket or the authentication level)."""
-    decision = CallDecision(action=f"{action} {thread.process.name} -> {target.name}", code=code,
-                            rules=(why[-1].rule,), sentence=why[-1].sentence, reasons=tuple(why), com_api=True,
-                            caller=thread.process.name, server=target.name, caller_machine=thread.process.machine,
-                            server_machine=target.machine, presented="", server_account=target.account.qualified)
+    decision = CallDecision(
+        action=f"{action} {thread.process.name} -> {target.name}",
+        code=code,
+        rules=(why[-1].rule,),
+        sentence=why[-1].sentence,
+        reasons=tuple(why),
+        com_api=True,
+        caller=thread.process.name,
+        server=target.name,
+        caller_machine=thread.process.machine,
+        server_machine=target.machine,
+        presented="",
+        server_account=target.account.qualified,
+    )
     thread._record(decision)
     return ServedCall(decision, None)
 
 
-def _outbound_identity(thread: ServerThread, binding: Binding, cloaking: Cloaking, source: str,
-                       captured: Token | None, ctx: dict[str, Any]) -> tuple[Token, Reason]:
+def _outbound_identity(
+    thread: ServerThread, binding: Binding, cloaking: Cloaking, source: str, captured: Token | None, ctx: dict[str, Any]
+) -> tuple[Token, Reason]:
     """Which identity goes out, and why (R32); sets ``ctx["client"]``."""
     explicit: Token | None = None
     if binding.auth_identity:
         account = thread.engine.world.get_account(binding.auth_identity)
-        explicit = Token(account.qualified, LogonSession(account.qualified, thread.process.machine,
-                                                         "explicit credentials", Credentials.OWN))
-    row = COM_IDENTITY.decide(cloaking=Cloaking.NONE if cloaking is Cloaking.BOTH else cloaking,
-                              explicit=bool(binding.auth_identity), impersonating=thread.impersonating,
-                              source=source)
-    presented = {ComIdentity.EXPLICIT: explicit, ComIdentity.PROCESS: thread.process_token,
-                 ComIdentity.THREAD: thread.effective_token,
-                 ComIdentity.CAPTURED: captured or thread.effective_token}[row.effect]
+        explicit = Token(
+            account.qualified,
+            LogonSession(account.qualified, thread.process.machine, "explicit credentials", Credentials.OWN),
+        )
+    row = COM_IDENTITY.decide(
+        cloaking=Cloaking.NONE if cloaking is Cloaking.BOTH else cloaking,
+        explicit=bool(binding.auth_identity),
+        impersonating=thread.impersonating,
+        source=source,
+    )
+    presented = {
+        ComIdentity.EXPLICIT: explicit,
+        ComIdentity.PROCESS: thread.process_token,
+        ComIdentity.THREAD: thread.effective_token,
+        ComIdentity.CAPTURED: captured or thread.effective_token,
+    }[row.effect]
     assert presented is not None  # COM_IDENTITY picks "explicit" only when an identity was given
     ctx["client"] = presented.user
     sentence = row.sentence.format(**ctx)
@@ -160,8 +223,9 @@ def _outbound_identity(thread: ServerThread, binding: Binding, cloaking: Cloakin
     return presented, Reason(row.rule, sentence)
 
 
-def _authentication_level(engine: EngineCore, own: ComSecurity | None, target: Process, binding: Binding,
-                          ctx: dict[str, Any]) -> tuple[Row, AuthnLevel]:
+def _authentication_level(
+    engine: EngineCore, own: ComSecurity | None, target: Process, binding: Binding, ctx: dict[str, Any]
+) -> tuple[Row, AuthnLevel]:
     """The authentication level (R34): a level left to COM is the higher of client and server; a level set on
     the blanket is used as given, and the server refuses it if it is lower than its own. NONE: no authentication.
     Sets ``ctx["authn"]`` and ``ctx["server_authn"]``."""
@@ -189,14 +253,29 @@ def co_impersonate_client(thread: ServerThread) -> ImpersonationResult:
     """CoImpersonateClient: S_OK or E_FAIL; impersonations stack until one CoRevertToSelf (R36, R37)."""
     call = thread.call_decision
     row = CO_IMPERSONATE.decide(com_call=_com_call_served(thread), authenticated=bool(call and call.context))
-    ctx = {"caller": call.caller if call else "", "server": thread.process.name, "process_identity": "",
-           "cloaking": "", "level": "", "client": call.context.user if call and call.context else ""}
+    ctx = {
+        "caller": call.caller if call else "",
+        "server": thread.process.name,
+        "process_identity": "",
+        "cloaking": "",
+        "level": "",
+        "client": call.context.user if call and call.context else "",
+    }
     if isinstance(row.effect, ErrorCode):
         sentence = row.sentence.format(**ctx)
         reasons = (Reason(row.rule, sentence), Reason("R11", f"The thread still acts as {thread.acting_as}."))
-        return thread._record(ImpersonationResult(
-            action="CoImpersonateClient", code=row.effect, rules=("R36", "R11"), sentence=sentence, reasons=reasons,
-            com_api=True, token=thread.thread_token, acting_as=thread.acting_as))
+        return thread._record(
+            ImpersonationResult(
+                action="CoImpersonateClient",
+                code=row.effect,
+                rules=("R36", "R11"),
+                sentence=sentence,
+                reasons=reasons,
+                com_api=True,
+                token=thread.thread_token,
+                acting_as=thread.acting_as,
+            )
+        )
     result = thread.rpc_impersonate_client()
     if result.ok:
         thread.state["com_depth"] += 1
@@ -209,17 +288,37 @@ def co_revert_to_self(thread: ServerThread) -> ImpersonationResult:
     row = CO_REVERT.decide(com_call=_com_call_served(thread))
     if isinstance(row.effect, ErrorCode):
         sentence = row.sentence.format(client=thread.acting_as)
-        return thread._record(ImpersonationResult(
-            action="CoRevertToSelf", code=row.effect, rules=(row.rule,), sentence=sentence,
-            reasons=(Reason(row.rule, sentence),), com_api=True, token=thread.thread_token,
-            acting_as=thread.acting_as))
+        return thread._record(
+            ImpersonationResult(
+                action="CoRevertToSelf",
+                code=row.effect,
+                rules=(row.rule,),
+                sentence=sentence,
+                reasons=(Reason(row.rule, sentence),),
+                com_api=True,
+                token=thread.thread_token,
+                acting_as=thread.acting_as,
+            )
+        )
     depth, thread.state["com_depth"] = thread.state["com_depth"], 0
     thread.thread_token = None
-    sentence = (f"One CoRevertToSelf ended all {depth} impersonations; the thread is {thread.acting_as} again."
-                if depth > 1 else row.sentence.format(client=thread.acting_as))
-    return thread._record(ImpersonationResult(
-        action="CoRevertToSelf", code=ErrorCode.ERROR_SUCCESS, rules=("R37",), sentence=sentence,
-        reasons=(Reason("R37", sentence),), com_api=True, token=None, acting_as=thread.acting_as))
+    sentence = (
+        f"One CoRevertToSelf ended all {depth} impersonations; the thread is {thread.acting_as} again."
+        if depth > 1
+        else row.sentence.format(client=thread.acting_as)
+    )
+    return thread._record(
+        ImpersonationResult(
+            action="CoRevertToSelf",
+            code=ErrorCode.ERROR_SUCCESS,
+            rules=("R37",),
+            sentence=sentence,
+            reasons=(Reason("R37", sentence),),
+            com_api=True,
+            token=None,
+            acting_as=thread.acting_as,
+        )
+    )
 
 
 def _end_of_call(thread: ServerThread) -> Decision | None:
@@ -229,10 +328,19 @@ def _end_of_call(thread: ServerThread) -> Decision | None:
         return None
     was = thread.thread_token.user if thread.thread_token is not None else None
     thread.thread_token, thread.state["com_depth"] = None, 0
-    sentence = (f"The method returned while impersonating {was}; COM reverted the thread automatically."
-                if was else "The method returned; COM's call is over.")
-    return Decision(action="end of call", code=ErrorCode.ERROR_SUCCESS, rules=("R38",), sentence=sentence,
-                    reasons=(Reason("R38", sentence),), com_api=True)
+    sentence = (
+        f"The method returned while impersonating {was}; COM reverted the thread automatically."
+        if was
+        else "The method returned; COM's call is over."
+    )
+    return Decision(
+        action="end of call",
+        code=ErrorCode.ERROR_SUCCESS,
+        rules=("R38",),
+        sentence=sentence,
+        reasons=(Reason("R38", sentence),),
+        com_api=True,
+    )
 
 
 def _on_revert(thread: ServerThread) -> None:
@@ -260,8 +368,7 @@ def register() -> None:
     for api in (ApiFamily.COM, ApiFamily.COMPLUS):
         REGISTRY.call_handlers[api] = _call
         REGISTRY.bind_hooks[api] = _bind
-    REGISTRY.thread_operations.update(co_impersonate_client=co_impersonate_client,
-                                      co_revert_to_self=co_revert_to_self)
+    REGISTRY.thread_operations.update(co_impersonate_client=co_impersonate_client, co_revert_to_self=co_revert_to_self)
     REGISTRY.thread_state["com_depth"] = int
     REGISTRY.engine_operations["co_initialize_security"] = co_initialize_security
     REGISTRY.engine_state["com_security"] = dict

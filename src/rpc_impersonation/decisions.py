@@ -61,7 +61,7 @@ class Decision:
             return Reason(self.rules[0] if self.rules else "R40", self.sentence)
         roles = [RULES[r.rule].role for r in decisive]
         if "consequence" in roles:
-            before = [r for r, role in zip(decisive, roles[:roles.index("consequence")]) if role == "cause"]
+            before = [r for r, role in zip(decisive, roles[: roles.index("consequence")]) if role == "cause"]
             if before:
                 return before[-1]
         return min(decisive, key=lambda r: ROLES.index(RULES[r.rule].role))
@@ -70,8 +70,11 @@ class Decision:
     def consequences(self) -> tuple[Reason, ...]:
         """The decisive reasons that state the generic result of the cause (for example R20's refusal)."""
         cause = self.cause
-        return tuple(r for r in self.reasons if r.decisive and r is not cause and RULES[r.rule].role == "consequence"
-                     and r.sentence != cause.sentence)
+        return tuple(
+            r
+            for r in self.reasons
+            if r.decisive and r is not cause and RULES[r.rule].role == "consequence" and r.sentence != cause.sentence
+        )
 
     @property
     def headline(self) -> str:
@@ -96,9 +99,15 @@ class Decision:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "action": self.action, "ok": self.ok, "code": int(self.code), "code_name": self.code_name,
-            "rules": list(self.rules), "sentence": self.sentence, "headline": self.headline,
-            "cause": self.cause.rule, "reasons": [r.to_dict() for r in self.reasons],
+            "action": self.action,
+            "ok": self.ok,
+            "code": int(self.code),
+            "code_name": self.code_name,
+            "rules": list(self.rules),
+            "sentence": self.sentence,
+            "headline": self.headline,
+            "cause": self.cause.rule,
+            "reasons": [r.to_dict() for r in self.reasons],
             **self._extra(),
         }
 
@@ -113,10 +122,13 @@ def _token_dict(token: Token | None) -> dict[str, Any] | None:
     if token is None:
         return None
     return {
-        "user": token.user, "visible_identity": token.visible_identity,
+        "user": token.user,
+        "visible_identity": token.visible_identity,
         "level": None if token.level is None else token.level.label,
-        "logon": token.session.kind, "logon_machine": token.session.machine,
-        "credentials": token.session.credentials.value, "network_credentials": token.network_credentials,
+        "logon": token.session.kind,
+        "logon_machine": token.session.machine,
+        "credentials": token.session.credentials.value,
+        "network_credentials": token.network_credentials,
         "credential_scope": None if token.session.scope is None else list(token.session.scope),
     }
 
@@ -144,8 +156,16 @@ class CallDecision(Decision):
     _made: Any = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
-    def deferred(cls, code: ErrorCode, provider: Provider | None, context: Token | None, made: DeferredCall, *,
-                 rpc_api: bool = False, com_api: bool = False) -> CallDecision:
+    def deferred(
+        cls,
+        code: ErrorCode,
+        provider: Provider | None,
+        context: Token | None,
+        made: DeferredCall,
+        *,
+        rpc_api: bool = False,
+        com_api: bool = False,
+    ) -> CallDecision:
         """The decision with its code, provider, context and API; ``made`` works out the other fields when read.
 
         >>> class Call:
@@ -182,12 +202,17 @@ class CallDecision(Decision):
 
     def _extra(self) -> dict[str, Any]:
         return {
-            "caller": self.caller, "server": self.server, "caller_machine": self.caller_machine,
-            "server_machine": self.server_machine, "presented": self.presented,
+            "caller": self.caller,
+            "server": self.server,
+            "caller_machine": self.caller_machine,
+            "server_machine": self.server_machine,
+            "presented": self.presented,
             "server_account": self.server_account,
             "requested_level": None if self.requested is None else self.requested.key,
-            "provider": None if self.provider is None else self.provider.label, "delegated": self.delegated,
-            "identity_seen": self.identity_seen, "client_context": _token_dict(self.context),
+            "provider": None if self.provider is None else self.provider.label,
+            "delegated": self.delegated,
+            "identity_seen": self.identity_seen,
+            "client_context": _token_dict(self.context),
         }
 
 
@@ -204,8 +229,18 @@ class DeferredCall(Protocol):
 
 
 #: The fields of a deferred call decision, in two groups worked out together on the first read of one of them.
-IDENTITY_FIELDS = ("action", "caller", "server", "caller_machine", "server_machine",
-                   "presented", "server_account", "requested", "delegated", "authenticated")
+IDENTITY_FIELDS = (
+    "action",
+    "caller",
+    "server",
+    "caller_machine",
+    "server_machine",
+    "presented",
+    "server_account",
+    "requested",
+    "delegated",
+    "authenticated",
+)
 EXPLANATION_FIELDS = ("rules", "sentence", "reasons")
 
 
@@ -240,7 +275,8 @@ class _Deferred:
 _new = object.__new__
 _SLOTS = {name: _slot(name) for name in (*IDENTITY_FIELDS, *EXPLANATION_FIELDS)}  # before _Deferred replaces them
 _set_code, _set_provider, _set_context, _set_made, _set_rpc_api, _set_com_api = (
-    _slot(n).__set__ for n in ("code", "provider", "context", "_made", "rpc_api", "com_api"))
+    _slot(n).__set__ for n in ("code", "provider", "context", "_made", "rpc_api", "com_api")
+)
 _get_made = _slot("_made").__get__
 for _group in (IDENTITY_FIELDS, EXPLANATION_FIELDS):
     for _name in _group:

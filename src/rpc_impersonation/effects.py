@@ -10,8 +10,19 @@ from dataclasses import dataclass
 from .constants import ApiFamily, ErrorCode, ImpLevel, Protseq, Provider, TokenLevel
 from .rules import DecisionTable, Row
 
-__all__ = ["Effect", "Grant", "Arrival", "Delegation", "Session", "Arrives", "Outcome", "Package", "Mutual",
-           "CONTEXT_FIELDS", "engine_table"]
+__all__ = [
+    "Effect",
+    "Grant",
+    "Arrival",
+    "Delegation",
+    "Session",
+    "Arrives",
+    "Outcome",
+    "Package",
+    "Mutual",
+    "CONTEXT_FIELDS",
+    "engine_table",
+]
 
 
 class Effect(enum.Enum):
@@ -94,8 +105,23 @@ class Mutual:
 
 #: The names a row's sentence may use; the engine fills them from the situation.
 CONTEXT_FIELDS = (
-    "caller", "server", "client", "server_account", "machine", "caller_machine", "level", "requested",
-    "provider", "requested_provider", "protseq", "api", "default_level", "target", "resource", "right", "handle",
+    "caller",
+    "server",
+    "client",
+    "server_account",
+    "machine",
+    "caller_machine",
+    "level",
+    "requested",
+    "provider",
+    "requested_provider",
+    "protseq",
+    "api",
+    "default_level",
+    "target",
+    "resource",
+    "right",
+    "handle",
 )
 
 B = (True, False)
@@ -110,7 +136,8 @@ AUTH_PROVIDERS = (Provider.NONE, Provider.NTLM, Provider.KERBEROS)
 COMISH = {ApiFamily.COM, ApiFamily.COMPLUS}
 
 
-def engine_table(name: str, facts: dict, rows: list[Row], ordered: bool = False,
-                 effect: type | tuple[type, ...] = ()) -> DecisionTable:
+def engine_table(
+    name: str, facts: dict, rows: list[Row], ordered: bool = False, effect: type | tuple[type, ...] = ()
+) -> DecisionTable:
     """A core table: its rows' sentences may use :data:`CONTEXT_FIELDS`, its effects are ``effect``."""
     return DecisionTable(name, facts, rows, ordered=ordered, context=CONTEXT_FIELDS, effect=effect)

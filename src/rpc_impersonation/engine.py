@@ -58,7 +58,6 @@ class Engine(PluginAttributes, operations=REGISTRY.engine_operations, state=REGI
         self.process_tokens: dict[tuple[str, str], Token] = {}
         self.state: dict[str, Any] = EngineState()
 
-
     def thread(self, process: str) -> ServerThread:
         """A thread in ``process`` that is not serving any call (a client, or a server's worker thread)."""
         return ServerThread(self, self.world.get_process(process), None, None)
@@ -91,8 +90,9 @@ class Engine(PluginAttributes, operations=REGISTRY.engine_operations, state=REGI
         self.active[number] = thread
         return ServedCall(decision, thread)
 
-    def _remembered(self, caller: Process, presented: Token, server_name: str,
-                    binding: Binding) -> tuple[CallDecision, Process]:
+    def _remembered(
+        self, caller: Process, presented: Token, server_name: str, binding: Binding
+    ) -> tuple[CallDecision, Process]:
         """The decision of this call made before (same caller, token, server and binding), else a new one."""
         world = self.world
         if self._decided_version != world.version:
@@ -108,8 +108,9 @@ class Engine(PluginAttributes, operations=REGISTRY.engine_operations, state=REGI
             return decision, server
         return entry[2], entry[3]
 
-    def _decide_call(self, caller: Process, presented: Token, server: Process,
-                     binding: Binding) -> tuple[CallDecision, Process]:
+    def _decide_call(
+        self, caller: Process, presented: Token, server: Process, binding: Binding
+    ) -> tuple[CallDecision, Process]:
         """The call decision itself: a pure function of the world, the options and the inputs (:mod:`.call`)."""
         facts = CallFacts.of(self.world, self.options, caller, presented, server, binding)
         return decide_call(facts), server

@@ -49,13 +49,23 @@ def rules_of(reasons: list[Reason] | tuple[Reason, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(decisive)) if len(decisive) > 1 else tuple(decisive)
 
 
-def usable(token: Token, world: World, options: Options, target_machine: str,
-           target_account: str | None) -> tuple[bool, bool, tuple[Reason, ...]]:
+def usable(
+    token: Token, world: World, options: Options, target_machine: str, target_account: str | None
+) -> tuple[bool, bool, tuple[Reason, ...]]:
     """(credentials usable, target in scope, reasons) for authenticating to another machine (R18, R26, M2, R24)."""
     creds = token.session.credentials
     if creds is Credentials.DELEGATED and options.delegated_credentials_expired:
-        return False, True, (Reason("R26", f"{token.user}'s delegated Kerberos credentials have outlived their "
-                                           "off-machine lifetime; they now work only locally."),)
+        return (
+            False,
+            True,
+            (
+                Reason(
+                    "R26",
+                    f"{token.user}'s delegated Kerberos credentials have outlived their "
+                    "off-machine lifetime; they now work only locally.",
+                ),
+            ),
+        )
     if not creds.usable and token.can_act:
         for source in REGISTRY.credential_sources:  # Kerberos S4U2proxy, when switched on
             found = source(token, world, options, target_machine, target_account)
@@ -100,8 +110,9 @@ class CallFacts(NamedTuple):
     network_session: LogonSession  # the client's network logon on the server, without credentials
 
     @classmethod
-    def of(cls, world: World, options: Options, caller: Process, presented: Token, server: Process,
-           binding: Binding) -> CallFacts:
+    def of(
+        cls, world: World, options: Options, caller: Process, presented: Token, server: Process, binding: Binding
+    ) -> CallFacts:
         key = ("call", caller.machine, server.name, presented.user, presented.level is None)
         derived = world._derived.get(key)  # the world's own memo, read inline: this is every decision's first step
         if derived is None:
@@ -115,13 +126,22 @@ _tuple_new = tuple.__new__
 def _derived(world: World, machine: str, server: Process, presented: Token) -> tuple[Any, ...]:
     """The facts of a call from a process on ``machine`` to ``server`` that the world decides (see CallFacts)."""
     local = machine.lower() == server.machine.lower()
-    client = (presented.user if presented.level is not None or local
-              else world.network_identity(world.get_account(presented.user), machine))
-    presenter = (world.network_account(world.get_account(client), machine) if client.lower() in world.accounts
-                 else None)
-    return (local, client, world.get_machine(machine), world.get_machine(server.machine),
-            world.kerberos_between(machine, server.machine), world.network_account(server.account, server.machine),
-            presenter, LogonSession.of(client, server.machine, "network", Credentials.NONE))
+    client = (
+        presented.user
+        if presented.level is not None or local
+        else world.network_identity(world.get_account(presented.user), machine)
+    )
+    presenter = world.network_account(world.get_account(client), machine) if client.lower() in world.accounts else None
+    return (
+        local,
+        client,
+        world.get_machine(machine),
+        world.get_machine(server.machine),
+        world.kerberos_between(machine, server.machine),
+        world.network_account(server.account, server.machine),
+        presenter,
+        LogonSession.of(client, server.machine, "network", Credentials.NONE),
+    )
 
 
 def _level_text(level: ImpLevel | TokenLevel | None) -> str:
@@ -131,18 +151,28 @@ def _level_text(level: ImpLevel | TokenLevel | None) -> str:
 
 
 _FROM_FACTS: dict[str, Callable[[CallFacts], str]] = {
-    "caller": lambda f: f.caller.name, "server": lambda f: f.server.name, "client": lambda f: f.client_name,
-    "server_account": lambda f: f.server.account.qualified, "machine": lambda f: f.server.machine,
-    "caller_machine": lambda f: f.caller.machine, "protseq": lambda f: f.binding.protseq.value,
-    "api": lambda f: f.binding.api.label, "requested_provider": lambda f: f.binding.provider.label,
-    "target": lambda f: f.server.machine, "requested": lambda f: f.binding.qos.level.key,
+    "caller": lambda f: f.caller.name,
+    "server": lambda f: f.server.name,
+    "client": lambda f: f.client_name,
+    "server_account": lambda f: f.server.account.qualified,
+    "machine": lambda f: f.server.machine,
+    "caller_machine": lambda f: f.caller.machine,
+    "protseq": lambda f: f.binding.protseq.value,
+    "api": lambda f: f.binding.api.label,
+    "requested_provider": lambda f: f.binding.provider.label,
+    "target": lambda f: f.server.machine,
+    "requested": lambda f: f.binding.qos.level.key,
 }
 #: How a value the steps learn reads in a sentence (the steps keep the value itself: most are never read).
 _TEXT: dict[str, Callable[[Any], str]] = {
-    "requested": lambda level: level.key, "provider": lambda provider: provider.label, "level": _level_text,
-    "server_account": lambda account: account.qualified, "client": str,
+    "requested": lambda level: level.key,
+    "provider": lambda provider: provider.label,
+    "level": _level_text,
+    "server_account": lambda account: account.qualified,
+    "client": str,
 }
 _ALIAS = {"default_level": "requested"}  # the level granted is both what was asked and the default applied
+
 
 class CallContext(Mapping[str, str]):
     """The values a row's sentence may use in a call, worked out only when a sentence is written.
@@ -185,8 +215,22 @@ class CallState:
     Once the call is decided the state never changes; its decision and client context read it lazily.
     """
 
-    __slots__ = ("facts", "notes", "learned", "level", "provider", "security", "arrives", "mutual",
-                 "delivered", "no_qos", "delegation", "server_account", "context", "_reasons")
+    __slots__ = (
+        "facts",
+        "notes",
+        "learned",
+        "level",
+        "provider",
+        "security",
+        "arrives",
+        "mutual",
+        "delivered",
+        "no_qos",
+        "delegation",
+        "server_account",
+        "context",
+        "_reasons",
+    )
 
     def __init__(self, facts: CallFacts) -> None:
         self.facts = facts
@@ -208,9 +252,11 @@ class CallState:
         if self._reasons is None:
             facts, make = self.facts, Reason.from_template
             self._reasons = tuple(
-                note if isinstance(note, Reason)
+                note
+                if isinstance(note, Reason)
                 else make(note[0].rule, note[0].sentence, CallContext(facts, note[1]), note[0].decisive)
-                for note in self.notes)
+                for note in self.notes
+            )
         return self._reasons
 
     def origin(self) -> tuple[Reason, ...]:
@@ -221,10 +267,18 @@ class CallState:
         """The decision's :data:`decisions.IDENTITY_FIELDS`."""
         f, ok = self.facts, d.code is ErrorCode.ERROR_SUCCESS
         caller, server = f.caller, f.server
-        return (f"call {caller.name} -> {server.name}", caller.name, server.name, caller.machine,
-                server.machine, f.client_name, server.account.qualified, self.level,
-                ok and self.delegation is Delegation.DELEGATED,
-                ok and self.security != "none" and self.arrives == "authenticated")
+        return (
+            f"call {caller.name} -> {server.name}",
+            caller.name,
+            server.name,
+            caller.machine,
+            server.machine,
+            f.client_name,
+            server.account.qualified,
+            self.level,
+            ok and self.delegation is Delegation.DELEGATED,
+            ok and self.security != "none" and self.arrives == "authenticated",
+        )
 
     def explanation(self, d: CallDecision) -> tuple[Any, ...]:
         """The decision's :data:`decisions.EXPLANATION_FIELDS`."""
@@ -242,6 +296,9 @@ def _summary(f: CallFacts, ctx: Token | None) -> str:
         return f"{f.server.name} accepted an unauthenticated call from {f.caller.name}; it cannot impersonate it."
     if ctx.level is TokenLevel.ANONYMOUS:
         return f"{f.server.name} was called anonymously: its token for the caller carries no identity."
-    reach = ("and can use that identity on other machines too" if ctx.network_credentials
-             else f"and cannot use that identity beyond {f.server.machine}")
+    reach = (
+        "and can use that identity on other machines too"
+        if ctx.network_credentials
+        else f"and cannot use that identity beyond {f.server.machine}"
+    )
     return f"{f.server.name} sees {ctx.user} at {ctx.level.label} level {reach}."  # type: ignore[union-attr]

@@ -148,8 +148,9 @@ class PluginAttributes:
     A core class names its registry tables: ``class Engine(PluginAttributes, operations=..., state=...)``.
     """
 
-    def __init_subclass__(cls, operations: Attached | None = None, state: Attached | None = None,
-                          **kwargs: Any) -> None:
+    def __init_subclass__(
+        cls, operations: Attached | None = None, state: Attached | None = None, **kwargs: Any
+    ) -> None:
         super().__init_subclass__(**kwargs)
         for table in (operations, state):
             if table is not None:

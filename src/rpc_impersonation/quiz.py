@@ -40,10 +40,28 @@ from .question_forms import (
 )
 from .quiz_questions import BY_NOTEBOOK
 
-__all__ = ["Misconception", "MISCONCEPTIONS", "Option", "Question", "FORMS", "NEVER", "question", "questions",
-           "question_keys", "answer_key", "describe_binding", "describe_chain", "who_acts_question",
-           "outcome_question", "rule_question", "yes_no_question", "level_question", "token_level_question",
-           "thread_identity_question"]
+__all__ = [
+    "Misconception",
+    "MISCONCEPTIONS",
+    "Option",
+    "Question",
+    "FORMS",
+    "NEVER",
+    "question",
+    "questions",
+    "question_keys",
+    "answer_key",
+    "describe_binding",
+    "describe_chain",
+    "who_acts_question",
+    "outcome_question",
+    "rule_question",
+    "yes_no_question",
+    "level_question",
+    "token_level_question",
+    "thread_identity_question",
+]
+
 
 @cache
 def _questions(notebook: str) -> tuple[Question, ...]:

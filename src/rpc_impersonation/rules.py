@@ -55,8 +55,10 @@ class Row:
     _sets: Mapping[str, frozenset] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        sets = {k: frozenset(v) if isinstance(v, (set, frozenset, tuple, list)) else frozenset([v])
-                for k, v in self.when.items()}
+        sets = {
+            k: frozenset(v) if isinstance(v, (set, frozenset, tuple, list)) else frozenset([v])
+            for k, v in self.when.items()
+        }
         object.__setattr__(self, "_sets", sets)
 
     def matches(self, point: Mapping[str, Any]) -> bool:
@@ -76,16 +78,25 @@ class _Lookup(dict[tuple[Any, ...], "Row"]):
         values = key if isinstance(key, tuple) else (key,)
         order = self.table._order
         if len(values) != len(order):
-            raise RuleTableError(f"table {self.table.name}: {len(values)} facts given, {len(order)} expected "
-                                 f"({', '.join(order)})")
+            raise RuleTableError(
+                f"table {self.table.name}: {len(values)} facts given, {len(order)} expected ({', '.join(order)})"
+            )
         return self.table.decide(**dict(zip(order, values)))
 
 
 class DecisionTable:
     """A named table of rows over a finite fact space, compiled to a lookup at construction."""
 
-    def __init__(self, name: str, facts: Mapping[str, Iterable[Any]], rows: list[Row], *, ordered: bool = False,
-                 context: Iterable[str] = (), effect: type | tuple[type, ...] = ()) -> None:
+    def __init__(
+        self,
+        name: str,
+        facts: Mapping[str, Iterable[Any]],
+        rows: list[Row],
+        *,
+        ordered: bool = False,
+        context: Iterable[str] = (),
+        effect: type | tuple[type, ...] = (),
+    ) -> None:
         self.name = name
         self.effect = effect  # the type(s) every row's effect must have (the engine's tables all declare it)
         self.facts = {k: tuple(v) for k, v in facts.items()}
@@ -97,8 +108,11 @@ class DecisionTable:
         self._key = getter if len(self._order) > 1 else (lambda facts: (getter(facts),))
         # an enum-valued fact takes members of that enum only: ImpLevel.IMPERSONATE (3) must never find the
         # row of TokenLevel.DELEGATION (3), although the two compare equal as numbers (R1)
-        self._types = {k: type(v[0]) for k, v in self.facts.items()
-                       if v and isinstance(v[0], enum.Enum) and all(type(x) is type(v[0]) for x in v)}
+        self._types = {
+            k: type(v[0])
+            for k, v in self.facts.items()
+            if v and isinstance(v[0], enum.Enum) and all(type(x) is type(v[0]) for x in v)
+        }
         self._check_rows(set(context))
         self._compile()
 
@@ -107,22 +121,28 @@ class DecisionTable:
             if r.rule not in RULES:
                 raise RuleTableError(f"table {self.name}: row cites unknown rule {r.rule!r}")
             if self.effect and (not isinstance(r.effect, self.effect) or isinstance(r.effect, str)):
-                raise RuleTableError(f"table {self.name}: row {r.rule} has effect {r.effect!r}; the table declares "
-                                     f"{self.effect!r} (an enum or a frozen record, never a bare string)")
+                raise RuleTableError(
+                    f"table {self.name}: row {r.rule} has effect {r.effect!r}; the table declares "
+                    f"{self.effect!r} (an enum or a frozen record, never a bare string)"
+                )
             for fact, values in r._sets.items():
                 if fact not in self.facts:
                     raise RuleTableError(f"table {self.name}: row {r.rule} tests unknown fact {fact!r}")
                 kind = self._types.get(fact)
                 bad = [v for v in values if v not in self.facts[fact] or (kind and not isinstance(v, kind))]
                 if bad:
-                    raise RuleTableError(f"table {self.name}: row {r.rule} tests {fact} against {bad!r}, "
-                                         f"outside its domain {self.facts[fact]!r}")
+                    raise RuleTableError(
+                        f"table {self.name}: row {r.rule} tests {fact} against {bad!r}, "
+                        f"outside its domain {self.facts[fact]!r}"
+                    )
             if context:
                 names = {f for _, f, _, _ in string.Formatter().parse(r.sentence) if f}
                 unknown = names - context
                 if unknown:
-                    raise RuleTableError(f"table {self.name}: row {r.rule} sentence uses {sorted(unknown)}, "
-                                         f"not among the context fields {sorted(context)}")
+                    raise RuleTableError(
+                        f"table {self.name}: row {r.rule} sentence uses {sorted(unknown)}, "
+                        f"not among the context fields {sorted(context)}"
+                    )
 
     def _compile(self) -> None:
         used: set[int] = set()
@@ -138,7 +158,8 @@ class DecisionTable:
                     if later.effect != first.effect and not later.fallback and later.rule not in first.overrides:
                         raise RuleTableError(
                             f"table {self.name}: rows {first.rule} and {later.rule} both decide {point} differently; "
-                            f"declare the exception with overrides=({later.rule!r},) or make one a fallback")
+                            f"declare the exception with overrides=({later.rule!r},) or make one a fallback"
+                        )
             used.add(matching[0])
             self._index[values] = first
         dead = [self.rows[i].rule for i in range(len(self.rows)) if i not in used]
@@ -149,8 +170,7 @@ class DecisionTable:
         """The row that decides these facts (every fact of the table must be given)."""
         for fact, kind in self._types.items():
             if fact in facts and not isinstance(facts[fact], kind):
-                raise RuleTableError(f"table {self.name}: fact {fact} must be a {kind.__name__}, "
-                                     f"not {facts[fact]!r}")
+                raise RuleTableError(f"table {self.name}: fact {fact} must be a {kind.__name__}, not {facts[fact]!r}")
         try:
             row = self._index.get(self._key(facts))
         except KeyError:

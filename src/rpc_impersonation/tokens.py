@@ -18,9 +18,9 @@ __all__ = ["Credentials", "LogonSession", "Token"]
 class Credentials(enum.Enum):
     """What a logon session holds for authenticating to other machines (R18)."""
 
-    OWN = "own credentials"                      # a real logon: password, smart card, or the service's own account
-    DELEGATED = "forwarded Kerberos ticket"     # delegation succeeded (R19)
-    NONE = "no reusable credentials"            # a network logon (NTLM, or Kerberos without delegation)
+    OWN = "own credentials"  # a real logon: password, smart card, or the service's own account
+    DELEGATED = "forwarded Kerberos ticket"  # delegation succeeded (R19)
+    NONE = "no reusable credentials"  # a network logon (NTLM, or Kerberos without delegation)
 
     @property
     def usable(self) -> bool:
@@ -39,8 +39,15 @@ class LogonSession:
     s4u: object | None = None  # rpc_impersonation.kerberos.S4U when a service may use S4U2proxy (beyond the seeds)
 
     @classmethod
-    def of(cls, user: str, machine: str, kind: str, credentials: Credentials, scope: tuple[str, ...] | None = None,
-           s4u: object | None = None) -> LogonSession:
+    def of(
+        cls,
+        user: str,
+        machine: str,
+        kind: str,
+        credentials: Credentials,
+        scope: tuple[str, ...] | None = None,
+        s4u: object | None = None,
+    ) -> LogonSession:
         """The same as ``LogonSession(...)``, built without the frozen dataclass's per-field checks (hot path)."""
         session = object.__new__(cls)
         fields = session.__dict__
@@ -75,8 +82,9 @@ class Token:
         return token
 
     @classmethod
-    def deferred(cls, user: str, session: LogonSession, level: TokenLevel | None,
-                 origin_of: Callable[[], tuple[Reason, ...]]) -> Token:
+    def deferred(
+        cls, user: str, session: LogonSession, level: TokenLevel | None, origin_of: Callable[[], tuple[Reason, ...]]
+    ) -> Token:
         """A token whose ``origin`` is ``origin_of()``, worked out the first time it is read (the engine's hot path:
         most tokens a call hands out are never asked why)."""
         token = object.__new__(cls)

@@ -10,8 +10,20 @@ from functools import cached_property
 
 from .constants import ImpLevel, ResourceKind, Right
 
-__all__ = ["Domain", "Machine", "Account", "Process", "Resource", "Ace",
-           "ANONYMOUS_LOGON", "EVERYONE", "AUTHENTICATED_USERS", "SYSTEM", "NETWORK_SERVICE", "LOCAL_SERVICE"]
+__all__ = [
+    "Domain",
+    "Machine",
+    "Account",
+    "Process",
+    "Resource",
+    "Ace",
+    "ANONYMOUS_LOGON",
+    "EVERYONE",
+    "AUTHENTICATED_USERS",
+    "SYSTEM",
+    "NETWORK_SERVICE",
+    "LOCAL_SERVICE",
+]
 
 ANONYMOUS_LOGON = "NT AUTHORITY\\ANONYMOUS LOGON"
 EVERYONE = "Everyone"
@@ -19,6 +31,7 @@ AUTHENTICATED_USERS = "NT AUTHORITY\\Authenticated Users"
 SYSTEM = "NT AUTHORITY\\SYSTEM"
 NETWORK_SERVICE = "NT AUTHORITY\\NETWORK SERVICE"
 LOCAL_SERVICE = "NT AUTHORITY\\LOCAL SERVICE"
+
 
 @dataclass(frozen=True)
 class Domain:
@@ -77,10 +90,16 @@ class Account:
 
     def describe(self) -> str:
         """The account's delegation settings in words."""
-        trust = {"any": "trusted for delegation to any computer", "none": "not trusted for delegation",
-                 "listed": f"trusted for delegation to {', '.join(self.delegate_to)} only"}[self.delegation]
-        can = "may be delegated" if self.delegable else (
-            "in Protected Users: never delegated" if self.protected_user else "sensitive: never delegated")
+        trust = {
+            "any": "trusted for delegation to any computer",
+            "none": "not trusted for delegation",
+            "listed": f"trusted for delegation to {', '.join(self.delegate_to)} only",
+        }[self.delegation]
+        can = (
+            "may be delegated"
+            if self.delegable
+            else ("in Protected Users: never delegated" if self.protected_user else "sensitive: never delegated")
+        )
         return f"{self.qualified}: {trust}; {can}"
 
     @cached_property

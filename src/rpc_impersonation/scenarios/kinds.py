@@ -24,8 +24,24 @@ from ..constants import (
     Tracking,
 )
 
-__all__ = ["Kind", "Text", "Flag", "Choice", "Count", "ListOf", "MapOf", "Nullable", "Rights", "Obj", "Field",
-           "ObjectSpec", "NO_DEFAULT", "json_type", "show", "with_article"]
+__all__ = [
+    "Kind",
+    "Text",
+    "Flag",
+    "Choice",
+    "Count",
+    "ListOf",
+    "MapOf",
+    "Nullable",
+    "Rights",
+    "Obj",
+    "Field",
+    "ObjectSpec",
+    "NO_DEFAULT",
+    "json_type",
+    "show",
+    "with_article",
+]
 
 NO_DEFAULT = object()  # the field has no fixed default (absence means something the doc text explains)
 
@@ -54,7 +70,7 @@ def show(value: Any, limit: int = 60) -> str:
     text = json.dumps(value, ensure_ascii=True, sort_keys=True)
     if len(text) <= limit:
         return text
-    return text[:limit - 5] + {"{": " ...}", "[": " ...]"}.get(text[0], " ...")
+    return text[: limit - 5] + {"{": " ...}", "[": " ...]"}.get(text[0], " ...")
 
 
 class Kind:
@@ -276,8 +292,12 @@ class Rights(Kind):
         return '"read", "write", "read,write" or a list such as ["read", "write"]'
 
     def schema(self) -> dict[str, Any]:
-        return {"anyOf": [{"type": "string", "pattern": _RIGHTS_PATTERN},
-                          {"type": "array", "items": {"enum": list(_RIGHT_NAMES)}, "minItems": 1}]}
+        return {
+            "anyOf": [
+                {"type": "string", "pattern": _RIGHTS_PATTERN},
+                {"type": "array", "items": {"enum": list(_RIGHT_NAMES)}, "minItems": 1},
+            ]
+        }
 
 
 @dataclass(frozen=True)
