@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import ipywidgets as W
 
@@ -48,7 +49,7 @@ def sandbox_world(delegation: dict[str, str], client_sensitive: bool) -> World:
         setting = delegation.get(name, "not trusted")
         if setting not in DELEGATION:
             raise InvalidValueError(f"delegation of {name}", setting, DELEGATION)
-        kwargs = {}
+        kwargs: dict[str, Any] = {}
         if setting == "trusted (any computer)":
             kwargs["trusted_for_delegation"] = True
         elif setting.startswith("trusted to "):

@@ -124,7 +124,7 @@ def chain_graph(result: ChainResult, world=None, legend: bool = False) -> Graph:
         if not c.ok:
             lines.append("never ran")
             attrs["style"] = "rounded,filled,dashed"
-        elif h.refused_request:
+        elif h.refused_request and h.impersonation is not None:
             lines.append(f"refused the request: {h.impersonation.code.name}")
             attrs["style"] = "rounded,filled,dashed"
         else:
@@ -224,7 +224,7 @@ def chain_summary(result: ChainResult) -> str:
         )
         if not c.ok:
             body = f"refused: {c.code_name} [{', '.join(c.rules)}]"
-        elif h.refused_request:
+        elif h.refused_request and h.impersonation is not None:
             body = f"{c.server} refused the request: {h.impersonation.code_name}"
         else:
             body = (
@@ -258,7 +258,7 @@ def thread_graph(history: Sequence[Decision], process_identity: str) -> Graph:
         sid = f"s{i}"
         attrs = {"fillcolor": PALETTE["fill"]}
         if isinstance(d, ImpersonationResult):
-            if d.token is not None:
+            if d.token is not None and d.token.level is not None:  # a thread token is never a primary token
                 label = f"acts as {d.acting_as}\n({d.token.level.label}-level thread token)"
                 attrs["fillcolor"] = PALETTE["fill_client"]
                 if d.token.level is TokenLevel.ANONYMOUS:

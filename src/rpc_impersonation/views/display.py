@@ -52,10 +52,12 @@ class _DotServer:
                     self.process = subprocess.Popen(
                         [self.exe, "-Tsvg"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
                     )
-                self.process.stdin.write(dot.encode() + b"\n")  # the lexer needs the line's end to finish
-                self.process.stdin.flush()
-                out, fd, deadline = b"", self.process.stdout.fileno(), time.monotonic() + timeout
-                err = self.process.stderr.fileno()
+                stdin, stdout, stderr = self.process.stdin, self.process.stdout, self.process.stderr
+                assert stdin is not None and stdout is not None and stderr is not None  # opened with PIPE above
+                stdin.write(dot.encode() + b"\n")  # the lexer needs the line's end to finish
+                stdin.flush()
+                out, fd, deadline = b"", stdout.fileno(), time.monotonic() + timeout
+                err = stderr.fileno()
                 while self.END not in out:
                     ready, _, _ = select.select([fd, err], [], [], max(0.0, deadline - time.monotonic()))
                     if err in ready and b"Error" in os.read(err, 1 << 16):

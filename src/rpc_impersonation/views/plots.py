@@ -9,6 +9,7 @@ Taught in notebooks/02_levels.ipynb.
 from __future__ import annotations
 
 import textwrap
+from typing import Any
 
 import matplotlib
 
@@ -28,7 +29,7 @@ from .graph import PALETTE
 
 __all__ = ["level_matrix_figure", "level_matrix_text", "reach_figure", "reach_table", "STYLE"]
 
-STYLE = {
+STYLE: dict[Any, Any] = {  # matplotlib types its keys as the literal rc names
     "font.family": "DejaVu Sans",
     "font.size": 9,
     "axes.titlesize": 11,

@@ -14,7 +14,7 @@ from ..binding import Binding
 from ..com import proxy_cloaking
 from ..constants import Cloaking
 from ..decisions import Decision
-from ..engine import Engine
+from ..engine import Engine, ServerThread
 from ..errors import ImpersonationError, InvalidValueError
 from ..world import World
 from .diagrams import thread_diagram
@@ -107,7 +107,6 @@ class ImpersonationStepper(WidgetView):
             control.observe(lambda _: self.restart(), names="value")
         self.state_pane = W.HTML()
         self.state = ""
-        self.last: Decision | None = None
         self.widget = W.VBox(
             [
                 W.HBox([self.level, self.provider, self.mutual_auth, restart], layout=W.Layout(flex_flow="row wrap")),
@@ -129,7 +128,7 @@ class ImpersonationStepper(WidgetView):
         )
         self.call = served.decision
         self.thread = served.thread
-        self.last = served.decision
+        self.last: Decision = served.decision
         self._render()
 
     def press(self, step: str) -> Decision:
@@ -148,7 +147,7 @@ class ImpersonationStepper(WidgetView):
         onward = Binding.of(provider="kerberos", level="impersonate", mutual_auth=True)
         actions: dict[str, Callable[[], Decision]] = {
             "impersonate": t.rpc_impersonate_client,
-            **{f"open {f}": (lambda f=f: t.open(f)) for f in self.files},
+            **{f"open {f}": _opener(t, f) for f in self.files},
             f"call {self.backend}": lambda: t.call(self.backend, onward).decision,
             "revert": t.rpc_revert_to_self,
             "end call": t.end_call,
@@ -270,7 +269,7 @@ class CloakingStepper(WidgetView):
         served = self.engine.thread("client").call(
             "middle", Binding.of(api="com", provider="ntlm", level="impersonate")
         )
-        self.thread = served.thread
+        self.thread = served.require_thread()  # the proxy world's middle tier always accepts the call
         self.proxies: list = []
         self.seen: dict[int, str] = {}
         self.last: Decision = served.decision
@@ -290,7 +289,7 @@ class CloakingStepper(WidgetView):
 
     def call_proxies(self) -> list[Decision]:
         """Call the back end once through every proxy, oldest first; returns the engine's decisions."""
-        decisions = []
+        decisions: list[Decision] = []
         for number, handle in enumerate(self.proxies, start=1):
             d = self.thread.call(handle).decision
             self.seen[number] = d.identity_seen if d.ok else f"refused: {d.code_name}"
@@ -350,3 +349,8 @@ class CloakingStepper(WidgetView):
 
 def cloaking_stepper(**kwargs) -> CloakingStepper:
     return CloakingStepper(**kwargs)
+
+
+def _opener(thread: ServerThread, resource: str) -> Callable[[], Decision]:
+    """The stepper's "open <resource>" step."""
+    return lambda: thread.open(resource)
