@@ -1,8 +1,9 @@
 """The call, as an ordered pipeline of named steps (:data:`CALL_STEPS`).
 
 Each step reads the frozen :class:`CallFacts` (the world, the options and the call's inputs) and the
-running :class:`CallState`, looks its decision table up, records the reason(s) and either returns
-nothing (go on) or the error code that refuses the call. A new step is one function plus its table.
+running :class:`CallState`, looks its decision table up, notes the row (its reason is written only when
+someone reads it, :mod:`.facts`) and either returns nothing (go on) or the error code that refuses the
+call. A new step is one function plus its table.
 
 >>> [step.__name__ for step in CALL_STEPS]  # doctest: +NORMALIZE_WHITESPACE
 ['grant_level', 'pick_package', 'outbound_identity', 'ntlm_for_protected_users', 'mutual_authentication',
@@ -57,32 +58,17 @@ __all__ = [
 
 
 Step = Callable[[CallFacts, CallState], "ErrorCode | None"]
-(
-    _LEVEL_DEFAULT,
-    _PROVIDER,
-    _OUTBOUND,
-    _NTLM_ALLOWED,
-    _MUTUAL_AUTH,
-    _ARRIVAL_LEVEL,
-    _DELEGATION,
-    _DELEGATION_REFUSED,
-    _SERVER_GATE,
-    _CREDENTIALS,
-) = (
-    t.lookup
-    for t in (
-        LEVEL_DEFAULT,
-        PROVIDER,
-        OUTBOUND,
-        NTLM_ALLOWED,
-        MUTUAL_AUTH,
-        ARRIVAL_LEVEL,
-        DELEGATION,
-        DELEGATION_REFUSED,
-        SERVER_GATE,
-        CREDENTIALS,
-    )
-)
+# The compiled tables, indexed directly by the steps: TABLE.lookup[fact, fact, ...] in the table's fact order.
+_LEVEL_DEFAULT = LEVEL_DEFAULT.lookup
+_PROVIDER = PROVIDER.lookup
+_OUTBOUND = OUTBOUND.lookup
+_NTLM_ALLOWED = NTLM_ALLOWED.lookup
+_MUTUAL_AUTH = MUTUAL_AUTH.lookup
+_ARRIVAL_LEVEL = ARRIVAL_LEVEL.lookup
+_DELEGATION = DELEGATION.lookup
+_DELEGATION_REFUSED = DELEGATION_REFUSED.lookup
+_SERVER_GATE = SERVER_GATE.lookup
+_CREDENTIALS = CREDENTIALS.lookup
 # The enum members the steps compare against, bound once: reading a member through its class runs
 # enum.EnumType's Python-level attribute hook every time, several times a step.
 _ARRIVAL_AS_ASKED = Arrival.AS_ASKED
@@ -99,7 +85,6 @@ _PROVIDER_NONE = Provider.NONE
 _SESSION_DELEGATED = Session.DELEGATED
 _SESSION_SHARED = Session.SHARED
 _TARGETNAME_NAME = TargetName.NAME
-_TOKENLEVEL_ANONYMOUS = TokenLevel.ANONYMOUS
 _TOKENLEVEL_IMPERSONATION = TokenLevel.IMPERSONATION
 _CREDENTIALS_NONE, _CREDENTIALS_OWN = Credentials.NONE, Credentials.OWN
 _TOKEN_LEVEL: dict[ImpLevel, TokenLevel] = {
