@@ -82,32 +82,45 @@ ROOT = Path(__file__).resolve().parent.parent
 def _scratch_rate(src: Path, seconds: float) -> float:
     """From-scratch decisions per second, measured in a fresh process importing the package from ``src``."""
     env = {**os.environ, "PYTHONPATH": str(src), "PYTHONHASHSEED": "0"}
-    code = ("import sys; sys.path.insert(0, sys.argv[1]); from engine import hop_decisions; "
-            "import time; print(hop_decisions(float(sys.argv[2]), remember=False, clock=time.process_time)[0])")
-    out = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent), str(seconds)], env=env,
-                         cwd=src.parent, capture_output=True, text=True, check=True)
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); from engine import hop_decisions; "
+        "import time; print(hop_decisions(float(sys.argv[2]), remember=False, clock=time.process_time)[0])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(Path(__file__).parent), str(seconds)],
+        env=env,
+        cwd=src.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return float(out.stdout.strip().splitlines()[-1])
 
 
 def compare(rev: str, repeat: int, seconds: float) -> None:
     """From-scratch decisions of ``rev`` and of this tree, alternating in one run; prints the ratio."""
-    commit = subprocess.run(["git", "rev-parse", "--short", rev], cwd=ROOT, capture_output=True, text=True,
-                            check=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", rev], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
     with tempfile.TemporaryDirectory(prefix="engine-compare-") as tmp:
         other = Path(tmp) / "tree"
-        subprocess.run(["git", "worktree", "add", "--detach", str(other), commit], cwd=ROOT, check=True,
-                       capture_output=True)
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(other), commit], cwd=ROOT, check=True, capture_output=True
+        )
         try:
             rates: dict[str, list[float]] = {rev: [], "this tree": []}
             for _ in range(max(3, repeat)):
                 rates[rev].append(_scratch_rate(other / "src", seconds))
                 rates["this tree"].append(_scratch_rate(ROOT / "src", seconds))
         finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(other)], cwd=ROOT, check=False,
-                           capture_output=True)
-    print(f"python {platform.python_version()} on {platform.machine()}; from-scratch hop decisions per CPU second "
-          f"(Engine(remember=False).connect), alternating runs of {seconds:g} s of CPU time, n={max(3, repeat)} each; "
-          f"load average {os.getloadavg()[0]:.1f}")
+            subprocess.run(
+                ["git", "worktree", "remove", "--force", str(other)], cwd=ROOT, check=False, capture_output=True
+            )
+    print(
+        f"python {platform.python_version()} on {platform.machine()}; from-scratch hop decisions per CPU second "
+        f"(Engine(remember=False).connect), alternating runs of {seconds:g} s of CPU time, n={max(3, repeat)} each; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     for label, values in rates.items():
         name = f"{rev} ({commit})" if label == rev else label
         print(f"  {name}: median {statistics.median(values):,.0f} (min {min(values):,.0f}, max {max(values):,.0f})")
@@ -118,35 +131,49 @@ def compare(rev: str, repeat: int, seconds: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--compare", metavar="REV",
-                        help="measure from-scratch decisions of REV (checked out in a temporary git worktree) and "
-                             "of this tree side by side, and print the ratio")
+    parser.add_argument(
+        "--compare",
+        metavar="REV",
+        help="measure from-scratch decisions of REV (checked out in a temporary git worktree) and "
+        "of this tree side by side, and print the ratio",
+    )
     parser.add_argument("--seconds", type=float, default=1.0, help="length of one measurement (with --compare)")
-    parser.add_argument("--enlarged", action="store_true",
-                        help="also time the beyond-the-seeds spaces (delegation kinds, Negotiate, COM cloaking; ~1 min)")
+    parser.add_argument(
+        "--enlarged",
+        action="store_true",
+        help="also time the beyond-the-seeds spaces (delegation kinds, Negotiate, COM cloaking; ~1 min)",
+    )
     args = parser.parse_args()
     if args.compare:
         compare(args.compare, args.repeat, args.seconds)
         return
     print(f"python {platform.python_version()} on {platform.machine()}, one process (one core)")
-    for remember, label in ((True, "Engine.connect, steady state"),
-                            (False, "Engine.connect, every decision made from scratch")):
+    for remember, label in (
+        (True, "Engine.connect, steady state"),
+        (False, "Engine.connect, every decision made from scratch"),
+    ):
         rates = [hop_decisions(1.0, remember)[0] for _ in range(args.repeat)]
-        print(f"hop decisions per second ({label}): median {statistics.median(rates):,.0f} "
-              f"(min {min(rates):,.0f}, max {max(rates):,.0f}, n={args.repeat})"
-              + ("; target >= 100,000" if remember else ""))
+        print(
+            f"hop decisions per second ({label}): median {statistics.median(rates):,.0f} "
+            f"(min {min(rates):,.0f}, max {max(rates):,.0f}, n={args.repeat})"
+            + ("; target >= 100,000" if remember else "")
+        )
     for hops in (2, 3):
         runs = [whole_space(hops) for _ in range(args.repeat if hops == 2 else max(3, args.repeat // 2))]
         times = [r[0] for r in runs]
-        print(f"{hops}-hop space: {runs[0][1]:,} configurations, {runs[0][2]:,} distinct evaluated paths, "
-              f"median {statistics.median(times):.2f} s (min {min(times):.2f}, max {max(times):.2f}, n={len(runs)})"
-              + ("; target < 2 s" if hops == 3 else ""))
+        print(
+            f"{hops}-hop space: {runs[0][1]:,} configurations, {runs[0][2]:,} distinct evaluated paths, "
+            f"median {statistics.median(times):.2f} s (min {min(times):.2f}, max {max(times):.2f}, n={len(runs)})"
+            + ("; target < 2 s" if hops == 3 else "")
+        )
     if args.enlarged:
         for flavour in ("delegation", "com"):
             for hops in (2, 3):
                 seconds, size, options = enlarged_space(hops, flavour)
-                print(f"{flavour} space, {hops} hops ({options} options a hop): {size:,} configurations checked "
-                      f"in {seconds:.1f} s (check_all, n=1)")
+                print(
+                    f"{flavour} space, {hops} hops ({options} options a hop): {size:,} configurations checked "
+                    f"in {seconds:.1f} s (check_all, n=1)"
+                )
 
 
 if __name__ == "__main__":

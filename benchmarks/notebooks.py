@@ -21,9 +21,23 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def nbval_run() -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval", "notebooks",
-                    "--nbval-sanitize-with", "notebooks/sanitize.cfg"], cwd=ROOT, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--nbval",
+            "notebooks",
+            "--nbval-sanitize-with",
+            "notebooks/sanitize.cfg",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     return time.perf_counter() - start
 
 
@@ -43,10 +57,14 @@ def main() -> None:
     runs = [nbval_run() for _ in range(n)]
     floors = [bare_kernels(len(notebooks)) for _ in range(n)]
     print(f"{len(notebooks)} notebooks, {n} runs each")
-    print(f"pytest --nbval notebooks/: median {statistics.median(runs):.1f} s (min {min(runs):.1f}, "
-          f"max {max(runs):.1f}); target <= 90 s")
-    print(f"floor, one bare kernel per notebook: median {statistics.median(floors):.1f} s "
-          f"(min {min(floors):.1f}, max {max(floors):.1f})")
+    print(
+        f"pytest --nbval notebooks/: median {statistics.median(runs):.1f} s (min {min(runs):.1f}, "
+        f"max {max(runs):.1f}); target <= 90 s"
+    )
+    print(
+        f"floor, one bare kernel per notebook: median {statistics.median(floors):.1f} s "
+        f"(min {min(floors):.1f}, max {max(floors):.1f})"
+    )
 
 
 if __name__ == "__main__":

@@ -39,8 +39,12 @@ def main() -> None:
     cb = ChainBuilder()
     levels = ["delegate", "impersonate", "identify", "anonymous"]
     trust = ["trusted (any computer)", "not trusted", "trusted to SRV2 only"]
-    builder = [(lambda i=i: advance(cb.hop_controls[i % 2]["level"], levels)) if i % 3
-               else (lambda: advance(cb.delegation["server1"], trust)) for i in range(n)]
+    builder = [
+        (lambda i=i: advance(cb.hop_controls[i % 2]["level"], levels))
+        if i % 3
+        else (lambda: advance(cb.delegation["server1"], trust))
+        for i in range(n)
+    ]
     le = LevelExplorer()
     explorer = [lambda: advance(le.level, levels) for _ in range(n)]
     st = ImpersonationStepper()
@@ -48,8 +52,7 @@ def main() -> None:
     stepper = [(lambda i=i: st.press(steps[i % 5])) if i % 20 else (lambda: st.restart()) for i in range(n)]
 
     print(f"{n} changes each; SVG re-rendered by dot every time; target median <= 50 ms, p95 <= 100 ms")
-    for name, changes in (("chain builder", builder), ("level explorer", explorer), ("impersonation stepper",
-                                                                                      stepper)):
+    for name, changes in (("chain builder", builder), ("level explorer", explorer), ("impersonation stepper", stepper)):
         med, p95, worst = measure(changes)
         print(f"{name:22} median {med:5.1f} ms   p95 {p95:5.1f} ms   max {worst:5.1f} ms")
     assert cb.explanation and le.explanation and st.explanation

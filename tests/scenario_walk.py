@@ -62,8 +62,7 @@ def branch(node, value):
 def children(value, node):
     """(step, child value, child schema) for the values inside ``value``."""
     if isinstance(value, dict) and "properties" in node:
-        return [(k, v, node["properties"][k]) for k, v in value.items()
-                if k in node["properties"] and k != "$schema"]
+        return [(k, v, node["properties"][k]) for k, v in value.items() if k in node["properties"] and k != "$schema"]
     if isinstance(value, dict) and isinstance(node.get("additionalProperties"), dict):
         return [(k, v, node["additionalProperties"]) for k, v in value.items()]
     if isinstance(value, list) and "items" in node:
@@ -116,12 +115,14 @@ def put_deep(doc, path, value):
 
 def absent_fields(doc):
     """(path, default, schema) of every field the document leaves at its default, nested ones included."""
-    return [(p, v, n) for p, v, n in locations(with_defaults(doc)) if p and isinstance(p[-1], str)
-            and not exists(doc, p)]
+    return [
+        (p, v, n) for p, v, n in locations(with_defaults(doc)) if p and isinstance(p[-1], str) and not exists(doc, p)
+    ]
 
 
 def with_defaults(doc):
     """A copy of ``doc`` with every absent field that has a schema default written out explicitly."""
+
     def fill(value, node):
         node = branch(node, value)
         if isinstance(value, dict) and "properties" in node:
@@ -131,11 +132,13 @@ def with_defaults(doc):
         for _, child, child_node in children(value, node):
             fill(child, child_node)
         return value
+
     return fill(copy.deepcopy(doc), {"$ref": SCHEMA["$ref"]})
 
 
 def dump(value, duplicate=None):
     """JSON text; ``duplicate=(path, key, text)`` writes ``key`` a second time in the object at ``path``."""
+
     def out(v, path):
         if isinstance(v, dict):
             parts = [f"{json.dumps(k)}: {out(x, path + (k,))}" for k, x in v.items()]
@@ -145,4 +148,5 @@ def dump(value, duplicate=None):
         if isinstance(v, list):
             return "[" + ", ".join(out(x, path + (i,)) for i, x in enumerate(v)) + "]"
         return json.dumps(v)
+
     return out(value, ())

@@ -14,8 +14,13 @@ from rpc_impersonation.rules import RULES
 from rpc_impersonation.world import ANONYMOUS_LOGON
 
 E = ErrorCode
-NEW = ("com-cloaking", "kerberos-constrained", "resource-based-delegation", "negotiate-ip-fallback",
-       "identity-tracking")
+NEW = (
+    "com-cloaking",
+    "kerberos-constrained",
+    "resource-based-delegation",
+    "negotiate-ip-fallback",
+    "identity-tracking",
+)
 
 
 def com_world():
@@ -57,8 +62,10 @@ def test_new_named_scenarios_explain_as_the_facts_say(name):
 
 
 # --- COM -----------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("cloaking,seen,rule", [("none", "CORP\\svc_mid", "R32"), ("static", "CORP\\alice", "R32"),
-                                                ("dynamic", "CORP\\alice", "R32")])
+@pytest.mark.parametrize(
+    "cloaking,seen,rule",
+    [("none", "CORP\\svc_mid", "R32"), ("static", "CORP\\alice", "R32"), ("dynamic", "CORP\\alice", "R32")],
+)
 def test_R32_cloaking_decides_the_outbound_identity(cloaking, seen, rule):
     t = middle(Engine(com_world()))
     t.co_impersonate_client()
@@ -82,8 +89,11 @@ class MiddleTier:
         t = self.thread
         if step in ("alice", "bob"):
             client = "client" if step == "alice" else "client_bob"
-            self.thread = self.engine.thread(client).call("mid", Binding.of(api="com", provider="kerberos",
-                                                                           level="delegate")).thread
+            self.thread = (
+                self.engine.thread(client)
+                .call("mid", Binding.of(api="com", provider="kerberos", level="delegate"))
+                .thread
+            )
         elif step == "imp":
             assert t.co_impersonate_client().ok
         elif step == "revert":
@@ -102,17 +112,20 @@ class MiddleTier:
 ALICE, BOB, MID = "CORP\\alice", "CORP\\bob", "CORP\\svc_mid"
 
 
-@pytest.mark.parametrize("cloaking,steps,seen", [
-    # static cloaking set with CoSetProxyBlanket captures when the blanket is set and survives a revert (bug 1)
-    ("static", "alice imp proxy revert call", [ALICE]),
-    ("static", "alice imp proxy end call", [ALICE]),
-    ("static", "alice imp proxy revert bob imp call", [ALICE]),
-    ("static", "alice proxy imp call revert call", [MID, MID]),
-    # dynamic cloaking follows the thread; no cloaking never shows the client
-    ("dynamic", "alice imp proxy revert call", [MID]),
-    ("dynamic", "alice imp proxy revert bob imp call", [BOB]),
-    ("none", "alice imp proxy call", [MID]),
-])
+@pytest.mark.parametrize(
+    "cloaking,steps,seen",
+    [
+        # static cloaking set with CoSetProxyBlanket captures when the blanket is set and survives a revert (bug 1)
+        ("static", "alice imp proxy revert call", [ALICE]),
+        ("static", "alice imp proxy end call", [ALICE]),
+        ("static", "alice imp proxy revert bob imp call", [ALICE]),
+        ("static", "alice proxy imp call revert call", [MID, MID]),
+        # dynamic cloaking follows the thread; no cloaking never shows the client
+        ("dynamic", "alice imp proxy revert call", [MID]),
+        ("dynamic", "alice imp proxy revert bob imp call", [BOB]),
+        ("none", "alice imp proxy call", [MID]),
+    ],
+)
 def test_R32_static_cloaking_from_the_blanket_keeps_what_it_captured(cloaking, steps, seen):
     m = MiddleTier(cloaking=cloaking)
     for step in steps.split():
@@ -122,14 +135,17 @@ def test_R32_static_cloaking_from_the_blanket_keeps_what_it_captured(cloaking, s
         assert all(acting != ALICE for _, acting in m.seen)
 
 
-@pytest.mark.parametrize("cis,steps,seen", [
-    # static cloaking from CoInitializeSecurity captures at the proxy's FIRST CALL, not when it is made (bug 2)
-    ("static", "alice proxy imp call revert call", [ALICE, ALICE]),
-    ("static", "alice proxy imp call revert bob imp call", [ALICE, ALICE]),
-    ("static", "alice proxy call imp call", [MID, MID]),
-    ("dynamic", "alice proxy imp call revert bob imp call", [ALICE, BOB]),
-    ("none", "alice proxy imp call", [MID]),
-])
+@pytest.mark.parametrize(
+    "cis,steps,seen",
+    [
+        # static cloaking from CoInitializeSecurity captures at the proxy's FIRST CALL, not when it is made (bug 2)
+        ("static", "alice proxy imp call revert call", [ALICE, ALICE]),
+        ("static", "alice proxy imp call revert bob imp call", [ALICE, ALICE]),
+        ("static", "alice proxy call imp call", [MID, MID]),
+        ("dynamic", "alice proxy imp call revert bob imp call", [ALICE, BOB]),
+        ("none", "alice proxy imp call", [MID]),
+    ],
+)
 def test_R32_static_cloaking_from_co_initialize_security_captures_at_the_first_call(cis, steps, seen):
     m = MiddleTier(cis=cis)
     for step in steps.split():
@@ -145,9 +161,11 @@ def test_R32_the_explanation_says_the_captured_identity_outlives_the_thread():
         m.do(step)
     d = m.thread.call(m.proxy).decision
     why = next(r.sentence for r in d.reasons if r.rule == "R32")
-    assert why == ("Static cloaking set with CoSetProxyBlanket captured the thread's identity when the blanket was "
-                   "set, CORP\\alice, and every call through the proxy presents it. The thread is CORP\\bob now; "
-                   "that does not change what the proxy presents.")
+    assert why == (
+        "Static cloaking set with CoSetProxyBlanket captured the thread's identity when the blanket was "
+        "set, CORP\\alice, and every call through the proxy presents it. The thread is CORP\\bob now; "
+        "that does not change what the proxy presents."
+    )
 
 
 def test_R32_explicit_identity_without_cloaking():
@@ -157,9 +175,15 @@ def test_R32_explicit_identity_without_cloaking():
     assert d.identity_seen == "CORP\\svc_back"
 
 
-@pytest.mark.parametrize("kwargs", [dict(cloaking="both"), dict(cloaking="dynamic", auth_identity="svc_back"),
-                                    dict(cloaking="static", auth_identity="svc_back"),
-                                    dict(authn_level="none", provider="kerberos")])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(cloaking="both"),
+        dict(cloaking="dynamic", auth_identity="svc_back"),
+        dict(cloaking="static", auth_identity="svc_back"),
+        dict(authn_level="none", provider="kerberos"),
+    ],
+)
 def test_R35_invalid_blankets_fail_with_e_invalidarg(kwargs):
     t = middle(Engine(com_world()))
     d = t.call("back", Binding.of(api="com", **kwargs)).decision
@@ -191,14 +215,17 @@ def test_R34_authentication_level_is_the_higher_and_R36_none_cannot_impersonate(
     assert rpc.co_impersonate_client().code is E.E_FAIL
 
 
-@pytest.mark.parametrize("server,client,code,authn", [
-    ("pkt_integrity", "default", "ERROR_SUCCESS", "pkt_integrity"),   # left to COM: negotiated up
-    ("connect", "default", "ERROR_SUCCESS", "connect"),
-    ("pkt_integrity", "pkt_privacy", "ERROR_SUCCESS", "pkt_privacy"),  # set higher: used as given
-    ("pkt_integrity", "connect", "E_ACCESSDENIED", "connect"),         # set lower: refused, not raised
-    (None, "none", "E_ACCESSDENIED", "none"),                          # a server without settings wants CONNECT
-    ("none", "none", "ERROR_SUCCESS", "none"),
-])
+@pytest.mark.parametrize(
+    "server,client,code,authn",
+    [
+        ("pkt_integrity", "default", "ERROR_SUCCESS", "pkt_integrity"),  # left to COM: negotiated up
+        ("connect", "default", "ERROR_SUCCESS", "connect"),
+        ("pkt_integrity", "pkt_privacy", "ERROR_SUCCESS", "pkt_privacy"),  # set higher: used as given
+        ("pkt_integrity", "connect", "E_ACCESSDENIED", "connect"),  # set lower: refused, not raised
+        (None, "none", "E_ACCESSDENIED", "none"),  # a server without settings wants CONNECT
+        ("none", "none", "ERROR_SUCCESS", "none"),
+    ],
+)
 def test_R34_a_blanket_level_is_used_as_given_and_a_lower_one_is_refused(server, client, code, authn):
     e = Engine(com_world())
     if server is not None:
@@ -248,8 +275,12 @@ def test_R37_one_revert_undoes_stacked_impersonations_and_R38_com_reverts_itself
 
 
 def test_R39_com_delegation_needs_a_trusted_server():
-    d = Engine(com_world()).thread("client").call("mid_plain", Binding.of(api="com", provider="kerberos",
-                                                                          level="delegate")).decision
+    d = (
+        Engine(com_world())
+        .thread("client")
+        .call("mid_plain", Binding.of(api="com", provider="kerberos", level="delegate"))
+        .decision
+    )
     assert d.code is E.RPC_S_SEC_PKG_ERROR and "R19" in d.rules
 
 
@@ -257,9 +288,12 @@ def test_com_options_exhaustively_over_two_hops():
     """Every cloaking x first-hop level x provider x second-hop level: the back end sees the client only with
     cloaking, a first hop that let the identity leave MID (Delegate over Kerberos), and an acting-level token."""
     w = com_world()
-    for cloak, lvl1, prov, lvl2 in itertools.product(("none", "static", "dynamic"),
-                                                      ("identify", "impersonate", "delegate"),
-                                                      ("ntlm", "kerberos"), ("identify", "impersonate", "delegate")):
+    for cloak, lvl1, prov, lvl2 in itertools.product(
+        ("none", "static", "dynamic"),
+        ("identify", "impersonate", "delegate"),
+        ("ntlm", "kerberos"),
+        ("identify", "impersonate", "delegate"),
+    ):
         e = Engine(w)
         served = e.thread("client").call("mid", Binding.of(api="com", provider=prov, level=lvl1))
         if not served.ok:
@@ -302,16 +336,19 @@ def kcd_world():
     return w
 
 
-@pytest.mark.parametrize("user,front,provider,target,seen,rule", [
-    ("bob", "web", "kerberos", "sql", "CORP\\bob", "R24"),            # KCD, listed
-    ("bob", "web", "kerberos", "other", ANONYMOUS_LOGON, "R24"),       # KCD, not listed
-    ("bob", "web", "ntlm", "sql", ANONYMOUS_LOGON, "R24"),             # no protocol transition
-    ("bob", "web_pt", "ntlm", "sql", "CORP\\bob", "R24"),              # protocol transition
-    ("bob", "web_plain", "ntlm", "rbcd_target", "CORP\\bob", "R24"),   # RBCD (NTLM sign-in is fine)
-    ("bob", "web_plain", "kerberos", "sql", ANONYMOUS_LOGON, "R24"),   # nothing configured
-    ("carol", "web", "kerberos", "sql", ANONYMOUS_LOGON, "R25"),       # sensitive: never, in any kind
-    ("carol", "web_plain", "kerberos", "rbcd_target", ANONYMOUS_LOGON, "R25"),
-])
+@pytest.mark.parametrize(
+    "user,front,provider,target,seen,rule",
+    [
+        ("bob", "web", "kerberos", "sql", "CORP\\bob", "R24"),  # KCD, listed
+        ("bob", "web", "kerberos", "other", ANONYMOUS_LOGON, "R24"),  # KCD, not listed
+        ("bob", "web", "ntlm", "sql", ANONYMOUS_LOGON, "R24"),  # no protocol transition
+        ("bob", "web_pt", "ntlm", "sql", "CORP\\bob", "R24"),  # protocol transition
+        ("bob", "web_plain", "ntlm", "rbcd_target", "CORP\\bob", "R24"),  # RBCD (NTLM sign-in is fine)
+        ("bob", "web_plain", "kerberos", "sql", ANONYMOUS_LOGON, "R24"),  # nothing configured
+        ("carol", "web", "kerberos", "sql", ANONYMOUS_LOGON, "R25"),  # sensitive: never, in any kind
+        ("carol", "web_plain", "kerberos", "rbcd_target", ANONYMOUS_LOGON, "R25"),
+    ],
+)
 def test_R24_R25_constrained_and_resource_based(user, front, provider, target, seen, rule):
     e = Engine(kcd_world(), Options(kerberos_delegation=True))
     t = e.thread(f"browser_{user}").call(front, Binding.of(provider=provider, level="impersonate")).thread
@@ -328,7 +365,9 @@ def test_R24_rbcd_on_a_computer_account_for_resources():
     assert opened.ok and opened.identity == "CORP\\bob" and "R24" in opened.rules
 
 
-@pytest.mark.parametrize("ignore,code,delegated", [(False, E.RPC_S_SEC_PKG_ERROR, False), (True, E.ERROR_SUCCESS, False)])
+@pytest.mark.parametrize(
+    "ignore,code,delegated", [(False, E.RPC_S_SEC_PKG_ERROR, False), (True, E.ERROR_SUCCESS, False)]
+)
 def test_R24_a_service_acting_through_s4u_has_no_tgt_to_forward(ignore, code, delegated):
     """web_pt reaches SQL as bob by protocol transition and S4U2proxy; asking a server on SQL that is trusted for
     unconstrained delegation for Delegate cannot forward anything, because web_pt never held bob's TGT."""
@@ -338,13 +377,17 @@ def test_R24_a_service_acting_through_s4u_has_no_tgt_to_forward(ignore, code, de
     e = Engine(w, Options(kerberos_delegation=True))
     t = e.thread("browser_bob").call("web_pt", Binding.of(provider="ntlm", level="impersonate")).thread
     t.rpc_impersonate_client()
-    d = t.call("sql_trusted", Binding.of(provider="kerberos", level="delegate", mutual_auth=True,
-                                         ignore_delegation_failure=ignore)).decision
+    d = t.call(
+        "sql_trusted",
+        Binding.of(provider="kerberos", level="delegate", mutual_auth=True, ignore_delegation_failure=ignore),
+    ).decision
     assert d.code is code and d.delegated is delegated
     why = next(r for r in d.reasons if r.rule == "R24" and "TGT" in r.sentence)
-    assert why.sentence == ("web_pt can act as CORP\\bob towards sql_trusted only through constrained delegation "
-                            "(S4U2proxy): it holds a service ticket as CORP\\bob, not CORP\\bob's TGT, so there is "
-                            "nothing to forward.")
+    assert why.sentence == (
+        "web_pt can act as CORP\\bob towards sql_trusted only through constrained delegation "
+        "(S4U2proxy): it holds a service ticket as CORP\\bob, not CORP\\bob's TGT, so there is "
+        "nothing to forward."
+    )
     if ignore:
         assert d.identity_seen == "CORP\\bob" and d.context.level.label == "Impersonate"
 
@@ -353,8 +396,11 @@ def test_R24_constrained_servers_never_receive_forwarded_tickets():
     e = Engine(kcd_world(), Options(kerberos_delegation=True))
     d = e.thread("browser_bob").call("web", Binding.of(provider="kerberos", level="delegate", mutual_auth=True))
     assert d.decision.code is E.RPC_S_SEC_PKG_ERROR and "R24" in d.decision.rules
-    seeds = Engine(kcd_world()).thread("browser_bob").call("web", Binding.of(provider="kerberos", level="delegate",
-                                                                           mutual_auth=True))
+    seeds = (
+        Engine(kcd_world())
+        .thread("browser_bob")
+        .call("web", Binding.of(provider="kerberos", level="delegate", mutual_auth=True))
+    )
     assert seeds.ok and seeds.decision.delegated  # the seeds' model: trusted to listed computers (M2)
 
 

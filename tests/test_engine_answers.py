@@ -17,7 +17,7 @@ def _world():
     for m in ("WS1", "SRV1", "SRV2", "SRV3"):
         w.machine(m)
     w.account("alice")
-    w.account("svc1", delegate_to=["SRV2"])       # trusted for delegation to SRV2 only (M2, SA-9)
+    w.account("svc1", delegate_to=["SRV2"])  # trusted for delegation to SRV2 only (M2, SA-9)
     w.account("svc2", trusted_for_delegation=True)  # trusted for delegation to any computer
     w.account("svc3")
     w.process("client", on="WS1", runs_as="alice")
@@ -53,8 +53,9 @@ def test_unauthenticated_delegate_answers_like_unauthenticated_impersonate():
 def test_transport_identity_still_carries_its_level():
     """ncacn_np without an SSP carries the caller's identity at a level (R5): Delegate across machines is
     refused there as R19/R20 say, unchanged."""
-    r = evaluate(_world(), Chain("client", (Hop("s2", Binding.of(protseq="ncacn_np", provider="none",
-                                                                level="delegate")),)))
+    r = evaluate(
+        _world(), Chain("client", (Hop("s2", Binding.of(protseq="ncacn_np", provider="none", level="delegate")),))
+    )
     assert r.outcome.code is ErrorCode.RPC_S_SEC_PKG_ERROR and "R20" in r.outcome.rules
 
 
@@ -63,8 +64,9 @@ def test_transport_identity_still_carries_its_level():
 
 def _three_hops(first, second, ignore=False):
     second = second.with_(ignore_delegation_failure=ignore)
-    return Chain("client", (Hop("s1", first), Hop("s2", second),
-                            Hop("s3", KERBEROS_IMPERSONATE, access=(Access.of("report"),))))
+    return Chain(
+        "client", (Hop("s1", first), Hop("s2", second), Hop("s3", KERBEROS_IMPERSONATE, access=(Access.of("report"),)))
+    )
 
 
 def test_limited_delegation_is_not_forwarded_again_by_a_server_trusted_for_any_computer():
@@ -87,8 +89,9 @@ def test_with_ignore_delegation_failure_the_identity_stops_at_the_listed_compute
 def test_the_core_agrees_with_the_kerberos_module(ignore):
     """Options(kerberos_delegation=True) refuses the same onward delegation (R24: a service ticket, no TGT)."""
     core = evaluate(_world(), _three_hops(KERBEROS_DELEGATE, KERBEROS_DELEGATE, ignore))
-    kcd = evaluate(_world(), _three_hops(KERBEROS_IMPERSONATE, KERBEROS_DELEGATE, ignore),
-                   Options(kerberos_delegation=True))
+    kcd = evaluate(
+        _world(), _three_hops(KERBEROS_IMPERSONATE, KERBEROS_DELEGATE, ignore), Options(kerberos_delegation=True)
+    )
     assert core.outcome.code is kcd.outcome.code
     assert [h.acting_as for h in core.hops] == [h.acting_as for h in kcd.hops]
     assert core.reached_as("s3") == kcd.reached_as("s3") == (ANONYMOUS_LOGON if ignore else None)

@@ -110,11 +110,17 @@ def test_invariants_over_the_enlarged_space(flavour, check, hops):
     space = ChainSpace(hops, flavour)
     assert check_all(space, check) == space.size
     expected = {
-        "delegation": ["negotiate fell back to NTLM", "negotiate ran Kerberos",
-                       f"constrained delegation reached {CONSTRAINED_TO}",
-                       *(f"a {KINDS[k]} server acted as the client" for k in "kpr")],
-        "com": ["no cloaking: the server's own identity went out", "static cloaking carried the client on",
-                "dynamic cloaking carried the client on"],
+        "delegation": [
+            "negotiate fell back to NTLM",
+            "negotiate ran Kerberos",
+            f"constrained delegation reached {CONSTRAINED_TO}",
+            *(f"a {KINDS[k]} server acted as the client" for k in "kpr"),
+        ],
+        "com": [
+            "no cloaking: the server's own identity went out",
+            "static cloaking carried the client on",
+            "dynamic cloaking carried the client on",
+        ],
     }[flavour]
     assert all(USED[case] for case in expected), USED
 
@@ -134,8 +140,12 @@ def test_check_all_reports_a_broken_invariant():
 def test_the_enlarged_spaces_hold_every_new_option():
     d, c = ChainSpace(1, "delegation"), ChainSpace(1, "com")
     assert {o.kind for o in d.options} == set("utkpr")
-    assert {(o.provider, o.by_ip) for o in d.options} == {(Provider.NTLM, False), (Provider.KERBEROS, False),
-                                                          (Provider.NEGOTIATE, False), (Provider.NEGOTIATE, True)}
+    assert {(o.provider, o.by_ip) for o in d.options} == {
+        (Provider.NTLM, False),
+        (Provider.KERBEROS, False),
+        (Provider.NEGOTIATE, False),
+        (Provider.NEGOTIATE, True),
+    }
     assert {o.cloaking for o in c.options} == {Cloaking.NONE, Cloaking.STATIC, Cloaking.DYNAMIC}
     assert ImpLevel.DEFAULT in {o.level for o in c.options}
     assert d.engine_options.kerberos_delegation and not c.engine_options.kerberos_delegation

@@ -102,7 +102,8 @@ def _walk_answers(space, engine) -> dict:
     def visit(client, sensitive, ignore, recs, weight):
         answers[(sensitive, ignore, tuple(r.option for r in recs))] = [
             (r.call.to_dict(), r.impersonation and r.impersonation.to_dict(), r.access and r.access.to_dict())
-            for r in recs]
+            for r in recs
+        ]
 
     walk(space, visit, engine)
     return answers
@@ -125,8 +126,8 @@ def test_a_repeated_call_reuses_its_decision_until_the_world_changes():
     client = engine.thread("client")
     binding = Binding.of(provider="kerberos", level="delegate", mutual_auth=True)
     first, second = client.call("server_a", binding), client.call("server_a", binding)
-    assert second.decision is first.decision                      # remembered ...
-    assert second.thread is not first.thread                      # ... but a new call, with its own thread
+    assert second.decision is first.decision  # remembered ...
+    assert second.thread is not first.thread  # ... but a new call, with its own thread
     assert second.thread.call_handle.number != first.thread.call_handle.number
     world.machine("NEW1")
     third = client.call("server_a", binding)
@@ -147,9 +148,20 @@ option = st.sampled_from(HOP_OPTIONS)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(option, min_size=1, max_size=3), st.integers(0, 2), st.booleans(), st.booleans(),
-       st.sampled_from([(ImpLevel.ANONYMOUS, ImpLevel.IDENTIFY), (ImpLevel.IDENTIFY, ImpLevel.IMPERSONATE),
-                        (ImpLevel.IMPERSONATE, ImpLevel.DELEGATE), (ImpLevel.IDENTIFY, ImpLevel.DELEGATE)]))
+@given(
+    st.lists(option, min_size=1, max_size=3),
+    st.integers(0, 2),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from(
+        [
+            (ImpLevel.ANONYMOUS, ImpLevel.IDENTIFY),
+            (ImpLevel.IDENTIFY, ImpLevel.IMPERSONATE),
+            (ImpLevel.IMPERSONATE, ImpLevel.DELEGATE),
+            (ImpLevel.IDENTIFY, ImpLevel.DELEGATE),
+        ]
+    ),
+)
 def test_I6_higher_level_never_grants_less(hops, at, sensitive, ignore, pair):
     at = min(at, len(hops) - 1)
     space = SPACES[3]
@@ -175,8 +187,12 @@ def test_identity_is_client_server_or_anonymous_logon(hops, sensitive, ignore):
     result = evaluate(space.world, space.chain(ChainConfig(tuple(hops), sensitive, ignore)))
     for h in result.hops:
         if h.reached and h.impersonation is not None:
-            assert h.acting_as in {result.client_identity, ANONYMOUS_LOGON, "(nobody: anonymous-level token)",
-                                   space.world.get_process(h.hop.server).account.qualified}
+            assert h.acting_as in {
+                result.client_identity,
+                ANONYMOUS_LOGON,
+                "(nobody: anonymous-level token)",
+                space.world.get_process(h.hop.server).account.qualified,
+            }
     # every decision explains itself
     for h in result.hops:
         for d in h.decisions():
@@ -185,7 +201,12 @@ def test_identity_is_client_server_or_anonymous_logon(hops, sensitive, ignore):
 
 def test_space_covers_every_option_value():
     assert {o.route for o in HOP_OPTIONS} == {"ncalrpc", "tcp-local", "tcp-remote"}
-    assert {o.level for o in HOP_OPTIONS} == {ImpLevel.ANONYMOUS, ImpLevel.IDENTIFY, ImpLevel.IMPERSONATE,
-                                             ImpLevel.DELEGATE}
-    assert set(itertools.product((False, True), repeat=2)) == {(o.mutual, o.trusted) for o in HOP_OPTIONS
-                                                              if o.provider is Provider.KERBEROS}
+    assert {o.level for o in HOP_OPTIONS} == {
+        ImpLevel.ANONYMOUS,
+        ImpLevel.IDENTIFY,
+        ImpLevel.IMPERSONATE,
+        ImpLevel.DELEGATE,
+    }
+    assert set(itertools.product((False, True), repeat=2)) == {
+        (o.mutual, o.trusted) for o in HOP_OPTIONS if o.provider is Provider.KERBEROS
+    }

@@ -29,8 +29,16 @@ def ignored(cell):
 
 def test_the_course_notebooks_exist():
     names = {p.stem for p in NOTEBOOKS}
-    for required in ("00_start_here", "01_security_context", "02_levels", "03_qos", "04_delegation",
-                     "05_ncalrpc_exception", "06_double_hop", "08_review"):
+    for required in (
+        "00_start_here",
+        "01_security_context",
+        "02_levels",
+        "03_qos",
+        "04_delegation",
+        "05_ncalrpc_exception",
+        "06_double_hop",
+        "08_review",
+    ):
         assert required in names
 
 
@@ -53,8 +61,9 @@ def test_notebook_hygiene(path):
     for i, cell in enumerate(cells):
         for out in cell["outputs"]:
             assert out["output_type"] != "error", f"{path.name} cell {i} stores an error"
-            shown = "".join(out.get("text", [])) + json.dumps({k: v for k, v in out.get("data", {}).items()
-                                                               if k.startswith("text/")})
+            shown = "".join(out.get("text", [])) + json.dumps(
+                {k: v for k, v in out.get("data", {}).items() if k.startswith("text/")}
+            )
             assert not VOLATILE.search(shown), f"{path.name} cell {i}: volatile text"
         if ignored(cell):
             # a live widget: the next code cell must print the same engine decision, and be checked
@@ -66,8 +75,9 @@ def test_notebook_hygiene(path):
 def test_notebook_matches_its_source(path):
     built = parse(SOURCE / f"{path.stem}.nb")
     committed = load(path)
-    assert ["".join(c["source"]) for c in committed["cells"]] == [c["source"] for c in built.cells], \
+    assert ["".join(c["source"]) for c in committed["cells"]] == [c["source"] for c in built.cells], (
         "run scripts/build_notebooks.py"
+    )
 
 
 def test_every_seed_statement_is_taught_in_the_named_notebook_section():
@@ -75,14 +85,20 @@ def test_every_seed_statement_is_taught_in_the_named_notebook_section():
 
     for s in SEED_STATEMENTS:
         nb = load(ROOT / "notebooks" / f"{s.notebook}.ipynb")
-        headings = {line.lstrip("#").strip() for c in nb["cells"] if c["cell_type"] == "markdown"
-                    for line in "".join(c["source"]).splitlines() if line.startswith("#")}
+        headings = {
+            line.lstrip("#").strip()
+            for c in nb["cells"]
+            if c["cell_type"] == "markdown"
+            for line in "".join(c["source"]).splitlines()
+            if line.startswith("#")
+        }
         assert s.section in headings, (s.id, s.notebook, s.section)
 
 
 def _outputs_text(cell):
-    return "".join("".join(o.get("text", [])) + "".join(o.get("data", {}).get("text/plain", ""))
-                   for o in cell.get("outputs", []))
+    return "".join(
+        "".join(o.get("text", [])) + "".join(o.get("data", {}).get("text/plain", "")) for o in cell.get("outputs", [])
+    )
 
 
 LINK = re.compile(r"\]\(([^)\s]+)\)")

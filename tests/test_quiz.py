@@ -74,12 +74,14 @@ def test_answer_is_the_engines(key):
 
 
 def test_who_acts_answers_agree_with_evaluating_the_chains():
-    cases = {"00.who-reaches-server-b": ("seed-delegation", "impersonate-only", "server_b"),
-             "05.who-does-c-see": ("seed-ncalrpc", "lb-impersonate", "C"),
-             "05.rb-acts-as": ("seed-ncalrpc", "lb-impersonate", "RB"),
-             "05.same-machine-tcp": ("seed-ncalrpc", "lb-over-local-tcp", "RB"),
-             "07.no-cloaking": ("com-cloaking", "no-cloaking", "backend"),
-             "08.unchecked": ("unchecked-impersonation", "unchecked", "service")}
+    cases = {
+        "00.who-reaches-server-b": ("seed-delegation", "impersonate-only", "server_b"),
+        "05.who-does-c-see": ("seed-ncalrpc", "lb-impersonate", "C"),
+        "05.rb-acts-as": ("seed-ncalrpc", "lb-impersonate", "RB"),
+        "05.same-machine-tcp": ("seed-ncalrpc", "lb-over-local-tcp", "RB"),
+        "07.no-cloaking": ("com-cloaking", "no-cloaking", "backend"),
+        "08.unchecked": ("unchecked-impersonation", "unchecked", "service"),
+    }
     for key, (scenario, chain, server) in cases.items():
         assert question(key).answer == (load_named(scenario).evaluate(chain).reached_as(server) or NEVER), key
 
@@ -88,11 +90,16 @@ def test_capability_and_call_answers_agree_with_the_engine():
     share = run_capability("reach another machine", level="impersonate", placement="remote")
     assert question("02.impersonate-reaches-share").answer == ("yes" if share.allowed else "no")
     levels = ["anonymous", "identify", "impersonate", "delegate"]
-    least = next(lvl for lvl in levels if run_capability("open a local resource", level=lvl,
-                                                         placement="remote").allowed)
+    least = next(
+        lvl for lvl in levels if run_capability("open a local resource", level=lvl, placement="remote").allowed
+    )
     assert question("02.identify-opens-file").answer == least
-    call = Engine(load_named("seed-delegation").world).thread("client").call(
-        "server_a", Binding.of(api="com", provider="kerberos")).decision
+    call = (
+        Engine(load_named("seed-delegation").world)
+        .thread("client")
+        .call("server_a", Binding.of(api="com", provider="kerberos"))
+        .decision
+    )
     assert question("03.com-default-level").answer == call.context.level.label
 
 
@@ -146,9 +153,16 @@ def test_text_lists_the_options_without_marking_the_answer():
 
 def test_the_named_misconceptions_are_all_asked_about():
     asked = {q.misconception.key for q in questions()}
-    for key in ("impersonate-reaches-network", "identify-can-open", "ncalrpc-every-hop", "ntlm-can-delegate",
-                "sensitive-blocks-impersonation", "runtime-reverts", "same-machine-is-enough",
-                "failure-leaves-no-rights"):
+    for key in (
+        "impersonate-reaches-network",
+        "identify-can-open",
+        "ncalrpc-every-hop",
+        "ntlm-can-delegate",
+        "sensitive-blocks-impersonation",
+        "runtime-reverts",
+        "same-machine-is-enough",
+        "failure-leaves-no-rights",
+    ):
         assert key in asked, key
     assert asked <= set(MISCONCEPTIONS)
 
@@ -208,8 +222,9 @@ def test_a_builder_prediction_follows_the_builders_chain():
     check = predict_in_builder(builder, "server2", "one-delegate-carries-all")
     assert check.question.answer == builder.result.reached_as("server2")
     builder.set_hop(0, level="impersonate")
-    assert predict_in_builder(builder, "server2", "one-delegate-carries-all").question.answer == \
-        evaluate(*_builder_world_chain(builder)).reached_as("server2")
+    assert predict_in_builder(builder, "server2", "one-delegate-carries-all").question.answer == evaluate(
+        *_builder_world_chain(builder)
+    ).reached_as("server2")
 
 
 def _builder_world_chain(builder):

@@ -29,26 +29,42 @@ def test_R2_order():
     assert TokenLevel.ANONYMOUS < TokenLevel.IDENTIFICATION < TokenLevel.IMPERSONATION < TokenLevel.DELEGATION
 
 
-@pytest.mark.parametrize("member,value", [
-    (E.ERROR_BAD_IMPERSONATION_LEVEL, 1346), (E.RPC_S_NO_CALL_ACTIVE, 1725), (E.RPC_S_SEC_PKG_ERROR, 1825),
-    (E.RPC_S_NO_CONTEXT_AVAILABLE, 1765), (E.RPC_S_WRONG_KIND_OF_BINDING, 1701), (E.RPC_S_INVALID_BINDING, 1702),
-    (E.ERROR_CANT_OPEN_ANONYMOUS, 1347), (E.ERROR_NO_IMPERSONATION_TOKEN, 1309), (E.HRESULT_RPC_S_SEC_PKG_ERROR,
-                                                                                  0x80070721),
-    (Provider.KERBEROS, 16), (Provider.NTLM, 10), (Provider.NEGOTIATE, 9), (Provider.DEFAULT, 0xFFFFFFFF),
-    (QosCapability.MUTUAL_AUTH, 1), (QosCapability.IGNORE_DELEGATE_FAILURE, 8),
-    (AccountFlag.TRUSTED_FOR_DELEGATION, 0x80000), (AccountFlag.NOT_DELEGATED, 0x100000),
-])
+@pytest.mark.parametrize(
+    "member,value",
+    [
+        (E.ERROR_BAD_IMPERSONATION_LEVEL, 1346),
+        (E.RPC_S_NO_CALL_ACTIVE, 1725),
+        (E.RPC_S_SEC_PKG_ERROR, 1825),
+        (E.RPC_S_NO_CONTEXT_AVAILABLE, 1765),
+        (E.RPC_S_WRONG_KIND_OF_BINDING, 1701),
+        (E.RPC_S_INVALID_BINDING, 1702),
+        (E.ERROR_CANT_OPEN_ANONYMOUS, 1347),
+        (E.ERROR_NO_IMPERSONATION_TOKEN, 1309),
+        (E.HRESULT_RPC_S_SEC_PKG_ERROR, 0x80070721),
+        (Provider.KERBEROS, 16),
+        (Provider.NTLM, 10),
+        (Provider.NEGOTIATE, 9),
+        (Provider.DEFAULT, 0xFFFFFFFF),
+        (QosCapability.MUTUAL_AUTH, 1),
+        (QosCapability.IGNORE_DELEGATE_FAILURE, 8),
+        (AccountFlag.TRUSTED_FOR_DELEGATION, 0x80000),
+        (AccountFlag.NOT_DELEGATED, 0x100000),
+    ],
+)
 def test_R3_constants(member, value):
     assert member.value == value
 
 
 # --- R4-R6: defaults --------------------------------------------------------------------------------
-@pytest.mark.parametrize("api,machine_default,expected,rule", [
-    ("rpc", "identify", TokenLevel.IMPERSONATION, "R4"),
-    ("com", "identify", TokenLevel.IDENTIFICATION, "R6"),
-    ("com", "impersonate", TokenLevel.IMPERSONATION, "R6"),
-    ("complus", "identify", TokenLevel.IMPERSONATION, "R6"),
-])
+@pytest.mark.parametrize(
+    "api,machine_default,expected,rule",
+    [
+        ("rpc", "identify", TokenLevel.IMPERSONATION, "R4"),
+        ("com", "identify", TokenLevel.IDENTIFICATION, "R6"),
+        ("com", "impersonate", TokenLevel.IMPERSONATION, "R6"),
+        ("complus", "identify", TokenLevel.IMPERSONATION, "R6"),
+    ],
+)
 def test_R4_R6_default_level_per_api_family(api, machine_default, expected, rule):
     w = standard_world()
     w.machine("WS9", com_default_level=machine_default)
@@ -81,8 +97,9 @@ def test_R7_anonymous_becomes_identify_off_ncalrpc(w):
 
 
 def test_A2_provider_bump_switch(w):
-    _, served = call(w, "client", "a", Binding.of(provider="ntlm", level="identify"),
-                     Options(legacy_provider_bump=True))
+    _, served = call(
+        w, "client", "a", Binding.of(provider="ntlm", level="identify"), Options(legacy_provider_bump=True)
+    )
     assert served.decision.context.level is TokenLevel.IMPERSONATION and "A2" in served.decision.rules
 
 
@@ -163,9 +180,15 @@ def test_R14_forgetting_to_revert_is_a_finding(w):
 
 
 # --- R15-R18: what tokens can do -------------------------------------------------------------------------
-@pytest.mark.parametrize("level,code", [("anonymous", E.ERROR_BAD_IMPERSONATION_LEVEL),
-                                        ("identify", E.ERROR_BAD_IMPERSONATION_LEVEL),
-                                        ("impersonate", E.ERROR_SUCCESS), ("delegate", E.ERROR_SUCCESS)])
+@pytest.mark.parametrize(
+    "level,code",
+    [
+        ("anonymous", E.ERROR_BAD_IMPERSONATION_LEVEL),
+        ("identify", E.ERROR_BAD_IMPERSONATION_LEVEL),
+        ("impersonate", E.ERROR_SUCCESS),
+        ("delegate", E.ERROR_SUCCESS),
+    ],
+)
 def test_R15_R17_opening_a_local_file_by_level(w, level, code):
     t = served_thread(w, "client", "local", Binding.of(protseq="ncalrpc", provider="ntlm", level=level))
     t.rpc_impersonate_client()
@@ -176,8 +199,10 @@ def test_R15_R17_opening_a_local_file_by_level(w, level, code):
         assert opened.identity == "CORP\\alice"
 
 
-@pytest.mark.parametrize("level,code", [("anonymous", E.ERROR_BAD_IMPERSONATION_LEVEL),
-                                        ("identify", E.ERROR_SUCCESS), ("impersonate", E.ERROR_SUCCESS)])
+@pytest.mark.parametrize(
+    "level,code",
+    [("anonymous", E.ERROR_BAD_IMPERSONATION_LEVEL), ("identify", E.ERROR_SUCCESS), ("impersonate", E.ERROR_SUCCESS)],
+)
 def test_R16_access_check(w, level, code):
     t = served_thread(w, "client", "local", Binding.of(protseq="ncalrpc", provider="ntlm", level=level))
     assert t.access_check("file@WS1").code is E.ERROR_NO_IMPERSONATION_TOKEN
@@ -204,11 +229,14 @@ def test_R19_all_prerequisites_met_delegates(w):
     assert decision.identity_seen == "CORP\\alice" and access.ok
 
 
-@pytest.mark.parametrize("binding,server,rule,sentence", [
-    (Binding.of(provider="ntlm", level="delegate", mutual_auth=True), "a", "R19", "Only Kerberos"),
-    (Binding.of(provider="kerberos", level="delegate"), "a", "R19", "mutual authentication"),
-    (Binding.of(provider="kerberos", level="delegate", mutual_auth=True), "a_plain", "R19", "not trusted"),
-])
+@pytest.mark.parametrize(
+    "binding,server,rule,sentence",
+    [
+        (Binding.of(provider="ntlm", level="delegate", mutual_auth=True), "a", "R19", "Only Kerberos"),
+        (Binding.of(provider="kerberos", level="delegate"), "a", "R19", "mutual authentication"),
+        (Binding.of(provider="kerberos", level="delegate", mutual_auth=True), "a_plain", "R19", "not trusted"),
+    ],
+)
 def test_R19_R20_each_missing_prerequisite_fails_with_sec_pkg_error(w, binding, server, rule, sentence):
     _, served = call(w, "client", server, binding)
     assert served.decision.code is E.RPC_S_SEC_PKG_ERROR and served.thread is None
@@ -240,9 +268,14 @@ def test_A5_com_over_kerberos_is_mutual_without_asking(w):
     assert not served.ok
 
 
-@pytest.mark.parametrize("target_name,caller_machine,expected", [
-    ("name", "WS1", Provider.KERBEROS), ("ip", "WS1", Provider.NTLM), ("name", "WG1", Provider.NTLM),
-])
+@pytest.mark.parametrize(
+    "target_name,caller_machine,expected",
+    [
+        ("name", "WS1", Provider.KERBEROS),
+        ("ip", "WS1", Provider.NTLM),
+        ("name", "WG1", Provider.NTLM),
+    ],
+)
 def test_R22_negotiate(w, target_name, caller_machine, expected):
     w.process("cl_x", on=caller_machine, runs_as="SYSTEM")
     _, served = call(w, "cl_x", "a", Binding.of(provider="negotiate", target_name=target_name))
@@ -292,8 +325,14 @@ def test_R26_expired_delegated_credentials_work_only_locally(w):
 
 # --- R27-R31: the ncalrpc exception, tracking ------------------------------------------------------------
 def test_R27_ncalrpc_impersonate_reaches_one_remote_machine(w):
-    decision, access = hop2(w, Binding.of(protseq="ncalrpc", provider="ntlm", level="impersonate"), kerb("impersonate"),
-                            via="local", to="a", resource="file@SRVA")
+    decision, access = hop2(
+        w,
+        Binding.of(protseq="ncalrpc", provider="ntlm", level="impersonate"),
+        kerb("impersonate"),
+        via="local",
+        to="a",
+        resource="file@SRVA",
+    )
     assert decision.identity_seen == "CORP\\alice" and access.ok
 
 
@@ -315,8 +354,15 @@ def test_R29_same_machine_tcp_and_pipes_get_no_exception_unless_switched(w, prot
     first = Binding.of(protseq=protseq, provider="ntlm", level="impersonate")
     decision, _ = hop2(w, first, kerb("impersonate"), via="local", to="a", resource="file@SRVA")
     assert decision.identity_seen == ANONYMOUS_LOGON and "R29" in decision.rules
-    decision, _ = hop2(w, first, kerb("impersonate"), via="local", to="a", resource="file@SRVA",
-                       options=Options(local_non_lrpc_like_ncalrpc=True))
+    decision, _ = hop2(
+        w,
+        first,
+        kerb("impersonate"),
+        via="local",
+        to="a",
+        resource="file@SRVA",
+        options=Options(local_non_lrpc_like_ncalrpc=True),
+    )
     assert decision.identity_seen == "CORP\\alice"
 
 
@@ -398,6 +444,8 @@ def test_M5_explicit_kerberos_needs_domains(w):
 
 
 def test_level_names_teach_the_two_meanings_of_impersonation():
-    with pytest.raises(InvalidValueError, match="unknown level 'impersonation'; expected one of default, anonymous, "
-                                                "identify, impersonate, delegate"):
+    with pytest.raises(
+        InvalidValueError,
+        match="unknown level 'impersonation'; expected one of default, anonymous, identify, impersonate, delegate",
+    ):
         parse(ImpLevel, "impersonation", "level")

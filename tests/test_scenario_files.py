@@ -45,10 +45,13 @@ def _refused(tmp_path, capsys, content, path, *fragments, at=None):
         assert fragment in m.group(4), err
     assert "_Located" not in err and "Traceback" not in err and "dict" not in err.replace("predict", "")
     if at is not None:
-        text = content.decode("utf-8", "replace") if isinstance(content, bytes) else (
-            content if isinstance(content, str) else json.dumps(content, indent=2))
+        text = (
+            content.decode("utf-8", "replace")
+            if isinstance(content, bytes)
+            else (content if isinstance(content, str) else json.dumps(content, indent=2))
+        )
         line = text.lstrip("\ufeff").split("\n")[int(m.group(1)) - 1]
-        assert line[int(m.group(2)) - 1:].startswith(at), (line, m.group(2), at)
+        assert line[int(m.group(2)) - 1 :].startswith(at), (line, m.group(2), at)
     return m.group(4)
 
 
@@ -60,14 +63,15 @@ def test_bytes_that_are_not_utf8_name_the_line_and_column(tmp_path, capsys):
     data = text.replace(b'"Server A', b'"Server \xe9A', 1)  # Latin-1 e-acute
     code, _, err = _explain(tmp_path, capsys, data)
     assert code == 2
-    line = data[:data.index(b"\xe9")].count(b"\n") + 1
+    line = data[: data.index(b"\xe9")].count(b"\n") + 1
     assert re.match(rf"error: case\.json:{line}:\d+: not UTF-8 text: byte 0xE9 .*save the file as UTF-8", err), err
 
 
 def test_seeds_must_be_a_list(tmp_path, capsys):
     doc = dict(_doc(), seeds=7)
-    msg = _refused(tmp_path, capsys, doc, "seeds", "7 is a number", "expected a list of names, each one of SA-1",
-                   at="7")
+    msg = _refused(
+        tmp_path, capsys, doc, "seeds", "7 is a number", "expected a list of names, each one of SA-1", at="7"
+    )
     assert "SB-13" in msg
 
 
@@ -79,8 +83,13 @@ def test_unknown_seed_ids_are_refused(tmp_path, capsys):
 def test_nesting_past_the_documented_limit_is_refused(tmp_path, capsys, shape):
     deep = ("[" * 5000 + "]" * 5000) if shape == "list" else ('{"a": ' * 5000 + "1" + "}" * 5000)
     text = json.dumps(_doc(), indent=2).replace('"description": "The first', f'"description": {deep}, "x": "', 1)
-    msg = _refused(tmp_path, capsys, text, "description" + ".a" * 31 if shape == "object" else
-                   "description" + "[0]" * 31, "nested more than 32 levels deep")
+    msg = _refused(
+        tmp_path,
+        capsys,
+        text,
+        "description" + ".a" * 31 if shape == "object" else "description" + "[0]" * 31,
+        "nested more than 32 levels deep",
+    )
     assert "docs/scenarios.md" in msg
 
 
@@ -93,15 +102,18 @@ def test_a_file_past_the_size_limit_is_refused_before_parsing(tmp_path, capsys):
 # --- meaning silently inverted before ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("where,key", [
-    (("world", "accounts", 1), "sensitive"),
-    (("world", "accounts", 2), "trusted_for_delegation"),
-    (("world", "processes", 2), "impersonate_privilege"),
-    (("world", "machines", 1), "trusted_for_delegation"),
-    (("world", "processes", 4), "requires_authentication"),
-    (("chains", 0, "hops", 0), "check_result"),
-    (("chains", 0, "hops", 0, "binding"), "mutual_auth"),
-])
+@pytest.mark.parametrize(
+    "where,key",
+    [
+        (("world", "accounts", 1), "sensitive"),
+        (("world", "accounts", 2), "trusted_for_delegation"),
+        (("world", "processes", 2), "impersonate_privilege"),
+        (("world", "machines", 1), "trusted_for_delegation"),
+        (("world", "processes", 4), "requires_authentication"),
+        (("chains", 0, "hops", 0), "check_result"),
+        (("chains", 0, "hops", 0, "binding"), "mutual_auth"),
+    ],
+)
 @pytest.mark.parametrize("value", ["false", "true", "no", 0, 1, None])
 def test_booleans_are_json_true_or_false_only(tmp_path, capsys, where, key, value):
     doc = _doc()
@@ -110,12 +122,21 @@ def test_booleans_are_json_true_or_false_only(tmp_path, capsys, where, key, valu
         node = node[step]
     node[key] = value
     path = re.sub(r"\.(\d+)", r"[\1]", ".".join(str(s) for s in where)) + "." + key
-    _refused(tmp_path, capsys, doc, path, f"{json.dumps(value)} is ",
-             "expected true or false (JSON booleans, without quotes)", at=json.dumps(value))
+    _refused(
+        tmp_path,
+        capsys,
+        doc,
+        path,
+        f"{json.dumps(value)} is ",
+        "expected true or false (JSON booleans, without quotes)",
+        at=json.dumps(value),
+    )
 
 
-@pytest.mark.parametrize("key", ["delegated_credentials_expired", "legacy_provider_bump", "kerberos_delegation",
-                                 "local_non_lrpc_like_ncalrpc"])
+@pytest.mark.parametrize(
+    "key",
+    ["delegated_credentials_expired", "legacy_provider_bump", "kerberos_delegation", "local_non_lrpc_like_ncalrpc"],
+)
 def test_option_switches_are_booleans(tmp_path, capsys, key):
     doc = dict(_doc(), options={key: "no"})
     _refused(tmp_path, capsys, doc, f"options.{key}", '"no" is a string', "expected true or false", at='"no"')
@@ -140,8 +161,9 @@ def test_python_api_refuses_strings_for_switches_too():
 def test_expect_rules_must_be_a_list(tmp_path, capsys):
     doc = _doc()
     doc["chains"][2]["expect"]["rules"] = "R19"
-    _refused(tmp_path, capsys, doc, "chains[2].expect.rules", '"R19" is a string', "expected a list of names",
-             at='"R19"')
+    _refused(
+        tmp_path, capsys, doc, "chains[2].expect.rules", '"R19" is a string', "expected a list of names", at='"R19"'
+    )
 
 
 def test_expect_rules_must_be_known_rule_ids(tmp_path, capsys):
@@ -150,14 +172,28 @@ def test_expect_rules_must_be_known_rule_ids(tmp_path, capsys):
     _refused(tmp_path, capsys, doc, "chains[2].expect.rules[1]", '"R99" is not a known value', "R27")
 
 
-@pytest.mark.parametrize("value,problem", [("two", '"two" is a string'), ("2", '"2" is a string'),
-                                           (0, "0 is below 1"), (1.5, "1.5 is not a whole number"),
-                                           (True, "true is a boolean")])
+@pytest.mark.parametrize(
+    "value,problem",
+    [
+        ("two", '"two" is a string'),
+        ("2", '"2" is a string'),
+        (0, "0 is below 1"),
+        (1.5, "1.5 is not a whole number"),
+        (True, "true is a boolean"),
+    ],
+)
 def test_deciding_hop_is_a_whole_number(tmp_path, capsys, value, problem):
     doc = _doc()
     doc["chains"][1]["expect"]["deciding_hop"] = value
-    _refused(tmp_path, capsys, doc, "chains[1].expect.deciding_hop", problem, "expected a whole number, 1 or more",
-             at=json.dumps(value))
+    _refused(
+        tmp_path,
+        capsys,
+        doc,
+        "chains[1].expect.deciding_hop",
+        problem,
+        "expected a whole number, 1 or more",
+        at=json.dumps(value),
+    )
 
 
 def test_deciding_hop_past_the_last_hop_is_refused(tmp_path, capsys):
@@ -169,16 +205,28 @@ def test_deciding_hop_past_the_last_hop_is_refused(tmp_path, capsys):
 def test_acting_as_identities_are_names(tmp_path, capsys):
     doc = _doc()
     doc["chains"][0]["expect"]["acting_as"]["server_b"] = 5
-    _refused(tmp_path, capsys, doc, "chains[0].expect.acting_as.server_b", "5 is a number",
-             "expected a name (a string), or null (the server is never reached)", at="5")
+    _refused(
+        tmp_path,
+        capsys,
+        doc,
+        "chains[0].expect.acting_as.server_b",
+        "5 is a number",
+        "expected a name (a string), or null (the server is never reached)",
+        at="5",
+    )
 
 
 def test_acting_as_names_a_server_of_the_chain(tmp_path, capsys):
     doc = _doc()
     doc["chains"][0]["expect"]["acting_as"]["server_c"] = "CORP\\alice"
-    _refused(tmp_path, capsys, doc, "chains[0].expect.acting_as.server_c",
-             "acting_as names 'server_c', which is not a server of this chain; expected one of server_a, server_b",
-             at='"server_c"')
+    _refused(
+        tmp_path,
+        capsys,
+        doc,
+        "chains[0].expect.acting_as.server_c",
+        "acting_as names 'server_c', which is not a server of this chain; expected one of server_a, server_b",
+        at='"server_c"',
+    )
 
 
 def test_names_are_strings(tmp_path, capsys):
@@ -192,16 +240,23 @@ def test_a_numeric_level_names_its_constant_and_asks_for_the_name(tmp_path, caps
     doc = _doc()
     doc["chains"][0]["hops"][0]["binding"]["level"] = 3
     msg = _refused(tmp_path, capsys, doc, "chains[0].hops[0].binding.level", at="3")
-    assert msg == ('3 is a number: the RPC constant RPC_C_IMP_LEVEL_IMPERSONATE (ImpLevel.IMPERSONATE); write its '
-                   'name, "impersonate" (token levels are numbered differently, R1); expected one of default, '
-                   'anonymous, identify, impersonate, delegate')
+    assert msg == (
+        "3 is a number: the RPC constant RPC_C_IMP_LEVEL_IMPERSONATE (ImpLevel.IMPERSONATE); write its "
+        'name, "impersonate" (token levels are numbered differently, R1); expected one of default, '
+        "anonymous, identify, impersonate, delegate"
+    )
 
 
 def test_other_numeric_constants_are_named_too(tmp_path, capsys):
     doc = _doc()
     doc["chains"][0]["hops"][0]["binding"]["authn_level"] = 6
-    _refused(tmp_path, capsys, doc, "chains[0].hops[0].binding.authn_level",
-             "RPC_C_AUTHN_LEVEL_PKT_PRIVACY (AuthnLevel.PKT_PRIVACY); write its name, \"pkt_privacy\"")
+    _refused(
+        tmp_path,
+        capsys,
+        doc,
+        "chains[0].hops[0].binding.authn_level",
+        'RPC_C_AUTHN_LEVEL_PKT_PRIVACY (AuthnLevel.PKT_PRIVACY); write its name, "pkt_privacy"',
+    )
     doc["chains"][0]["hops"][0]["binding"] = {"provider": 16}
     _refused(tmp_path, capsys, doc, "chains[0].hops[0].binding.provider", "RPC_C_AUTHN_GSS_KERBEROS")
 
@@ -209,8 +264,13 @@ def test_other_numeric_constants_are_named_too(tmp_path, capsys):
 def test_names_in_another_case_get_the_right_spelling(tmp_path, capsys):
     doc = _doc()
     doc["chains"][0]["hops"][0]["binding"]["level"] = "Delegate"
-    _refused(tmp_path, capsys, doc, "chains[0].hops[0].binding.level", 'names are lower case, with underscores; '
-             'write "delegate"')
+    _refused(
+        tmp_path,
+        capsys,
+        doc,
+        "chains[0].hops[0].binding.level",
+        'names are lower case, with underscores; write "delegate"',
+    )
 
 
 # --- internal messages without file or field before ------------------------------------------------
@@ -219,46 +279,79 @@ def test_names_in_another_case_get_the_right_spelling(tmp_path, capsys):
 def test_complus_default_level_cannot_be_default(tmp_path, capsys):
     doc = _doc()
     doc["world"]["processes"][2]["complus_default_level"] = "default"
-    _refused(tmp_path, capsys, doc, "world.processes[2].complus_default_level", '"default" is not a known value',
-             "expected one of anonymous, identify, impersonate, delegate", at='"default"')
+    _refused(
+        tmp_path,
+        capsys,
+        doc,
+        "world.processes[2].complus_default_level",
+        '"default" is not a known value',
+        "expected one of anonymous, identify, impersonate, delegate",
+        at='"default"',
+    )
 
 
 def test_ncalrpc_across_machines_is_refused_where_it_is_written(tmp_path, capsys):
     doc = _doc()
     doc["chains"][0]["hops"][1]["binding"]["protseq"] = "ncalrpc"
-    _refused(tmp_path, capsys, doc, "chains[0].hops[1].binding.protseq",
-             "ncalrpc reaches only a server on the caller's own machine: server_a runs on SRVA and server_b on SRVB; "
-             "use ncacn_ip_tcp or ncacn_np", at='"ncalrpc"')
+    _refused(
+        tmp_path,
+        capsys,
+        doc,
+        "chains[0].hops[1].binding.protseq",
+        "ncalrpc reaches only a server on the caller's own machine: server_a runs on SRVA and server_b on SRVB; "
+        "use ncacn_ip_tcp or ncacn_np",
+        at='"ncalrpc"',
+    )
 
 
-@pytest.mark.parametrize("text,path,fragments,at", [
-    ("[1, 2]", "$", ["[1, 2] is a list; expected a scenario object"], "[1, 2]"),
-    ('"scenario"', "$", ['"scenario" is a string; expected a scenario object'], '"scenario"'),
-    ('{"name": "a",\n "name": "b"}', "name", ["duplicate key 'name' (first at 1:2)"], '"name": "b"'),
-])
+@pytest.mark.parametrize(
+    "text,path,fragments,at",
+    [
+        ("[1, 2]", "$", ["[1, 2] is a list; expected a scenario object"], "[1, 2]"),
+        ('"scenario"', "$", ['"scenario" is a string; expected a scenario object'], '"scenario"'),
+        ('{"name": "a",\n "name": "b"}', "name", ["duplicate key 'name' (first at 1:2)"], '"name": "b"'),
+    ],
+)
 def test_document_shape_errors_have_a_position(tmp_path, capsys, text, path, fragments, at):
     _refused(tmp_path, capsys, text, path, *fragments, at=at)
 
 
 def test_duplicate_keys_deep_in_the_document(tmp_path, capsys):
-    text = json.dumps(_doc(), indent=2).replace('"mutual_auth": true', '"mutual_auth": true, "mutual_auth": false',
-                                                1)
-    _refused(tmp_path, capsys, text, "chains[0].hops[0].binding.mutual_auth", "duplicate key 'mutual_auth' (first at",
-             at='"mutual_auth": false')
+    text = json.dumps(_doc(), indent=2).replace('"mutual_auth": true', '"mutual_auth": true, "mutual_auth": false', 1)
+    _refused(
+        tmp_path,
+        capsys,
+        text,
+        "chains[0].hops[0].binding.mutual_auth",
+        "duplicate key 'mutual_auth' (first at",
+        at='"mutual_auth": false',
+    )
 
 
 def test_a_binding_must_be_an_object(tmp_path, capsys):
     doc = _doc()
     doc["chains"][0]["hops"][0]["binding"] = "kerberos"
-    _refused(tmp_path, capsys, doc, "chains[0].hops[0].binding", '"kerberos" is a string; expected a binding object',
-             at='"kerberos"')
+    _refused(
+        tmp_path,
+        capsys,
+        doc,
+        "chains[0].hops[0].binding",
+        '"kerberos" is a string; expected a binding object',
+        at='"kerberos"',
+    )
 
 
 def test_unknown_fields_suggest_the_near_one(tmp_path, capsys):
     doc = _doc()
     doc["world"]["accounts"][1]["senstive"] = True
-    _refused(tmp_path, capsys, doc, "world.accounts[1].senstive", "unknown field 'senstive' in an account object "
-             "(did you mean 'sensitive'?)", at='"senstive"')
+    _refused(
+        tmp_path,
+        capsys,
+        doc,
+        "world.accounts[1].senstive",
+        "unknown field 'senstive' in an account object (did you mean 'sensitive'?)",
+        at='"senstive"',
+    )
 
 
 def test_engine_errors_during_explain_name_the_file(tmp_path, capsys):

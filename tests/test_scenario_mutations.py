@@ -24,8 +24,13 @@ from hypothesis import strategies as st
 from rpc_impersonation.cli import main
 from scenario_walk import SHIPPED, absent_fields, dump, fits, locations, put, put_deep, shipped
 
-SETTINGS = dict(derandomize=True, database=None, deadline=None, print_blob=False,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = dict(
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=False,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 DOCS = {name: shipped(name) for name in SHIPPED}
 REFUSED = re.compile(r"error: case\.json:(\d+):(\d+)( at \S+)?: \S")
 
@@ -45,6 +50,7 @@ def run(tmp_path_factory):
                 code = main(["explain", str(path), "--json"])  # an exception here fails the test as it should
             memo[data] = (code, out.getvalue(), err.getvalue())
         return memo[data]
+
     return explain
 
 
@@ -115,8 +121,9 @@ def test_type_swaps_are_refused_or_mean_the_same(run, data):
 
 
 def _objects(doc, need_key=False):
-    return [(p, v, n) for p, v, n in locations(doc) if isinstance(v, dict) and "properties" in n
-            and (v or not need_key)]
+    return [
+        (p, v, n) for p, v, n in locations(doc) if isinstance(v, dict) and "properties" in n and (v or not need_key)
+    ]
 
 
 @settings(max_examples=200, **SETTINGS)
@@ -136,8 +143,9 @@ def test_absent_fields_written_out_mean_the_documented_default_or_are_refused(ru
 @given(st.data())
 def test_deleted_fields_are_refused_when_required_or_mean_their_default(run, data):
     name, doc = _scenario(data)
-    path, value, node = _spread(data, [(p + (k,), v, n) for p, v, n in _objects(doc, need_key=True) for k in v],
-                                "field")
+    path, value, node = _spread(
+        data, [(p + (k,), v, n) for p, v, n in _objects(doc, need_key=True) for k in v], "field"
+    )
     path, key = path[:-1], path[-1]
     result = run(dump(put(doc, path, {k: v for k, v in value.items() if k != key})))
     prop = node["properties"].get(key, {})
@@ -156,8 +164,10 @@ def test_deleted_fields_are_refused_when_required_or_mean_their_default(run, dat
 def test_unknown_fields_are_refused(run, data):
     name, doc = _scenario(data)
     path, value, node = _pick(data, _objects(doc), "object")
-    key = data.draw(st.text("abcdefghijklmnopqrstuvwxyz_$", min_size=1, max_size=12)
-                    .filter(lambda k: k not in node["properties"]), label="key")
+    key = data.draw(
+        st.text("abcdefghijklmnopqrstuvwxyz_$", min_size=1, max_size=12).filter(lambda k: k not in node["properties"]),
+        label="key",
+    )
     extra = data.draw(st.sampled_from([True, 0, "x", None, [], {}]), label="value")
     assert refused(run(dump(put(doc, path, {**value, key: extra}))), f"unknown field {key!r}")
 
@@ -181,8 +191,9 @@ def test_deep_nesting_is_refused(run, data):
     name, doc = _scenario(data)
     path, _, _ = _pick(data, list(locations(doc)), "location")
     depth = data.draw(st.integers(33, 5000), label="depth")
-    nested = "[" * depth + "]" * depth if data.draw(st.booleans(), label="lists") else '{"a": ' * depth + "1" + \
-        "}" * depth
+    nested = (
+        "[" * depth + "]" * depth if data.draw(st.booleans(), label="lists") else '{"a": ' * depth + "1" + "}" * depth
+    )
     marker = "\u2063nested\u2063"
     text = dump(put(doc, path, marker)).replace(json.dumps(marker), nested)
     assert refused(run(text), "nested more than 32 levels deep"), run(text)
@@ -194,8 +205,9 @@ def test_bytes_that_are_not_utf8_are_refused_with_their_position(run, data):
     name, doc = _scenario(data)
     text = dump(doc).encode("utf-8")
     at = data.draw(st.integers(0, len(text)), label="offset")
-    bad = data.draw(st.sampled_from([b"\xff", b"\xfe", b"\xc0", b"\xc1", b"\xf5", b"\x80", b"\xbf", b"\xe9"]),
-                    label="byte")
+    bad = data.draw(
+        st.sampled_from([b"\xff", b"\xfe", b"\xc0", b"\xc1", b"\xf5", b"\x80", b"\xbf", b"\xe9"]), label="byte"
+    )
     result = run(text[:at] + bad + text[at:])
     assert refused(result, "not UTF-8 text"), result
     line = (text[:at]).count(b"\n") + 1
@@ -221,4 +233,4 @@ def test_duplicate_keys_are_refused_with_their_position(run, data):
     result = run(text)
     assert refused(result, f"duplicate key {key!r}"), result
     line, column = map(int, REFUSED.match(result[2]).groups()[:2])
-    assert text.split("\n")[line - 1][column - 1:].startswith(json.dumps(key)), (text, result)
+    assert text.split("\n")[line - 1][column - 1 :].startswith(json.dumps(key)), (text, result)

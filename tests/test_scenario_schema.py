@@ -17,7 +17,8 @@ VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 
 def test_committed_schema_is_the_generated_one(capsys):
     assert SCHEMA_FILE.read_text(encoding="utf-8") == schema_text(), (
-        "docs/scenario.schema.json is stale: run python -m rpc_impersonation schema > docs/scenario.schema.json")
+        "docs/scenario.schema.json is stale: run python -m rpc_impersonation schema > docs/scenario.schema.json"
+    )
     assert main(["schema"]) == 0
     assert capsys.readouterr().out == schema_text()
 
@@ -100,10 +101,14 @@ def _without(doc, path):
     return doc
 
 
-MISSING = {"no name": ("name",), "no world": ("world",), "no machines": ("world", "machines"),
-           "process without runs_as": ("world", "processes", 0, "runs_as"), "hop without server":
-           ("chains", 0, "hops", 0, "server"), "access without resource": ("chains", 0, "hops", 1, "access", 0,
-                                                                            "resource")}
+MISSING = {
+    "no name": ("name",),
+    "no world": ("world",),
+    "no machines": ("world", "machines"),
+    "process without runs_as": ("world", "processes", 0, "runs_as"),
+    "hop without server": ("chains", 0, "hops", 0, "server"),
+    "access without resource": ("chains", 0, "hops", 1, "access", 0, "resource"),
+}
 
 
 @pytest.mark.parametrize("case", list(INVALID) + list(MISSING))
@@ -121,14 +126,35 @@ VALID = {
     "read and write": lambda d: put(d, ("world", "resources", 0, "allow", "alice"), "read,write"),
     "acting_as null": lambda d: put(d, ("chains", 2, "expect", "acting_as"), {"server_b": None}),
     "workgroup machine": lambda d: put(d, ("world", "machines", 0, "domain"), None),
-    "every option": lambda d: put(d, ("options",), {"legacy_provider_bump": True, "local_non_lrpc_like_ncalrpc": True,
-                                                    "second_hop": "client_error", "kerberos_delegation": False,
-                                                    "delegated_credentials_expired": False}),
-    "every binding field": lambda d: put(d, B, {"protseq": "ncacn_np", "provider": "kerberos", "authn_level":
-                                                "pkt_integrity", "level": "delegate", "mutual_auth": True,
-                                                "ignore_delegation_failure": False, "tracking": "dynamic",
-                                                "api": "rpc", "spn": "correct", "target_name": "name",
-                                                "cloaking": "default", "auth_identity": None}),
+    "every option": lambda d: put(
+        d,
+        ("options",),
+        {
+            "legacy_provider_bump": True,
+            "local_non_lrpc_like_ncalrpc": True,
+            "second_hop": "client_error",
+            "kerberos_delegation": False,
+            "delegated_credentials_expired": False,
+        },
+    ),
+    "every binding field": lambda d: put(
+        d,
+        B,
+        {
+            "protseq": "ncacn_np",
+            "provider": "kerberos",
+            "authn_level": "pkt_integrity",
+            "level": "delegate",
+            "mutual_auth": True,
+            "ignore_delegation_failure": False,
+            "tracking": "dynamic",
+            "api": "rpc",
+            "spn": "correct",
+            "target_name": "name",
+            "cloaking": "default",
+            "auth_identity": None,
+        },
+    ),
 }
 
 

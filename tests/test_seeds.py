@@ -17,6 +17,7 @@ def seed(sid):
     def mark(fn):
         TESTED[sid] = fn.__name__
         return fn
+
     return mark
 
 
@@ -81,8 +82,9 @@ def test_sa6_delegated_requests_are_indistinguishable_from_the_clients():
 def test_sa7_only_kerberos_delegates():
     assert run("seed-delegation", "ntlm").outcome.code is ErrorCode.RPC_S_SEC_PKG_ERROR
     w = standard_world()
-    _, served = call(w, "client", "a", Binding.of(provider="negotiate", target_name="ip", level="delegate",
-                                                   mutual_auth=True))
+    _, served = call(
+        w, "client", "a", Binding.of(provider="negotiate", target_name="ip", level="delegate", mutual_auth=True)
+    )
     assert served.decision.code is ErrorCode.RPC_S_SEC_PKG_ERROR and "R19" in served.decision.rules
 
 
@@ -188,8 +190,12 @@ def test_sb8_machine_wide_default_is_identify():
 
 @seed("SB-9")
 def test_sb9_level_order():
-    assert sorted(["delegate", "anonymous", "impersonate", "identify"], key=lambda n: parse(ImpLevel, n, "level")) == \
-        ["anonymous", "identify", "impersonate", "delegate"]
+    assert sorted(["delegate", "anonymous", "impersonate", "identify"], key=lambda n: parse(ImpLevel, n, "level")) == [
+        "anonymous",
+        "identify",
+        "impersonate",
+        "delegate",
+    ]
 
 
 @seed("SB-10")
@@ -228,8 +234,11 @@ def test_sb12_impersonate_local_and_remote_reach():
 def test_sb13_delegate_travels_any_number_of_machines():
     w = standard_world()
     engine = Engine(w)
-    t = engine.thread("client").call("local", Binding.of(protseq="ncacn_ip_tcp", provider="ntlm",
-                                                         level="delegate")).thread
+    t = (
+        engine.thread("client")
+        .call("local", Binding.of(protseq="ncacn_ip_tcp", provider="ntlm", level="delegate"))
+        .thread
+    )
     t.rpc_impersonate_client()
     for server in ("a", "b"):
         t = t.call(server, kerb()).thread
@@ -252,6 +261,7 @@ def test_docs_seed_table_is_current():
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    out = subprocess.run([sys.executable, str(root / "scripts" / "seed_table.py")], capture_output=True, text=True,
-                         check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, str(root / "scripts" / "seed_table.py")], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out in (root / "docs" / "modeling-decisions.md").read_text(), "run scripts/seed_table.py --write"

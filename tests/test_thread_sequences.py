@@ -37,19 +37,24 @@ SVC, ALICE, BOB = "CORP\\svc_mid", "CORP\\alice", "CORP\\bob"
 
 # --- the model ------------------------------------------------------------------------------------------
 #: arrival name -> (api, client identity or None for an unauthenticated call)
-ARRIVALS = {"rpc call from alice": ("rpc", ALICE), "rpc call from bob": ("rpc", BOB),
-            "rpc call unauthenticated": ("rpc", None), "com call from alice": ("com", ALICE),
-            "com call from bob": ("com", BOB), "com call unauthenticated": ("com", None)}
+ARRIVALS = {
+    "rpc call from alice": ("rpc", ALICE),
+    "rpc call from bob": ("rpc", BOB),
+    "rpc call unauthenticated": ("rpc", None),
+    "com call from alice": ("com", ALICE),
+    "com call from bob": ("com", BOB),
+    "com call unauthenticated": ("com", None),
+}
 
 #: handle mode -> (when the identity is captured: "bind", "first call", "every call" or "process")
 #: where "process" means the process identity is always presented; "cis" is decided by CoInitializeSecurity.
 MODES = {
-    "rpc static": "bind",                  # SSP-level static tracking: RpcBindingSetAuthInfo (R31)
+    "rpc static": "bind",  # SSP-level static tracking: RpcBindingSetAuthInfo (R31)
     "rpc dynamic": "every call",
     "rpc transport static": "first call",  # transport-level static tracking (R31)
     "rpc transport dynamic": "every call",
     "com blanket no cloaking": "process",  # R32
-    "com blanket static": "bind",          # static cloaking set with CoSetProxyBlanket: at SetBlanket time
+    "com blanket static": "bind",  # static cloaking set with CoSetProxyBlanket: at SetBlanket time
     "com blanket dynamic": "every call",
     "com cloaking from CoInitializeSecurity": "cis",
 }
@@ -71,9 +76,9 @@ class Model:
     call's thread forgot to revert stays on that thread, R14); binding handles and proxies belong to the
     process and are used from whichever thread is current."""
 
-    cis: str                                   # the cloaking mid set with CoInitializeSecurity
-    call: Call | None = None                   # None: a worker thread that never served a call
-    token: str | None = None                   # the thread token's identity; None: the process token
+    cis: str  # the cloaking mid set with CoInitializeSecurity
+    call: Call | None = None  # None: a worker thread that never served a call
+    token: str | None = None  # the thread token's identity; None: the process token
     handles: tuple[tuple[str, str | None], ...] = ()  # (mode, captured identity or None)
 
     @property
@@ -101,23 +106,23 @@ def model_step(m: Model, op: tuple) -> tuple[Model, object]:
         return replace(m, call=Call(api, client), token=None), None
     if kind in ("RpcImpersonateClient", "CoImpersonateClient"):
         if kind == "CoImpersonateClient" and not m.in_com_call:
-            return m, "E_FAIL"                       # R36: no COM call on the thread
+            return m, "E_FAIL"  # R36: no COM call on the thread
         if not m.in_call:
-            return m, "RPC_S_NO_CALL_ACTIVE"         # R10, R11
+            return m, "RPC_S_NO_CALL_ACTIVE"  # R10, R11
         if m.call.client is None:
             return m, "E_FAIL" if kind == "CoImpersonateClient" else "RPC_S_NO_CONTEXT_AVAILABLE"  # R36, A15
-        return replace(m, token=m.call.client), "ERROR_SUCCESS"   # R12: replaces any earlier token
+        return replace(m, token=m.call.client), "ERROR_SUCCESS"  # R12: replaces any earlier token
     if kind in ("RpcRevertToSelf", "RpcRevertToSelfEx(0)"):
         if not m.in_call:
-            return m, "RPC_S_NO_CALL_ACTIVE"         # R13
+            return m, "RPC_S_NO_CALL_ACTIVE"  # R13
         return replace(m, token=None), "ERROR_SUCCESS"
     if kind == "RpcRevertToSelfEx(own call)":
         if m.call.ended:
-            return m, "RPC_S_INVALID_BINDING"        # the call's handle is gone with the call (R13)
+            return m, "RPC_S_INVALID_BINDING"  # the call's handle is gone with the call (R13)
         return replace(m, token=None), "ERROR_SUCCESS"
     if kind == "CoRevertToSelf":
         if not m.in_com_call:
-            return m, "E_FAIL"                       # R37: needs a COM call
+            return m, "E_FAIL"  # R37: needs a COM call
         return replace(m, token=None), "ERROR_SUCCESS"
     if kind == "bind":
         mode = op[1]
@@ -131,14 +136,14 @@ def model_step(m: Model, op: tuple) -> tuple[Model, object]:
             return m, SVC
         if how == "every call":
             return m, m.acting_as
-        if captured is None:                         # first call: capture now
+        if captured is None:  # first call: capture now
             captured = m.acting_as
-            handles = m.handles[:i] + ((mode, captured),) + m.handles[i + 1:]
+            handles = m.handles[:i] + ((mode, captured),) + m.handles[i + 1 :]
             m = replace(m, handles=handles)
         return m, captured
     if kind == "end":
         if m.call.api == "com":
-            return replace(m, call=replace(m.call, ended=True), token=None), ("R38",)   # R38
+            return replace(m, call=replace(m.call, ended=True), token=None), ("R38",)  # R38
         return replace(m, call=replace(m.call, ended=True)), ("R14",) if m.token else ("R13",)  # R14
     raise AssertionError(f"unknown operation {op!r}")
 
@@ -146,8 +151,13 @@ def model_step(m: Model, op: tuple) -> tuple[Model, object]:
 def enabled(m: Model, max_handles: int) -> list[tuple]:
     """Every operation that makes sense now (what a program could call)."""
     ops: list[tuple] = [("arrive", a) for a in ARRIVALS]
-    ops += [("RpcImpersonateClient",), ("CoImpersonateClient",), ("RpcRevertToSelf",), ("RpcRevertToSelfEx(0)",),
-            ("CoRevertToSelf",)]
+    ops += [
+        ("RpcImpersonateClient",),
+        ("CoImpersonateClient",),
+        ("RpcRevertToSelf",),
+        ("RpcRevertToSelfEx(0)",),
+        ("CoRevertToSelf",),
+    ]
     if m.call is not None:
         ops.append(("RpcRevertToSelfEx(own call)",))
     if m.in_call:
@@ -188,8 +198,7 @@ MODE_BINDINGS = {
     "rpc static": Binding.of(provider="ntlm", level="impersonate", tracking="static"),
     "rpc dynamic": Binding.of(provider="ntlm", level="impersonate", tracking="dynamic"),
     "rpc transport static": Binding.of(protseq="ncalrpc", provider="none", level="impersonate", tracking="static"),
-    "rpc transport dynamic": Binding.of(protseq="ncalrpc", provider="none", level="impersonate",
-                                        tracking="dynamic"),
+    "rpc transport dynamic": Binding.of(protseq="ncalrpc", provider="none", level="impersonate", tracking="dynamic"),
     "com blanket no cloaking": Binding.of(**COM, cloaking="none"),
     "com blanket static": Binding.of(**COM, cloaking="static"),
     "com blanket dynamic": Binding.of(**COM, cloaking="dynamic"),
@@ -227,10 +236,14 @@ class Driver:
             return d.identity_seen
         if kind == "end":
             return t.end_call().rules
-        result = {"RpcImpersonateClient": t.rpc_impersonate_client, "CoImpersonateClient": t.co_impersonate_client,
-                  "RpcRevertToSelf": t.rpc_revert_to_self, "CoRevertToSelf": t.co_revert_to_self,
-                  "RpcRevertToSelfEx(0)": lambda: t.rpc_revert_to_self_ex(0),
-                  "RpcRevertToSelfEx(own call)": lambda: t.rpc_revert_to_self_ex(t.call_handle)}[kind]()
+        result = {
+            "RpcImpersonateClient": t.rpc_impersonate_client,
+            "CoImpersonateClient": t.co_impersonate_client,
+            "RpcRevertToSelf": t.rpc_revert_to_self,
+            "CoRevertToSelf": t.co_revert_to_self,
+            "RpcRevertToSelfEx(0)": lambda: t.rpc_revert_to_self_ex(0),
+            "RpcRevertToSelfEx(own call)": lambda: t.rpc_revert_to_self_ex(t.call_handle),
+        }[kind]()
         assert result.acting_as == t.acting_as
         return result.code.name
 
@@ -242,8 +255,9 @@ class Driver:
         if got != expected:
             raise AssertionError(f"{self.where()}\n  engine: {got!r}\n  model:  {expected!r}")
         if self.thread.acting_as != self.model.acting_as:
-            raise AssertionError(f"{self.where()}\n  engine thread acts as {self.thread.acting_as}, "
-                                 f"model: {self.model.acting_as}")
+            raise AssertionError(
+                f"{self.where()}\n  engine thread acts as {self.thread.acting_as}, model: {self.model.acting_as}"
+            )
         return got
 
     def where(self) -> str:
@@ -271,9 +285,14 @@ class Driver:
         """Everything of the engine's state a later operation can depend on."""
         t = self.thread
         call = t.call_decision
-        return (t.thread_token, t.ended, t.com_depth, t.impersonation_failed,
-                None if call is None else (call.caller, call.com_api, call.context),
-                tuple((h.binding, h.captured) for h in self.handles))
+        return (
+            t.thread_token,
+            t.ended,
+            t.com_depth,
+            t.impersonation_failed,
+            None if call is None else (call.caller, call.com_api, call.context),
+            tuple((h.binding, h.captured) for h in self.handles),
+        )
 
 
 # --- check 1: hypothesis' state machine ---------------------------------------------------------------------
@@ -309,8 +328,14 @@ class ThreadSequences(RuleBasedStateMachine):
 # Derandomized, so CI runs the same 300 programs of up to 20 operations every time (47 s on a busy two-core
 # machine); with either cloaking bug of issue 18 put back, it finds and shrinks it.
 TestThreadSequences = pytest.mark.slow(ThreadSequences.TestCase)
-TestThreadSequences.settings = settings(max_examples=300, stateful_step_count=20, deadline=None, database=None,
-                                        derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+TestThreadSequences.settings = settings(
+    max_examples=300,
+    stateful_step_count=20,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 # --- check 2: every sequence up to WALK_LENGTH ---------------------------------------------------------------
@@ -361,25 +386,66 @@ def test_every_sequence_of_six_operations_agrees_with_the_model(cis):
     started = time.perf_counter()
     sequences, situations = walk(cis)
     elapsed = time.perf_counter() - started
-    print(f"cis={cis}: {sequences} sequences of up to {WALK_LENGTH} operations, {situations} situations, "
-          f"{elapsed:.1f} s")
-    assert sequences > 10 ** 7 and situations > 1000   # the walk really branched
+    print(
+        f"cis={cis}: {sequences} sequences of up to {WALK_LENGTH} operations, {situations} situations, {elapsed:.1f} s"
+    )
+    assert sequences > 10**7 and situations > 1000  # the walk really branched
     assert elapsed < 300, "the walk got too slow to stay in the suite"
 
 
 # --- the model itself, on the cases the issue names ------------------------------------------------------
-@pytest.mark.parametrize("cis,ops,presented", [
-    # bug 1: static cloaking from the blanket keeps alice after the revert
-    ("none", [("arrive", "com call from alice"), ("CoImpersonateClient",), ("bind", "com blanket static"),
-              ("CoRevertToSelf",), ("call", 0)], ALICE),
-    # bug 2: static cloaking from CoInitializeSecurity captures at the first call, while impersonating
-    ("static", [("arrive", "com call from alice"), ("bind", "com cloaking from CoInitializeSecurity"),
-                ("CoImpersonateClient",), ("call", 0)], ALICE),
-    ("static", [("arrive", "com call from alice"), ("bind", "com cloaking from CoInitializeSecurity"),
-                ("CoImpersonateClient",), ("call", 0), ("CoRevertToSelf",), ("call", 0)], ALICE),
-    ("dynamic", [("arrive", "com call from alice"), ("bind", "com cloaking from CoInitializeSecurity"),
-                 ("CoImpersonateClient",), ("call", 0), ("CoRevertToSelf",), ("call", 0)], SVC),
-])
+@pytest.mark.parametrize(
+    "cis,ops,presented",
+    [
+        # bug 1: static cloaking from the blanket keeps alice after the revert
+        (
+            "none",
+            [
+                ("arrive", "com call from alice"),
+                ("CoImpersonateClient",),
+                ("bind", "com blanket static"),
+                ("CoRevertToSelf",),
+                ("call", 0),
+            ],
+            ALICE,
+        ),
+        # bug 2: static cloaking from CoInitializeSecurity captures at the first call, while impersonating
+        (
+            "static",
+            [
+                ("arrive", "com call from alice"),
+                ("bind", "com cloaking from CoInitializeSecurity"),
+                ("CoImpersonateClient",),
+                ("call", 0),
+            ],
+            ALICE,
+        ),
+        (
+            "static",
+            [
+                ("arrive", "com call from alice"),
+                ("bind", "com cloaking from CoInitializeSecurity"),
+                ("CoImpersonateClient",),
+                ("call", 0),
+                ("CoRevertToSelf",),
+                ("call", 0),
+            ],
+            ALICE,
+        ),
+        (
+            "dynamic",
+            [
+                ("arrive", "com call from alice"),
+                ("bind", "com cloaking from CoInitializeSecurity"),
+                ("CoImpersonateClient",),
+                ("call", 0),
+                ("CoRevertToSelf",),
+                ("call", 0),
+            ],
+            SVC,
+        ),
+    ],
+)
 def test_the_sequences_of_the_issue(cis, ops, presented):
     driver = Driver(cis)
     seen = [driver.step(op) for op in ops]
@@ -391,6 +457,6 @@ def test_a_wrong_engine_answer_is_reported_with_its_sequence():
     driver = Driver("none")
     for op in [("arrive", "com call from alice"), ("CoImpersonateClient",)]:
         driver.step(op)
-    driver.model = replace(driver.model, call=Call("rpc", ALICE))   # pretend it was an RPC call
+    driver.model = replace(driver.model, call=Call("rpc", ALICE))  # pretend it was an RPC call
     with pytest.raises(AssertionError, match="com call from alice ; CoImpersonateClient ; end"):
         driver.step(("end",))

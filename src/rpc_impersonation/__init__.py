@@ -29,8 +29,25 @@ from .scenarios import load, load_named
 from .world import World
 
 __all__ = [
-    "World", "Binding", "Qos", "Engine", "Options", "Chain", "Hop", "Access", "evaluate", "ChainResult",
-    "Decision", "ImpLevel", "TokenLevel", "Protseq", "Provider", "ErrorCode", "RULES", "ImpersonationError",
-    "load", "load_named",
+    "World",
+    "Binding",
+    "Qos",
+    "Engine",
+    "Options",
+    "Chain",
+    "Hop",
+    "Access",
+    "evaluate",
+    "ChainResult",
+    "Decision",
+    "ImpLevel",
+    "TokenLevel",
+    "Protseq",
+    "Provider",
+    "ErrorCode",
+    "RULES",
+    "ImpersonationError",
+    "load",
+    "load_named",
 ]
 __version__ = "0.1.0"

@@ -32,6 +32,7 @@ from .errors import InvalidValueError
 
 __all__ = ["Qos", "Binding"]
 
+
 @dataclass(frozen=True)
 class Qos:
     """The client's security quality of service: the level it grants and its capabilities."""
@@ -50,6 +51,7 @@ class Qos:
             caps |= QosCapability.IGNORE_DELEGATE_FAILURE
         return caps
 
+
 @dataclass(frozen=True)
 class Binding:
     """Everything the client chooses when it binds to a server."""
@@ -67,14 +69,29 @@ class Binding:
     def __post_init__(self) -> None:
         if self.api is ApiFamily.RPC and (self.cloaking is not Cloaking.DEFAULT or self.auth_identity):
             field_name = "cloaking" if self.cloaking is not Cloaking.DEFAULT else "auth_identity"
-            raise InvalidValueError(field_name, getattr(self, field_name), "unset for plain RPC (cloaking and an "
-                                    "explicit identity are COM blanket settings; RPC uses identity tracking)",
-                                    what="unusable")
+            raise InvalidValueError(
+                field_name,
+                getattr(self, field_name),
+                "unset for plain RPC (cloaking and an "
+                "explicit identity are COM blanket settings; RPC uses identity tracking)",
+                what="unusable",
+            )
 
     @cached_property
     def _hash(self) -> int:
-        return hash((self.protseq, self.provider, self.authn_level, self.qos, self.api, self.spn, self.target_name,
-                     self.cloaking, self.auth_identity))
+        return hash(
+            (
+                self.protseq,
+                self.provider,
+                self.authn_level,
+                self.qos,
+                self.api,
+                self.spn,
+                self.target_name,
+                self.cloaking,
+                self.auth_identity,
+            )
+        )
 
     def __hash__(self) -> int:
         return self._hash  # bindings key the engine's remembered decisions: hash the fields once
@@ -87,20 +104,43 @@ class Binding:
         return self.cloaking
 
     @classmethod
-    def of(cls, *, protseq: object = "ncacn_ip_tcp", provider: object = "default", authn_level: object = "pkt_privacy",
-           level: object = "default", mutual_auth: bool = False, ignore_delegation_failure: bool = False,
-           tracking: object = "static", api: object = "rpc", spn: object = "correct",
-           target_name: object = "name", cloaking: object = "default", auth_identity: str | None = None) -> Binding:
+    def of(
+        cls,
+        *,
+        protseq: object = "ncacn_ip_tcp",
+        provider: object = "default",
+        authn_level: object = "pkt_privacy",
+        level: object = "default",
+        mutual_auth: bool = False,
+        ignore_delegation_failure: bool = False,
+        tracking: object = "static",
+        api: object = "rpc",
+        spn: object = "correct",
+        target_name: object = "name",
+        cloaking: object = "default",
+        auth_identity: str | None = None,
+    ) -> Binding:
         """Build a binding from plain names, checking every value."""
         for name, value in (("mutual_auth", mutual_auth), ("ignore_delegation_failure", ignore_delegation_failure)):
             if not isinstance(value, bool):
                 raise InvalidValueError(name, value, ["true", "false"], what="invalid")
-        qos = Qos(parse(ImpLevel, level, "level"), mutual_auth, ignore_delegation_failure,
-                  parse(Tracking, tracking, "tracking"))
-        return cls(parse(Protseq, protseq, "protseq"), parse(Provider, provider, "provider"),
-                   parse(AuthnLevel, authn_level, "authn_level"), qos, parse(ApiFamily, api, "api"),
-                   parse(SpnChoice, spn, "spn"), parse(TargetName, target_name, "target_name"),
-                   parse(Cloaking, cloaking, "cloaking"), auth_identity)
+        qos = Qos(
+            parse(ImpLevel, level, "level"),
+            mutual_auth,
+            ignore_delegation_failure,
+            parse(Tracking, tracking, "tracking"),
+        )
+        return cls(
+            parse(Protseq, protseq, "protseq"),
+            parse(Provider, provider, "provider"),
+            parse(AuthnLevel, authn_level, "authn_level"),
+            qos,
+            parse(ApiFamily, api, "api"),
+            parse(SpnChoice, spn, "spn"),
+            parse(TargetName, target_name, "target_name"),
+            parse(Cloaking, cloaking, "cloaking"),
+            auth_identity,
+        )
 
     def with_(self, **changes: object) -> Binding:
         """A copy with some values changed; QOS fields may be given directly (level=, mutual_auth=, ...)."""
@@ -132,4 +172,3 @@ class Binding:
         if self.auth_identity:
             parts.append(f"explicit identity {self.auth_identity}")
         return ", ".join(parts)
-

@@ -25,13 +25,29 @@ from .engine import Engine
 from .errors import InvalidValueError
 from .world import World
 
-__all__ = ["CAPABILITIES", "CAPABILITY_NOTES", "PLACEMENTS", "ROWS", "Cell", "capability", "run_capability",
-           "capability_matrix",
-           "identity_reach", "capability_world",
-           "REACH_LEVELS", "REACH_PROVIDERS", "REACH_ROUTES"]
+__all__ = [
+    "CAPABILITIES",
+    "CAPABILITY_NOTES",
+    "PLACEMENTS",
+    "ROWS",
+    "Cell",
+    "capability",
+    "run_capability",
+    "capability_matrix",
+    "identity_reach",
+    "capability_world",
+    "REACH_LEVELS",
+    "REACH_PROVIDERS",
+    "REACH_ROUTES",
+]
 
-CAPABILITIES = ("learn the identity", "check an ACL", "open a local resource", "reach another machine",
-                "let the next server go on")
+CAPABILITIES = (
+    "learn the identity",
+    "check an ACL",
+    "open a local resource",
+    "reach another machine",
+    "let the next server go on",
+)
 #: What each column runs, in words (the matrix's footnotes): nothing is asked that the column does not say.
 CAPABILITY_NOTES = {
     "learn the identity": "OpenThreadToken on the impersonation token",
@@ -39,15 +55,21 @@ CAPABILITY_NOTES = {
     "open a local resource": "open a file on the server's machine while impersonating",
     "reach another machine": "open a share on a third machine while impersonating",
     "let the next server go on": "call a server on another machine asking the SAME level (Kerberos, mutual "
-                                 "authentication; every server trusted for delegation); that server "
-                                 "impersonates and opens a share on yet another machine",
+    "authentication; every server trusted for delegation); that server "
+    "impersonates and opens a share on yet another machine",
 }
-PLACEMENTS = {"local": "server on the client's machine (ncalrpc)",
-              "remote": "server on another machine (Kerberos, mutual auth)"}
+PLACEMENTS = {
+    "local": "server on the client's machine (ncalrpc)",
+    "remote": "server on another machine (Kerberos, mutual auth)",
+}
 #: Row key -> (api family, requested level)
 ROWS = {
-    "anonymous": ("rpc", "anonymous"), "identify": ("rpc", "identify"), "impersonate": ("rpc", "impersonate"),
-    "delegate": ("rpc", "delegate"), "default (RPC)": ("rpc", "default"), "default (COM)": ("com", "default"),
+    "anonymous": ("rpc", "anonymous"),
+    "identify": ("rpc", "identify"),
+    "impersonate": ("rpc", "impersonate"),
+    "delegate": ("rpc", "delegate"),
+    "default (RPC)": ("rpc", "default"),
+    "default (COM)": ("com", "default"),
 }
 
 
@@ -60,15 +82,18 @@ class Cell:
     placement: str
     allowed: bool
     decision: Decision
-    asked: str = ""     # the level the client asked for ("default" for the API's default)
+    asked: str = ""  # the level the client asked for ("default" for the API's default)
     received: str = ""  # the level of the token the server received ("" when the call was refused)
 
     @property
     def raised(self) -> bool:
         """The server received a higher level than asked: Anonymous arrives as Identify off ncalrpc (R7, A2)."""
         order = ("anonymous", "identify", "impersonate", "delegate")
-        return self.asked in order and self.received.lower() in order and \
-            order.index(self.received.lower()) > order.index(self.asked)
+        return (
+            self.asked in order
+            and self.received.lower() in order
+            and order.index(self.received.lower()) > order.index(self.asked)
+        )
 
     @property
     def symbol(self) -> str:
@@ -109,8 +134,16 @@ def capability(row: str, what: str, placement: str = "remote") -> Cell:
 
 
 @lru_cache(maxsize=2048)
-def run_capability(what: str, *, api: str = "rpc", level: str = "impersonate", placement: str = "remote",
-                   provider: str = "kerberos", mutual_auth: bool = True, row: str = "") -> Cell:
+def run_capability(
+    what: str,
+    *,
+    api: str = "rpc",
+    level: str = "impersonate",
+    placement: str = "remote",
+    provider: str = "kerberos",
+    mutual_auth: bool = True,
+    row: str = "",
+) -> Cell:
     """Can a server granted ``level`` (through ``api``, placed as ``placement``) do ``what``? Asks the engine."""
     if what not in CAPABILITIES:
         raise InvalidValueError("capability", what, CAPABILITIES)
@@ -163,12 +196,12 @@ def capability_matrix(placement: str = "remote") -> dict[tuple[str, str], Cell]:
     return {(row, what): capability(row, what, placement) for row in ROWS for what in CAPABILITIES}
 
 
-
-
 REACH_LEVELS = ("identify", "impersonate", "delegate")
 REACH_PROVIDERS = ("ntlm", "kerberos")
-REACH_ROUTES = {"remote": "client calls a remote server first",
-                "ncalrpc first": "client calls a local server over ncalrpc first"}
+REACH_ROUTES = {
+    "remote": "client calls a remote server first",
+    "ncalrpc first": "client calls a local server over ncalrpc first",
+}
 
 
 @lru_cache(maxsize=1)
@@ -213,6 +246,13 @@ def identity_reach(level: str, provider: str, route: str = "remote"):
     if route == "ncalrpc first":
         hops.insert(0, Hop("local", Binding.of(protseq="ncalrpc", provider="ntlm", level=level)))
     result = evaluate(_reach_world(), Chain("client", tuple(hops), name=f"{route}: {provider} {level}"))
-    crossed = sum(1 for h in result.hops if h.reached and h.call.remote and h.acting_as == result.client_identity
-                  and h.thread_level is not None and h.thread_level >= TokenLevel.IMPERSONATION)
+    crossed = sum(
+        1
+        for h in result.hops
+        if h.reached
+        and h.call.remote
+        and h.acting_as == result.client_identity
+        and h.thread_level is not None
+        and h.thread_level >= TokenLevel.IMPERSONATION
+    )
     return crossed, result

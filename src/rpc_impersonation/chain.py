@@ -15,7 +15,7 @@ from typing import Any
 from .binding import Binding
 from .constants import Right, TokenLevel, parse
 from .decisions import AccessDecision, CallDecision, Decision, ImpersonationResult
-from .engine import Engine, Options
+from .engine import Engine, Options, ServerThread
 from .errors import InvalidValueError
 from .world import ANONYMOUS_LOGON, World
 
@@ -106,13 +106,17 @@ class HopResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "hop": self.index, "server": self.hop.server, "binding": self.hop.binding.describe(),
+            "hop": self.index,
+            "server": self.hop.server,
+            "binding": self.hop.binding.describe(),
             "call": self.call.to_dict(),
             "impersonation": None if self.impersonation is None else self.impersonation.to_dict(),
-            "accesses": [a.to_dict() for a in self.accesses], "end_of_call": None if self.end is None
-            else self.end.to_dict(), "acting_as": self.acting_as,
+            "accesses": [a.to_dict() for a in self.accesses],
+            "end_of_call": None if self.end is None else self.end.to_dict(),
+            "acting_as": self.acting_as,
             "thread_level": None if self.thread_level is None else self.thread_level.label,
-            "network_credentials": self.network_credentials, "refused_request": self.refused_request,
+            "network_credentials": self.network_credentials,
+            "refused_request": self.refused_request,
         }
 
 
@@ -140,21 +144,27 @@ class ChainResult:
     def story(self, outcome_first: bool = False) -> str:
         """The hop-by-hop explanation printed by ``explain``; ``outcome_first`` puts the outcome and its
         headline before the hops (what the widgets show: the conclusion first, the evidence below)."""
-        head = [f"Chain {self.chain.name!r}: {self.chain.path}", f"  {self.chain.client} runs as "
-                f"{self.client_identity}."]
+        head = [
+            f"Chain {self.chain.name!r}: {self.chain.path}",
+            f"  {self.chain.client} runs as {self.client_identity}.",
+        ]
         hops = []
         for h in self.hops:
             c = h.call
-            hops.append(f"hop {h.index}: {c.caller} ({c.caller_machine}) -> {c.server} ({c.server_machine}) over "
-                        f"{h.hop.binding.describe()}")
+            hops.append(
+                f"hop {h.index}: {c.caller} ({c.caller_machine}) -> {c.server} ({c.server_machine}) over "
+                f"{h.hop.binding.describe()}"
+            )
             for d in h.decisions():
                 hops.extend("  " + line for line in d.explain().splitlines())
             if h.reached and not h.refused_request:
                 creds = "yes" if h.network_credentials else "no"
                 level = "primary token" if h.thread_level is None else f"{h.thread_level.label} level"
                 hops.append(f"  => {c.server} acted as {h.acting_as} ({level}; can reach other machines: {creds})")
-        outcome = [f"outcome (decided at hop {self.deciding_hop}): {self.outcome.code_name} "
-                   f"[{', '.join(self.outcome.rules)}]", *(f"  {line}" for line in self.explanation_lines())]
+        outcome = [
+            f"outcome (decided at hop {self.deciding_hop}): {self.outcome.code_name} [{', '.join(self.outcome.rules)}]",
+            *(f"  {line}" for line in self.explanation_lines()),
+        ]
         return "\n".join(outcome + head + hops if outcome_first else head + hops + outcome)
 
     @property
@@ -170,9 +180,14 @@ class ChainResult:
         return lines
 
     def to_dict(self) -> dict[str, Any]:
-        return {"chain": self.chain.name, "path": self.chain.path, "client_identity": self.client_identity,
-                "hops": [h.to_dict() for h in self.hops], "deciding_hop": self.deciding_hop,
-                "outcome": self.outcome.to_dict()}
+        return {
+            "chain": self.chain.name,
+            "path": self.chain.path,
+            "client_identity": self.client_identity,
+            "hops": [h.to_dict() for h in self.hops],
+            "deciding_hop": self.deciding_hop,
+            "outcome": self.outcome.to_dict(),
+        }
 
     def __repr__(self) -> str:
         return f"<ChainResult {self.chain.name!r}: {self.outcome.code_name} at hop {self.deciding_hop}>"
@@ -193,7 +208,7 @@ def evaluate(world: World, chain: Chain, options: Options | None = None) -> Chai
     thread = engine.thread(chain.client)
     client_identity = thread.process.account.qualified
     results: list[HopResult] = []
-    served_threads = []
+    served_threads: list[tuple[int, Hop, ServerThread]] = []
     final: Decision | None = None
     deciding: tuple[int, Decision] | None = None
 
@@ -229,31 +244,49 @@ def evaluate(world: World, chain: Chain, options: Options | None = None) -> Chai
         if low and low_at is None:
             low_at = (index, served.decision)
         token = server.effective_token
-        results.append(HopResult(index, hop, served.decision, imp, tuple(accesses), None,
-                                 server.acting_as if not refused else "",
-                                 token.level, token.network_credentials if not refused else False, refused))
+        results.append(
+            HopResult(
+                index,
+                hop,
+                served.decision,
+                imp,
+                tuple(accesses),
+                None,
+                server.acting_as if not refused else "",
+                token.level,
+                token.network_credentials if not refused else False,
+                refused,
+            )
+        )
         final = accesses[-1] if accesses else (imp if refused else served.decision)
         if refused and imp is not None:
             deciding = deciding or (index, imp)
             break
         thread = server
 
-    # Unwind: each server reverts (or forgets to) and returns, innermost first (R13, R14).
+    _unwind(served_threads, results)
+    assert final is not None
+    at, decider = deciding or low_at or (len(results), final)
+    outcome = Decision(
+        action="chain",
+        code=final.code,
+        rules=decider.rules,
+        sentence=_summary(chain, results, final, decider, at, client_identity),
+        reasons=tuple(decider.reasons),
+        rpc_api=isinstance(final, (CallDecision, ImpersonationResult)),
+    )
+    return ChainResult(chain, client_identity, tuple(results), outcome, at)
+
+
+def _unwind(served_threads: list[tuple[int, Hop, ServerThread]], results: list[HopResult]) -> None:
+    """Each server reverts (or forgets to) and returns, innermost first (R13, R14)."""
     for position, hop, server in reversed(served_threads):
         if hop.revert and server.impersonating:
             server.rpc_revert_to_self()
         results[position] = replace(results[position], end=server.end_call())
 
-    assert final is not None
-    at, decider = deciding or low_at or (len(results), final)
-    outcome = Decision(action="chain", code=final.code, rules=decider.rules,
-                       sentence=_summary(chain, results, final, decider, at, client_identity),
-                       reasons=tuple(decider.reasons), rpc_api=isinstance(final, (CallDecision, ImpersonationResult)))
-    return ChainResult(chain, client_identity, tuple(results), outcome, at)
 
-
-def _summary(chain: Chain, results: list[HopResult], final: Decision, decider: Decision, at: int,
-             client: str) -> str:
+def _summary(chain: Chain, results: list[HopResult], final: Decision, decider: Decision, at: int, client: str) -> str:
     last = results[-1]
     if not last.call.ok:
         return f"The call to {last.hop.server} (hop {last.index}) failed, so nothing ran on {last.hop.server}."
@@ -270,5 +303,3 @@ def _summary(chain: Chain, results: list[HopResult], final: Decision, decider: D
         where = f"{last.hop.server} acted as {who}, not as {client}"
     tail = "" if isinstance(final, CallDecision) or final.sentence == final.cause.sentence else f"; {final.sentence}"
     return f"{where}{tail}".rstrip(".") + ("." if decider is final else f" (decided at hop {at}).")
-
-

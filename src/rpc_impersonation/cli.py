@@ -52,8 +52,13 @@ def _explain(args: argparse.Namespace) -> int:
         problems = expect.check(result) if expect else []
         failed += bool(problems)
         if args.json:
-            documents.append({**result.to_dict(), "expectations_met": None if expect is None else not problems,
-                              "unmet_expectations": problems})
+            documents.append(
+                {
+                    **result.to_dict(),
+                    "expectations_met": None if expect is None else not problems,
+                    "unmet_expectations": problems,
+                }
+            )
             continue
         if i == 0:
             print(f"Scenario {scenario.name}: {scenario.title}")
@@ -90,8 +95,9 @@ def _rules(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rpc_impersonation",
-                                     description="Explain RPC/COM impersonation scenarios hop by hop.")
+    parser = argparse.ArgumentParser(
+        prog="python -m rpc_impersonation", description="Explain RPC/COM impersonation scenarios hop by hop."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("explain", help="evaluate a scenario file (or a shipped scenario's name) and explain it")
     p.add_argument("scenario", help="a scenario .json file, or the name of a shipped scenario (see 'list')")

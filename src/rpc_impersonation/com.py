@@ -23,120 +23,34 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .binding import Binding
+from .com_tables import (
+    CO_IMPERSONATE,
+    CO_INIT,
+    CO_REVERT,
+    COM_AUTHN_LEVEL,
+    COM_BLANKET,
+    COM_IDENTITY,
+    COM_TABLES,
+    ComIdentity,
+)
 from .constants import ApiFamily, AuthnLevel, Cloaking, ErrorCode, ImpLevel, Provider, parse
 from .decisions import CallDecision, Decision, ImpersonationResult
 from .plugins import REGISTRY
 from .reason import Reason
-from .rules import DecisionTable, Row
-from .tables import Effect, Outcome
+from .rules import Row
 from .thread import BindingHandle, EngineCore, ServedCall, ServerThread
 from .tokens import Credentials, LogonSession, Token
+from .world import Process
 
-__all__ = ["ComSecurity", "co_initialize_security", "proxy_cloaking", "com_call", "co_impersonate_client", "co_revert_to_self",
-           "COM_TABLES"]
-
-B = (True, False)
-_CTX = ("caller", "server", "client", "process_identity", "cloaking", "level", "authn", "server_authn")
-
-
-class ComIdentity(Effect):
-    """COM_IDENTITY: which identity the call presents (R32)."""
-
-    EXPLICIT = "explicit"
-    CAPTURED = "captured"
-    THREAD = "thread"
-    PROCESS = "process"
-
-
-class AuthnSource(Effect):
-    """COM_AUTHN_LEVEL: where the authentication level came from (R34)."""
-
-    NEGOTIATED = "negotiated"
-    AS_SET = "as set"
-
-
-def _table(name: str, facts: dict[str, Any], rows: list[Row], effect: type | tuple[type, ...],
-           ordered: bool = True) -> DecisionTable:
-    return DecisionTable(name, facts, rows, ordered=ordered, context=_CTX, effect=effect)
-
-
-COM_BLANKET = _table("CoSetProxyBlanket", {
-    "cloaking": (Cloaking.NONE, Cloaking.STATIC, Cloaking.DYNAMIC, Cloaking.BOTH), "explicit": B,
-    "level_none": B, "service_none": B,
-}, [
-    Row("R35", ErrorCode.E_INVALIDARG, {"cloaking": Cloaking.BOTH},
-        "Static and dynamic cloaking cannot be set together; CoSetProxyBlanket returns E_INVALIDARG."),
-    Row("R35", ErrorCode.E_INVALIDARG, {"cloaking": {Cloaking.STATIC, Cloaking.DYNAMIC}, "explicit": True},
-        "Cloaking presents the thread's identity, so it cannot be combined with an explicit identity; "
-        "CoSetProxyBlanket returns E_INVALIDARG."),
-    Row("R35", ErrorCode.E_INVALIDARG, {"level_none": True, "service_none": False},
-        "Authentication level NONE with a security service is a contradiction; CoSetProxyBlanket returns "
-        "E_INVALIDARG."),
-    Row("R35", Outcome.OK, {}, "The blanket is valid.", decisive=False),
-], (ErrorCode, Outcome))
-
-COM_IDENTITY = _table("COM outbound identity", {
-    "cloaking": (Cloaking.NONE, Cloaking.STATIC, Cloaking.DYNAMIC), "explicit": B, "impersonating": B,
-    "source": ("blanket", "process"),
-}, [
-    Row("R32", ComIdentity.EXPLICIT, {"cloaking": Cloaking.NONE, "explicit": True},
-        "The proxy carries an explicit identity, so the call presents {client}."),
-    # Cloaking comes before "not impersonating": a captured identity outlives a revert.
-    Row("R32", ComIdentity.CAPTURED, {"cloaking": Cloaking.STATIC, "source": "blanket"},
-        "Static cloaking set with CoSetProxyBlanket captured the thread's identity when the blanket was set, "
-        "{client}, and every call through the proxy presents it."),
-    Row("R32", ComIdentity.CAPTURED, {"cloaking": Cloaking.STATIC, "source": "process"},
-        "Static cloaking from CoInitializeSecurity captured the thread's identity at the proxy's first call, "
-        "{client}, and every later call through the proxy presents it."),
-    Row("R32", ComIdentity.THREAD, {"cloaking": Cloaking.DYNAMIC},
-        "Dynamic cloaking presents the thread's current identity on every call: {client}."),
-    Row("R32", ComIdentity.PROCESS, {"impersonating": False},
-        "{caller} is not impersonating, so the call presents its process identity, {process_identity}.",
-        decisive=False),
-    Row("R32", ComIdentity.PROCESS, {"cloaking": Cloaking.NONE},
-        "Without cloaking a COM call presents the process identity, {process_identity}, even while the thread "
-        "impersonates."),
-], ComIdentity)
-
-COM_AUTHN_LEVEL = _table("COM authentication level", {"explicit": B, "below": B}, [
-    Row("R34", ErrorCode.E_ACCESSDENIED, {"explicit": True, "below": True},
-        "{caller}'s proxy set authentication level {authn} with CoSetProxyBlanket. Blanket values are used as "
-        "given, never raised, and {server} accepts no call below {server_authn}, so the call is refused with "
-        "E_ACCESSDENIED."),
-    Row("R34", AuthnSource.NEGOTIATED, {"explicit": False},
-        "{caller} left the authentication level to COM, so it is the higher of its own and {server}'s: {authn}.",
-        decisive=False),
-    Row("R34", AuthnSource.AS_SET, {}, "Authentication level {authn}, as the proxy set it; {server} asks for at least "
-        "{server_authn}.", decisive=False),
-], (ErrorCode, AuthnSource))
-
-CO_REVERT = _table("CoRevertToSelf", {"com_call": B}, [
-    Row("R37", ErrorCode.E_FAIL, {"com_call": False},
-        "CoRevertToSelf works on the COM call being served on this thread, and there is none, so it fails and "
-        "nothing changes: the thread still acts as {client}."),
-    Row("R37", Outcome.OK, {}, "CoRevertToSelf ended the impersonation: the thread is {client} again.",
-        decisive=False),
-], (ErrorCode, Outcome))
-
-CO_INIT = _table("CoInitializeSecurity", {"already": B, "level_default": B, "both_cloaking": B}, [
-    Row("R6", ErrorCode.RPC_E_TOO_LATE, {"already": True},
-        "{caller} already initialised COM security; a second CoInitializeSecurity returns RPC_E_TOO_LATE."),
-    Row("R6", ErrorCode.E_INVALIDARG, {"level_default": True},
-        "CoInitializeSecurity needs a real level; RPC_C_IMP_LEVEL_DEFAULT is refused with E_INVALIDARG."),
-    Row("R35", ErrorCode.E_INVALIDARG, {"both_cloaking": True},
-        "Static and dynamic cloaking cannot be set together; E_INVALIDARG."),
-    Row("R6", Outcome.OK, {}, "{caller}'s COM calls now default to level {level} and {cloaking} cloaking."),
-], (ErrorCode, Outcome))
-
-CO_IMPERSONATE = _table("CoImpersonateClient", {"com_call": B, "authenticated": B}, [
-    Row("R36", ErrorCode.E_FAIL, {"com_call": False},
-        "CoImpersonateClient needs a COM call being served on this thread; there is none."),
-    Row("R36", ErrorCode.E_FAIL, {"authenticated": False},
-        "The COM call from {caller} was made at authentication level NONE, so there is nobody to impersonate."),
-    Row("R36", Outcome.OK, {}, "CoImpersonateClient impersonated {client}.", decisive=False),
-], (ErrorCode, Outcome))
-
-COM_TABLES = (COM_BLANKET, COM_IDENTITY, COM_AUTHN_LEVEL, CO_INIT, CO_IMPERSONATE, CO_REVERT)
+__all__ = [
+    "ComSecurity",
+    "co_initialize_security",
+    "proxy_cloaking",
+    "com_call",
+    "co_impersonate_client",
+    "co_revert_to_self",
+    "COM_TABLES",
+]
 
 
 @dataclass(frozen=True)
@@ -148,8 +62,13 @@ class ComSecurity:
     cloaking: Cloaking
 
 
-def co_initialize_security(engine: EngineCore, process: str, level: object = "identify", authn_level: object = "connect",
-                           cloaking: object = "none") -> Decision:
+def co_initialize_security(
+    engine: EngineCore,
+    process: str,
+    level: object = "identify",
+    authn_level: object = "connect",
+    cloaking: object = "none",
+) -> Decision:
     """CoInitializeSecurity for ``process`` (R6, R35)."""
     proc = engine.world.get_process(process)
     lvl = parse(ImpLevel, level, "level")
@@ -157,15 +76,32 @@ def co_initialize_security(engine: EngineCore, process: str, level: object = "id
     cloak = parse(Cloaking, cloaking, "cloaking")
     if cloak is Cloaking.DEFAULT:
         cloak = Cloaking.NONE
-    row = CO_INIT.decide(already=proc.name in _settings(engine), level_default=lvl is ImpLevel.DEFAULT,
-                         both_cloaking=cloak is Cloaking.BOTH)
-    sentence = row.sentence.format(caller=proc.name, server="", client="", process_identity="",
-                                   cloaking=cloak.value, level=lvl.key, authn=alvl.key, server_authn="")
+    row = CO_INIT.decide(
+        already=proc.name in _settings(engine),
+        level_default=lvl is ImpLevel.DEFAULT,
+        both_cloaking=cloak is Cloaking.BOTH,
+    )
+    sentence = row.sentence.format(
+        caller=proc.name,
+        server="",
+        client="",
+        process_identity="",
+        cloaking=cloak.value,
+        level=lvl.key,
+        authn=alvl.key,
+        server_authn="",
+    )
     code = row.effect if isinstance(row.effect, ErrorCode) else ErrorCode.ERROR_SUCCESS
     if code is ErrorCode.ERROR_SUCCESS:
         _settings(engine)[proc.name] = ComSecurity(lvl, alvl, cloak)
-    return Decision(action=f"CoInitializeSecurity in {proc.name}", code=code, rules=(row.rule,), sentence=sentence,
-                    reasons=(Reason(row.rule, sentence),), com_api=True)
+    return Decision(
+        action=f"CoInitializeSecurity in {proc.name}",
+        code=code,
+        rules=(row.rule,),
+        sentence=sentence,
+        reasons=(Reason(row.rule, sentence),),
+        com_api=True,
+    )
 
 
 def proxy_cloaking(engine: EngineCore, process: str, binding: Binding) -> tuple[Cloaking, str]:
@@ -187,51 +123,112 @@ def com_call(thread: ServerThread, server: str, binding: Binding, captured: Toke
     own = _settings(engine).get(thread.process.name)
     if own is not None and binding.qos.level is ImpLevel.DEFAULT:
         binding = binding.with_(level=own.level.key)
-        reasons.append(Reason("R6", f"{thread.process.name} set level {own.level.key} with CoInitializeSecurity, "
-                                    "so its COM calls use it instead of the machine-wide default."))
+        reasons.append(
+            Reason(
+                "R6",
+                f"{thread.process.name} set level {own.level.key} with CoInitializeSecurity, "
+                "so its COM calls use it instead of the machine-wide default.",
+            )
+        )
     cloaking, source = proxy_cloaking(engine, thread.process.name, binding)
-    ctx: dict[str, Any] = {"caller": thread.process.name, "server": server, "client": "",
-                           "process_identity": thread.process.account.qualified, "cloaking": cloaking.value,
-                           "level": binding.qos.level.key}
-    row = COM_BLANKET.decide(cloaking=cloaking, explicit=bool(binding.auth_identity),
-                             level_none=binding.authn_level is AuthnLevel.NONE,
-                             service_none=binding.provider is Provider.NONE)
+    ctx: dict[str, Any] = {
+        "caller": thread.process.name,
+        "server": server,
+        "client": "",
+        "process_identity": thread.process.account.qualified,
+        "cloaking": cloaking.value,
+        "level": binding.qos.level.key,
+    }
+    row = COM_BLANKET.decide(
+        cloaking=cloaking,
+        explicit=bool(binding.auth_identity),
+        level_none=binding.authn_level is AuthnLevel.NONE,
+        service_none=binding.provider is Provider.NONE,
+    )
     target = world.get_process(server)
-
-    def refuse(action: str, code: ErrorCode, why: list[Reason]) -> ServedCall:
-        decision = CallDecision(action=f"{action} {thread.process.name} -> {target.name}", code=code,
-                                rules=(why[-1].rule,), sentence=why[-1].sentence, reasons=tuple(why), com_api=True,
-                                caller=thread.process.name, server=target.name,
-                                caller_machine=thread.process.machine, server_machine=target.machine,
-                                presented="", server_account=target.account.qualified)
-        thread._record(decision)
-        return ServedCall(decision, None)
-
     if isinstance(row.effect, ErrorCode):
-        return refuse("CoSetProxyBlanket", row.effect, [Reason(row.rule, row.sentence.format(**ctx))])
+        why = [Reason(row.rule, row.sentence.format(**ctx))]
+        return _refused(thread, target, "CoSetProxyBlanket", row.effect, why)
+    presented, reason = _outbound_identity(thread, binding, cloaking, source, captured, ctx)
+    reasons.append(reason)
+    row, negotiated = _authentication_level(engine, own, target, binding, ctx)
+    reasons.append(Reason(row.rule, row.sentence.format(**ctx), row.decisive))
+    if isinstance(row.effect, ErrorCode):
+        return _refused(thread, target, "call", row.effect, reasons)
+    if negotiated is AuthnLevel.NONE:
+        binding = replace(binding, provider=Provider.NONE)
+    served = engine.connect(thread.process, presented, server, binding)
+    d = served.decision
+    decision = replace(
+        d,
+        reasons=tuple(reasons) + d.reasons,
+        rules=tuple(dict.fromkeys([r.rule for r in reasons if r.decisive] + list(d.rules))),
+        com_api=True,
+    )
+    if served.thread is not None:
+        served.thread.call_decision = decision
+    thread._record(decision)
+    return ServedCall(decision, served.thread)
 
-    # Which identity goes out (R32)?
+
+def _refused(thread: ServerThread, target: Process, action: str, code: ErrorCode, why: list[Reason]) -> ServedCall:
+    """A COM call refused before it reached the server (the blanket or the authentication level)."""
+    decision = CallDecision(
+        action=f"{action} {thread.process.name} -> {target.name}",
+        code=code,
+        rules=(why[-1].rule,),
+        sentence=why[-1].sentence,
+        reasons=tuple(why),
+        com_api=True,
+        caller=thread.process.name,
+        server=target.name,
+        caller_machine=thread.process.machine,
+        server_machine=target.machine,
+        presented="",
+        server_account=target.account.qualified,
+    )
+    thread._record(decision)
+    return ServedCall(decision, None)
+
+
+def _outbound_identity(
+    thread: ServerThread, binding: Binding, cloaking: Cloaking, source: str, captured: Token | None, ctx: dict[str, Any]
+) -> tuple[Token, Reason]:
+    """Which identity goes out, and why (R32); sets ``ctx["client"]``."""
     explicit: Token | None = None
     if binding.auth_identity:
-        account = world.get_account(binding.auth_identity)
-        explicit = Token(account.qualified, LogonSession(account.qualified, thread.process.machine,
-                                                         "explicit credentials", Credentials.OWN))
-    row = COM_IDENTITY.decide(cloaking=Cloaking.NONE if cloaking is Cloaking.BOTH else cloaking,
-                              explicit=bool(binding.auth_identity), impersonating=thread.impersonating,
-                              source=source)
-    presented = {ComIdentity.EXPLICIT: explicit, ComIdentity.PROCESS: thread.process_token,
-                 ComIdentity.THREAD: thread.effective_token,
-                 ComIdentity.CAPTURED: captured or thread.effective_token}[row.effect]
+        account = thread.engine.world.get_account(binding.auth_identity)
+        explicit = Token(
+            account.qualified,
+            LogonSession(account.qualified, thread.process.machine, "explicit credentials", Credentials.OWN),
+        )
+    row = COM_IDENTITY.decide(
+        cloaking=Cloaking.NONE if cloaking is Cloaking.BOTH else cloaking,
+        explicit=bool(binding.auth_identity),
+        impersonating=thread.impersonating,
+        source=source,
+    )
+    presented = {
+        ComIdentity.EXPLICIT: explicit,
+        ComIdentity.PROCESS: thread.process_token,
+        ComIdentity.THREAD: thread.effective_token,
+        ComIdentity.CAPTURED: captured or thread.effective_token,
+    }[row.effect]
     assert presented is not None  # COM_IDENTITY picks "explicit" only when an identity was given
     ctx["client"] = presented.user
     sentence = row.sentence.format(**ctx)
     now = thread.effective_token.user
     if row.effect is ComIdentity.CAPTURED and presented.user != now:
         sentence += f" The thread is {now} now; that does not change what the proxy presents."
-    reasons.append(Reason(row.rule, sentence))
+    return presented, Reason(row.rule, sentence)
 
-    # Authentication level (R34): a level left to COM is the higher of client and server; a level set on the
-    # blanket is used as given, and the server refuses it if it is lower than its own. NONE: no authentication.
+
+def _authentication_level(
+    engine: EngineCore, own: ComSecurity | None, target: Process, binding: Binding, ctx: dict[str, Any]
+) -> tuple[Row, AuthnLevel]:
+    """The authentication level (R34): a level left to COM is the higher of client and server; a level set on
+    the blanket is used as given, and the server refuses it if it is lower than its own. NONE: no authentication.
+    Sets ``ctx["authn"]`` and ``ctx["server_authn"]``."""
     theirs = _settings(engine).get(target.name)
     server_level = theirs.authn_level if theirs is not None else AuthnLevel.CONNECT
     as_set = binding.authn_level is not AuthnLevel.DEFAULT
@@ -239,20 +236,7 @@ def com_call(thread: ServerThread, server: str, binding: Binding, captured: Toke
     negotiated = mine if as_set else max(mine, server_level)
     row = COM_AUTHN_LEVEL.decide(explicit=as_set, below=mine < server_level)
     ctx.update(authn=negotiated.key, server_authn=server_level.key)
-    reasons.append(Reason(row.rule, row.sentence.format(**ctx), row.decisive))
-    if isinstance(row.effect, ErrorCode):
-        return refuse("call", row.effect, reasons)
-    if negotiated is AuthnLevel.NONE:
-        binding = replace(binding, provider=Provider.NONE)
-    served = engine.connect(thread.process, presented, server, binding)
-    d = served.decision
-    decision = replace(d, reasons=tuple(reasons) + d.reasons,
-                       rules=tuple(dict.fromkeys([r.rule for r in reasons if r.decisive] + list(d.rules))),
-                       com_api=True)
-    if served.thread is not None:
-        served.thread.call_decision = decision
-    thread._record(decision)
-    return ServedCall(decision, served.thread)
+    return row, negotiated
 
 
 def _settings(engine: EngineCore) -> dict[str, ComSecurity]:
@@ -269,14 +253,29 @@ def co_impersonate_client(thread: ServerThread) -> ImpersonationResult:
     """CoImpersonateClient: S_OK or E_FAIL; impersonations stack until one CoRevertToSelf (R36, R37)."""
     call = thread.call_decision
     row = CO_IMPERSONATE.decide(com_call=_com_call_served(thread), authenticated=bool(call and call.context))
-    ctx = {"caller": call.caller if call else "", "server": thread.process.name, "process_identity": "",
-           "cloaking": "", "level": "", "client": call.context.user if call and call.context else ""}
+    ctx = {
+        "caller": call.caller if call else "",
+        "server": thread.process.name,
+        "process_identity": "",
+        "cloaking": "",
+        "level": "",
+        "client": call.context.user if call and call.context else "",
+    }
     if isinstance(row.effect, ErrorCode):
         sentence = row.sentence.format(**ctx)
         reasons = (Reason(row.rule, sentence), Reason("R11", f"The thread still acts as {thread.acting_as}."))
-        return thread._record(ImpersonationResult(
-            action="CoImpersonateClient", code=row.effect, rules=("R36", "R11"), sentence=sentence, reasons=reasons,
-            com_api=True, token=thread.thread_token, acting_as=thread.acting_as))
+        return thread._record(
+            ImpersonationResult(
+                action="CoImpersonateClient",
+                code=row.effect,
+                rules=("R36", "R11"),
+                sentence=sentence,
+                reasons=reasons,
+                com_api=True,
+                token=thread.thread_token,
+                acting_as=thread.acting_as,
+            )
+        )
     result = thread.rpc_impersonate_client()
     if result.ok:
         thread.state["com_depth"] += 1
@@ -289,17 +288,37 @@ def co_revert_to_self(thread: ServerThread) -> ImpersonationResult:
     row = CO_REVERT.decide(com_call=_com_call_served(thread))
     if isinstance(row.effect, ErrorCode):
         sentence = row.sentence.format(client=thread.acting_as)
-        return thread._record(ImpersonationResult(
-            action="CoRevertToSelf", code=row.effect, rules=(row.rule,), sentence=sentence,
-            reasons=(Reason(row.rule, sentence),), com_api=True, token=thread.thread_token,
-            acting_as=thread.acting_as))
+        return thread._record(
+            ImpersonationResult(
+                action="CoRevertToSelf",
+                code=row.effect,
+                rules=(row.rule,),
+                sentence=sentence,
+                reasons=(Reason(row.rule, sentence),),
+                com_api=True,
+                token=thread.thread_token,
+                acting_as=thread.acting_as,
+            )
+        )
     depth, thread.state["com_depth"] = thread.state["com_depth"], 0
     thread.thread_token = None
-    sentence = (f"One CoRevertToSelf ended all {depth} impersonations; the thread is {thread.acting_as} again."
-                if depth > 1 else row.sentence.format(client=thread.acting_as))
-    return thread._record(ImpersonationResult(
-        action="CoRevertToSelf", code=ErrorCode.ERROR_SUCCESS, rules=("R37",), sentence=sentence,
-        reasons=(Reason("R37", sentence),), com_api=True, token=None, acting_as=thread.acting_as))
+    sentence = (
+        f"One CoRevertToSelf ended all {depth} impersonations; the thread is {thread.acting_as} again."
+        if depth > 1
+        else row.sentence.format(client=thread.acting_as)
+    )
+    return thread._record(
+        ImpersonationResult(
+            action="CoRevertToSelf",
+            code=ErrorCode.ERROR_SUCCESS,
+            rules=("R37",),
+            sentence=sentence,
+            reasons=(Reason("R37", sentence),),
+            com_api=True,
+            token=None,
+            acting_as=thread.acting_as,
+        )
+    )
 
 
 def _end_of_call(thread: ServerThread) -> Decision | None:
@@ -309,10 +328,19 @@ def _end_of_call(thread: ServerThread) -> Decision | None:
         return None
     was = thread.thread_token.user if thread.thread_token is not None else None
     thread.thread_token, thread.state["com_depth"] = None, 0
-    sentence = (f"The method returned while impersonating {was}; COM reverted the thread automatically."
-                if was else "The method returned; COM's call is over.")
-    return Decision(action="end of call", code=ErrorCode.ERROR_SUCCESS, rules=("R38",), sentence=sentence,
-                    reasons=(Reason("R38", sentence),), com_api=True)
+    sentence = (
+        f"The method returned while impersonating {was}; COM reverted the thread automatically."
+        if was
+        else "The method returned; COM's call is over."
+    )
+    return Decision(
+        action="end of call",
+        code=ErrorCode.ERROR_SUCCESS,
+        rules=("R38",),
+        sentence=sentence,
+        reasons=(Reason("R38", sentence),),
+        com_api=True,
+    )
 
 
 def _on_revert(thread: ServerThread) -> None:
@@ -340,8 +368,7 @@ def register() -> None:
     for api in (ApiFamily.COM, ApiFamily.COMPLUS):
         REGISTRY.call_handlers[api] = _call
         REGISTRY.bind_hooks[api] = _bind
-    REGISTRY.thread_operations.update(co_impersonate_client=co_impersonate_client,
-                                      co_revert_to_self=co_revert_to_self)
+    REGISTRY.thread_operations.update(co_impersonate_client=co_impersonate_client, co_revert_to_self=co_revert_to_self)
     REGISTRY.thread_state["com_depth"] = int
     REGISTRY.engine_operations["co_initialize_security"] = co_initialize_security
     REGISTRY.engine_state["com_security"] = dict

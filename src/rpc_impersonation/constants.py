@@ -20,8 +20,22 @@ from typing import Any, TypeVar
 from .errors import ImpersonationError, InvalidValueError
 
 __all__ = [
-    "ImpLevel", "TokenLevel", "Protseq", "Provider", "AuthnLevel", "Tracking", "ApiFamily", "Cloaking", "EoacFlag",
-    "QosCapability", "AccountFlag", "SpnChoice", "TargetName", "ResourceKind", "Right", "ErrorCode",
+    "ImpLevel",
+    "TokenLevel",
+    "Protseq",
+    "Provider",
+    "AuthnLevel",
+    "Tracking",
+    "ApiFamily",
+    "Cloaking",
+    "EoacFlag",
+    "QosCapability",
+    "AccountFlag",
+    "SpnChoice",
+    "TargetName",
+    "ResourceKind",
+    "Right",
+    "ErrorCode",
     "parse",
 ]
 
@@ -123,8 +137,11 @@ class Provider(_Symbol):
     @property
     def constant(self) -> str:
         return {
-            "NONE": "RPC_C_AUTHN_NONE", "NEGOTIATE": "RPC_C_AUTHN_GSS_NEGOTIATE", "NTLM": "RPC_C_AUTHN_WINNT",
-            "KERBEROS": "RPC_C_AUTHN_GSS_KERBEROS", "DEFAULT": "RPC_C_AUTHN_DEFAULT",
+            "NONE": "RPC_C_AUTHN_NONE",
+            "NEGOTIATE": "RPC_C_AUTHN_GSS_NEGOTIATE",
+            "NTLM": "RPC_C_AUTHN_WINNT",
+            "KERBEROS": "RPC_C_AUTHN_GSS_KERBEROS",
+            "DEFAULT": "RPC_C_AUTHN_DEFAULT",
         }[self.name]
 
     @property
@@ -132,8 +149,13 @@ class Provider(_Symbol):
         return _PROVIDER_LABELS[self._name_]
 
 
-_PROVIDER_LABELS = {"NONE": "none", "NEGOTIATE": "Negotiate", "NTLM": "NTLM", "KERBEROS": "Kerberos",
-                    "DEFAULT": "default"}
+_PROVIDER_LABELS = {
+    "NONE": "none",
+    "NEGOTIATE": "Negotiate",
+    "NTLM": "NTLM",
+    "KERBEROS": "Kerberos",
+    "DEFAULT": "default",
+}
 
 
 class AuthnLevel(_Named, enum.IntEnum):
@@ -301,7 +323,9 @@ def parse(kind: type[E], value: object, field: str) -> E:
         spellings = _SPELLINGS.get(kind)
         if spellings is None:
             spellings = _SPELLINGS[kind] = {
-                **{m.value: m for m in kind if isinstance(m.value, str)}, **{m.name.lower(): m for m in kind}}
+                **{m.value: m for m in kind if isinstance(m.value, str)},
+                **{m.name.lower(): m for m in kind},
+            }
         found = spellings.get(value.strip().lower().replace("-", "_").replace(" ", "_"))
         if found is not None:
             return found  # type: ignore[no-any-return]

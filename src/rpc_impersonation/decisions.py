@@ -13,8 +13,8 @@ open: ERROR_BAD_IMPERSONATION_LEVEL (1346) [R15]
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .constants import ErrorCode, ImpLevel, Provider, TokenLevel
 from .reason import Reason
@@ -61,7 +61,7 @@ class Decision:
             return Reason(self.rules[0] if self.rules else "R40", self.sentence)
         roles = [RULES[r.rule].role for r in decisive]
         if "consequence" in roles:
-            before = [r for r, role in zip(decisive, roles[:roles.index("consequence")]) if role == "cause"]
+            before = [r for r, role in zip(decisive, roles[: roles.index("consequence")]) if role == "cause"]
             if before:
                 return before[-1]
         return min(decisive, key=lambda r: ROLES.index(RULES[r.rule].role))
@@ -70,8 +70,11 @@ class Decision:
     def consequences(self) -> tuple[Reason, ...]:
         """The decisive reasons that state the generic result of the cause (for example R20's refusal)."""
         cause = self.cause
-        return tuple(r for r in self.reasons if r.decisive and r is not cause and RULES[r.rule].role == "consequence"
-                     and r.sentence != cause.sentence)
+        return tuple(
+            r
+            for r in self.reasons
+            if r.decisive and r is not cause and RULES[r.rule].role == "consequence" and r.sentence != cause.sentence
+        )
 
     @property
     def headline(self) -> str:
@@ -96,9 +99,15 @@ class Decision:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "action": self.action, "ok": self.ok, "code": int(self.code), "code_name": self.code_name,
-            "rules": list(self.rules), "sentence": self.sentence, "headline": self.headline,
-            "cause": self.cause.rule, "reasons": [r.to_dict() for r in self.reasons],
+            "action": self.action,
+            "ok": self.ok,
+            "code": int(self.code),
+            "code_name": self.code_name,
+            "rules": list(self.rules),
+            "sentence": self.sentence,
+            "headline": self.headline,
+            "cause": self.cause.rule,
+            "reasons": [r.to_dict() for r in self.reasons],
             **self._extra(),
         }
 
@@ -113,17 +122,25 @@ def _token_dict(token: Token | None) -> dict[str, Any] | None:
     if token is None:
         return None
     return {
-        "user": token.user, "visible_identity": token.visible_identity,
+        "user": token.user,
+        "visible_identity": token.visible_identity,
         "level": None if token.level is None else token.level.label,
-        "logon": token.session.kind, "logon_machine": token.session.machine,
-        "credentials": token.session.credentials.value, "network_credentials": token.network_credentials,
+        "logon": token.session.kind,
+        "logon_machine": token.session.machine,
+        "credentials": token.session.credentials.value,
+        "network_credentials": token.network_credentials,
         "credential_scope": None if token.session.scope is None else list(token.session.scope),
     }
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class CallDecision(Decision):
-    """An RPC/COM call from a caller to a server: what the server receives (its client context)."""
+    """An RPC/COM call from a caller to a server: what the server receives (its client context).
+
+    The engine makes one with :meth:`deferred`: the code, provider and client context at once, every
+    other field worked out from the call the first time someone reads it (most decisions are made in
+    bulk and never read in full). Every reader gets the same values as from a decision built whole.
+    """
 
     caller: str
     server: str
@@ -136,24 +153,41 @@ class CallDecision(Decision):
     delegated: bool = False
     context: Token | None = None
     authenticated: bool = False
+    _made: Any = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
-    def of(cls, *values: Any) -> CallDecision:
-        """The decision from its field values in declaration order: the engine's hot path (no keyword parsing).
+    def deferred(
+        cls,
+        code: ErrorCode,
+        provider: Provider | None,
+        context: Token | None,
+        made: DeferredCall,
+        *,
+        rpc_api: bool = False,
+        com_api: bool = False,
+    ) -> CallDecision:
+        """The decision with its code, provider, context and API; ``made`` works out the other fields when read.
 
-        >>> d = CallDecision.of("call a -> b", ErrorCode.ERROR_SUCCESS, ("R2",), "s", (), True, False, "a", "b",
-        ...                     "M0", "M0", "x", "y", None, None, False, None, False)
+        >>> class Call:
+        ...     def identity(self, d): return "call a -> b", "a", "b", "M0", "M0", "x", "y", None, False, False
+        ...     def explanation(self, d): return ("R2",), "s", ()
+        >>> d = CallDecision.deferred(ErrorCode.ERROR_SUCCESS, None, None, Call(), rpc_api=True)
         >>> d == CallDecision(action="call a -> b", code=ErrorCode.ERROR_SUCCESS, rules=("R2",), sentence="s",
         ...                   rpc_api=True, caller="a", server="b", caller_machine="M0", server_machine="M0",
         ...                   presented="x", server_account="y")
         True
         """
-        if len(values) != len(_CALL_FIELDS):
-            raise TypeError(f"CallDecision.of takes {len(_CALL_FIELDS)} values ({', '.join(_CALL_FIELDS)})")
         decision = _new(cls)
-        for put, value in zip(_CALL_SETTERS, values):
-            put(decision, value)
+        _set_code(decision, code)
+        _set_provider(decision, provider)
+        _set_context(decision, context)
+        _set_made(decision, made)
+        _set_rpc_api(decision, rpc_api)
+        _set_com_api(decision, com_api)
         return decision
+
+    def __getstate__(self) -> list[Any]:
+        return [None if f.name == "_made" else getattr(self, f.name) for f in fields(self)]
 
     @property
     def remote(self) -> bool:
@@ -168,20 +202,85 @@ class CallDecision(Decision):
 
     def _extra(self) -> dict[str, Any]:
         return {
-            "caller": self.caller, "server": self.server, "caller_machine": self.caller_machine,
-            "server_machine": self.server_machine, "presented": self.presented,
+            "caller": self.caller,
+            "server": self.server,
+            "caller_machine": self.caller_machine,
+            "server_machine": self.server_machine,
+            "presented": self.presented,
             "server_account": self.server_account,
             "requested_level": None if self.requested is None else self.requested.key,
-            "provider": None if self.provider is None else self.provider.label, "delegated": self.delegated,
-            "identity_seen": self.identity_seen, "client_context": _token_dict(self.context),
+            "provider": None if self.provider is None else self.provider.label,
+            "delegated": self.delegated,
+            "identity_seen": self.identity_seen,
+            "client_context": _token_dict(self.context),
         }
 
 
-_CALL_FIELDS = tuple(f.name for f in fields(CallDecision))
+class DeferredCall(Protocol):
+    """What :meth:`CallDecision.deferred` asks of the call that made a decision (:class:`call.CallState`)."""
+
+    def identity(self, decision: CallDecision) -> tuple[Any, ...]:
+        """The values of :data:`IDENTITY_FIELDS`, in that order."""
+        ...
+
+    def explanation(self, decision: CallDecision) -> tuple[Any, ...]:
+        """The values of :data:`EXPLANATION_FIELDS`, in that order."""
+        ...
+
+
+#: The fields of a deferred call decision, in two groups worked out together on the first read of one of them.
+IDENTITY_FIELDS = (
+    "action",
+    "caller",
+    "server",
+    "caller_machine",
+    "server_machine",
+    "presented",
+    "server_account",
+    "requested",
+    "delegated",
+    "authenticated",
+)
+EXPLANATION_FIELDS = ("rules", "sentence", "reasons")
+
+
+def _slot(name: str) -> Any:
+    return next(k.__dict__[name] for k in CallDecision.__mro__ if name in k.__dict__)
+
+
+class _Deferred:
+    """A field of :class:`CallDecision` read from its slot, worked out (with its group) if not there yet."""
+
+    __slots__ = ("slot", "group", "slots")
+
+    def __init__(self, name: str, group: tuple[str, ...]) -> None:
+        self.slot = _SLOTS[name]
+        self.group = "identity" if group is IDENTITY_FIELDS else "explanation"
+        self.slots = tuple(_SLOTS[n] for n in group)
+
+    def __get__(self, decision: CallDecision | None, owner: type | None = None) -> Any:
+        if decision is None:
+            return self
+        try:
+            return self.slot.__get__(decision, owner)
+        except AttributeError:
+            for slot, value in zip(self.slots, getattr(_get_made(decision), self.group)(decision)):
+                slot.__set__(decision, value)
+            return self.slot.__get__(decision, owner)
+
+    def __set__(self, decision: CallDecision, value: Any) -> None:
+        self.slot.__set__(decision, value)
+
+
 _new = object.__new__
-# each field's slot, written directly (what a frozen dataclass's __init__ does through object.__setattr__)
-_CALL_SETTERS = tuple(next(k.__dict__[name] for k in CallDecision.__mro__ if name in k.__dict__).__set__
-                      for name in _CALL_FIELDS)
+_SLOTS = {name: _slot(name) for name in (*IDENTITY_FIELDS, *EXPLANATION_FIELDS)}  # before _Deferred replaces them
+_set_code, _set_provider, _set_context, _set_made, _set_rpc_api, _set_com_api = (
+    _slot(n).__set__ for n in ("code", "provider", "context", "_made", "rpc_api", "com_api")
+)
+_get_made = _slot("_made").__get__
+for _group in (IDENTITY_FIELDS, EXPLANATION_FIELDS):
+    for _name in _group:
+        setattr(CallDecision, _name, _Deferred(_name, _group))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -28,23 +28,23 @@ from typing import Any
 
 from .binding import Binding
 from .call import CallFacts, decide_call
+from .constants import ErrorCode
 from .decisions import CallDecision
 from .errors import InvalidValueError
 from .options import Options
-from .plugins import REGISTRY, PluginAttributes
+from .plugins import REGISTRY, EngineState, PluginAttributes
 from .thread import BindingHandle, CallHandle, ServedCall, ServerThread
 from .tokens import Token
 from .world import Process, World
 
 __all__ = ["Options", "Engine", "ServerThread", "ServedCall", "CallHandle", "BindingHandle"]
 
+_SUCCESS = ErrorCode.ERROR_SUCCESS
 _REMEMBERED_CALLS = 65_536  # bound on remembered call decisions per engine; the memo starts afresh beyond it
 
 
-class Engine(PluginAttributes):
+class Engine(PluginAttributes, operations=REGISTRY.engine_operations, state=REGISTRY.engine_state):
     """Evaluates calls and thread actions in one world, with one set of :class:`Options`."""
-
-    plugin_operations = "engine_operations"
 
     def __init__(self, world: World, options: Options | None = None, *, remember: bool = True) -> None:
         world.validate()
@@ -56,8 +56,7 @@ class Engine(PluginAttributes):
         self._decided: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self._decided_version = world.version
         self.process_tokens: dict[tuple[str, str], Token] = {}
-        self.state: dict[str, Any] = {name: make() for name, make in REGISTRY.engine_state.items()}
-
+        self.state: dict[str, Any] = EngineState()
 
     def thread(self, process: str) -> ServerThread:
         """A thread in ``process`` that is not serving any call (a client, or a server's worker thread)."""
@@ -77,10 +76,25 @@ class Engine(PluginAttributes):
         """
         if not isinstance(binding, Binding):
             raise InvalidValueError("binding", binding, "a Binding (use Binding.of(...))", what="invalid")
+        if self.remember:
+            decision, server = self._remembered(caller, presented, server_name, binding)
+        else:  # every decision from scratch (measurements, walks that memoise themselves)
+            world = self.world
+            found = world.processes.get(server_name.lower()) if type(server_name) is str else None
+            server = found if found is not None else world.get_process(server_name)  # raises if there is none
+            decision = decide_call(CallFacts.of(world, self.options, caller, presented, server, binding))
+        if decision.code is not _SUCCESS:
+            return ServedCall(decision, None)
+        self._handles = number = self._handles + 1  # a fresh call handle and server thread for the accepted call
+        thread = ServerThread(self, server, CallHandle.of(number, caller.name, server.name), decision)
+        self.active[number] = thread
+        return ServedCall(decision, thread)
+
+    def _remembered(
+        self, caller: Process, presented: Token, server_name: str, binding: Binding
+    ) -> tuple[CallDecision, Process]:
+        """The decision of this call made before (same caller, token, server and binding), else a new one."""
         world = self.world
-        if not self.remember:  # every decision from scratch (measurements, walks that memoise themselves)
-            decision, server = self._decide_call(caller, presented, world.get_process(server_name), binding)
-            return self._serve(decision, server)
         if self._decided_version != world.version:
             self._decided.clear()
             self._decided_version = world.version
@@ -91,21 +105,12 @@ class Engine(PluginAttributes):
             if len(self._decided) >= _REMEMBERED_CALLS:
                 self._decided.clear()
             self._decided[key] = (caller, presented.origin, decision, server)
-        else:
-            decision, server = entry[2], entry[3]
-        return self._serve(decision, server)
+            return decision, server
+        return entry[2], entry[3]
 
-    def _serve(self, decision: CallDecision, server: Process) -> ServedCall:
-        """The served call: a fresh call handle and server thread for an accepted call."""
-        if not decision.ok:
-            return ServedCall(decision, None)
-        handle = CallHandle(self.next_handle(), decision.caller, server.name)
-        thread = ServerThread(self, server, handle, decision)
-        self.active[handle.number] = thread
-        return ServedCall(decision, thread)
-
-    def _decide_call(self, caller: Process, presented: Token, server: Process,
-                     binding: Binding) -> tuple[CallDecision, Process]:
+    def _decide_call(
+        self, caller: Process, presented: Token, server: Process, binding: Binding
+    ) -> tuple[CallDecision, Process]:
         """The call decision itself: a pure function of the world, the options and the inputs (:mod:`.call`)."""
         facts = CallFacts.of(self.world, self.options, caller, presented, server, binding)
         return decide_call(facts), server

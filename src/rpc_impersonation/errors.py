@@ -31,8 +31,15 @@ class InvalidValueError(ImpersonationError, ValueError):
 class ScenarioError(ImpersonationError):
     """A scenario file is malformed; the message gives the file, the place in it and what is wrong."""
 
-    def __init__(self, message: str, *, source: str = "<scenario>", path: str = "", line: int | None = None,
-                 column: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str = "<scenario>",
+        path: str = "",
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
         self.source, self.path, self.line, self.column = source, path, line, column
         where = source
         if line is not None:

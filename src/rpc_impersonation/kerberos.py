@@ -54,48 +54,97 @@ class Ticket(Effect):
     REFUSED = "refused"
 
 
-S4U_PROXY = DecisionTable("S4U2proxy", {
-    "kcd": B, "rbcd": B, "inbound": ("Kerberos", "NTLM"), "protocol_transition": B, "delegable": B,
-}, [
-    Row("R25", Ticket.REFUSED, {"delegable": False},
-        "{user} is sensitive (or in Protected Users): no kind of delegation, constrained or resource-based, may act "
-        "for them."),
-    Row("R24", Ticket.ISSUED, {"rbcd": True},
-        "{target_account} lists {service} in msDS-AllowedToActOnBehalfOfOtherIdentity (resource-based constrained "
-        "delegation), so the KDC issues {service} a ticket to {target} as {user}."),
-    Row("R24", Ticket.ISSUED, {"kcd": True, "inbound": "Kerberos"},
-        "{target} is in {service}'s msDS-AllowedToDelegateTo and {user}'s ticket is forwardable, so S4U2proxy gives "
-        "{service} a ticket to {target} as {user} (constrained delegation)."),
-    Row("R24", Ticket.ISSUED, {"kcd": True, "protocol_transition": True},
-        "{user} signed in with NTLM, but {service} may use protocol transition (trusted to authenticate for "
-        "delegation), so S4U2self then S4U2proxy reach {target} as {user}."),
-    Row("R24", Ticket.REFUSED, {"kcd": True},
-        "{user} signed in with NTLM and {service} is not trusted to authenticate for delegation: its S4U2self "
-        "ticket is not forwardable, so the KDC refuses a ticket to {target}."),
-    Row("R24", Ticket.REFUSED, {},
-        "{target} is not among the services {service} may delegate to, and {target_account} does not list "
-        "{service}: the KDC refuses."),
-], ordered=True, context=("user", "service", "target", "target_account"), effect=Ticket)
+S4U_PROXY = DecisionTable(
+    "S4U2proxy",
+    {
+        "kcd": B,
+        "rbcd": B,
+        "inbound": ("Kerberos", "NTLM"),
+        "protocol_transition": B,
+        "delegable": B,
+    },
+    [
+        Row(
+            "R25",
+            Ticket.REFUSED,
+            {"delegable": False},
+            "{user} is sensitive (or in Protected Users): no kind of delegation, constrained or resource-based, may act "
+            "for them.",
+        ),
+        Row(
+            "R24",
+            Ticket.ISSUED,
+            {"rbcd": True},
+            "{target_account} lists {service} in msDS-AllowedToActOnBehalfOfOtherIdentity (resource-based constrained "
+            "delegation), so the KDC issues {service} a ticket to {target} as {user}.",
+        ),
+        Row(
+            "R24",
+            Ticket.ISSUED,
+            {"kcd": True, "inbound": "Kerberos"},
+            "{target} is in {service}'s msDS-AllowedToDelegateTo and {user}'s ticket is forwardable, so S4U2proxy gives "
+            "{service} a ticket to {target} as {user} (constrained delegation).",
+        ),
+        Row(
+            "R24",
+            Ticket.ISSUED,
+            {"kcd": True, "protocol_transition": True},
+            "{user} signed in with NTLM, but {service} may use protocol transition (trusted to authenticate for "
+            "delegation), so S4U2self then S4U2proxy reach {target} as {user}.",
+        ),
+        Row(
+            "R24",
+            Ticket.REFUSED,
+            {"kcd": True},
+            "{user} signed in with NTLM and {service} is not trusted to authenticate for delegation: its S4U2self "
+            "ticket is not forwardable, so the KDC refuses a ticket to {target}.",
+        ),
+        Row(
+            "R24",
+            Ticket.REFUSED,
+            {},
+            "{target} is not among the services {service} may delegate to, and {target_account} does not list "
+            "{service}: the KDC refuses.",
+        ),
+    ],
+    ordered=True,
+    context=("user", "service", "target", "target_account"),
+    effect=Ticket,
+)
 
 
-def s4u_decision(world: World, s4u: S4U, user: str, target_machine: str, target_account: str | None) -> tuple[bool, Reason]:
+def s4u_decision(
+    world: World, s4u: S4U, user: str, target_machine: str, target_account: str | None
+) -> tuple[bool, Reason]:
     """May ``s4u.service`` obtain a ticket as ``user`` to ``target_machine`` (R24, R25)?"""
     service = world.accounts.get(s4u.service.lower())
     target = world.accounts.get(target_account.lower()) if target_account else None
     user_account = world.accounts.get(user.lower())
     kcd = bool(service and target_machine.lower() in {m.lower() for m in service.delegate_to})
-    rbcd = bool(service and target and any(world.get_account(a).qualified == service.qualified
-                                           for a in target.allowed_to_act_for))
-    row = S4U_PROXY.decide(kcd=kcd, rbcd=rbcd, inbound=s4u.inbound,
-                           protocol_transition=bool(service and service.trusted_to_auth_for_delegation),
-                           delegable=bool(user_account and user_account.delegable))
-    sentence = row.sentence.format(user=user, service=s4u.service, target=target_machine,
-                                   target_account=target_account or f"{target_machine}'s account")
+    rbcd = bool(
+        service
+        and target
+        and any(world.get_account(a).qualified == service.qualified for a in target.allowed_to_act_for)
+    )
+    row = S4U_PROXY.decide(
+        kcd=kcd,
+        rbcd=rbcd,
+        inbound=s4u.inbound,
+        protocol_transition=bool(service and service.trusted_to_auth_for_delegation),
+        delegable=bool(user_account and user_account.delegable),
+    )
+    sentence = row.sentence.format(
+        user=user,
+        service=s4u.service,
+        target=target_machine,
+        target_account=target_account or f"{target_machine}'s account",
+    )
     return row.effect is Ticket.ISSUED, Reason(row.rule, sentence)
 
 
-def _credentials(token: Token, world: World, options: Options, target_machine: str,
-                 target_account: str | None) -> tuple[bool, Reason] | None:
+def _credentials(
+    token: Token, world: World, options: Options, target_machine: str, target_account: str | None
+) -> tuple[bool, Reason] | None:
     """A session without credentials may still reach a target through S4U2proxy (R24), when switched on."""
     s4u = token.session.s4u
     if not options.kerberos_delegation or not isinstance(s4u, S4U):
@@ -107,8 +156,13 @@ def _trust(account: Account | None, options: Options) -> tuple[str, tuple[Reason
     """Constrained delegation never forwards a ticket, whatever the client asks (R24)."""
     if not options.kerberos_delegation or account is None or account.delegation != "listed":
         return None
-    return "none", (Reason("R24", f"{account.qualified} is trusted for constrained delegation only: it never "
-                                  "receives a forwarded ticket, whatever the client asks."),)
+    return "none", (
+        Reason(
+            "R24",
+            f"{account.qualified} is trusted for constrained delegation only: it never "
+            "receives a forwarded ticket, whatever the client asks.",
+        ),
+    )
 
 
 def _session(world: World, options: Options, account: Account | None, provider: Provider | None) -> S4U | None:

@@ -27,8 +27,12 @@ class Options:
     kerberos_delegation: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("legacy_provider_bump", "local_non_lrpc_like_ncalrpc", "delegated_credentials_expired",
-                     "kerberos_delegation"):
+        for name in (
+            "legacy_provider_bump",
+            "local_non_lrpc_like_ncalrpc",
+            "delegated_credentials_expired",
+            "kerberos_delegation",
+        ):
             if not isinstance(getattr(self, name), bool):
                 raise InvalidValueError(name, getattr(self, name), "True or False", what="invalid")
         if self.second_hop not in ("anonymous_logon", "client_error"):

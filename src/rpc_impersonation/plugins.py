@@ -21,14 +21,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .constants import ApiFamily
+from .errors import ImpersonationError
 from .reason import Reason
 from .rules import DecisionTable
 
-__all__ = ["Registry", "REGISTRY", "PluginAttributes"]
+__all__ = ["Registry", "REGISTRY", "Attached", "PluginAttributes", "PluginState", "ThreadState", "EngineState"]
 
 #: (token, world, options, target machine, target account) -> (usable, reason), or None when not applicable.
 CredentialSource = Callable[[Any, Any, Any, str, "str | None"], "tuple[bool, Reason] | None"]
@@ -38,16 +38,64 @@ DelegationTrust = Callable[[Any, Any], "tuple[str, tuple[Reason, ...]] | None"]
 NetworkSession = Callable[[Any, Any, Any, Any], object]
 
 
+class Attached(dict[str, Any]):
+    """A registry table whose entries also become attributes of the core classes it serves.
+
+    An operation becomes a method (``thread.co_impersonate_client()``); a state entry a property that
+    reads ``obj.state[name]``. They are real class attributes, installed when registered: a class with a
+    ``__getattr__`` fallback would make every attribute read on engines and threads several times slower.
+    """
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind  # "operation" or "state"
+        self.owners: list[type] = []
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        super().__setitem__(name, value)
+        for owner in self.owners:
+            self._install(owner, name)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for name, value in dict(*args, **kwargs).items():
+            self[name] = value
+
+    def serve(self, owner: type) -> None:
+        """Make this table's entries, now and later, attributes of ``owner``."""
+        self.owners.append(owner)
+        for name in self:
+            self._install(owner, name)
+
+    def _install(self, owner: type, name: str) -> None:
+        installed = _installed(owner)
+        if name not in installed and hasattr(owner, name):
+            raise ImpersonationError(f"a plug-in cannot add {name!r} to {owner.__name__}: it has one already")
+        installed.add(name)
+        setattr(owner, name, self[name] if self.kind == "operation" else _state_property(name))
+
+
+def _installed(owner: type) -> set[str]:
+    names: set[str] | None = owner.__dict__.get("_plugin_names")
+    if names is None:
+        names = set()
+        type.__setattr__(owner, "_plugin_names", names)
+    return names
+
+
+def _state_property(name: str) -> property:
+    return property(lambda obj: obj.state[name], doc=f"Plug-in state {name!r} (kept in ``state``).")
+
+
 @dataclass
 class Registry:
     """Everything the plug-ins registered (one per process: :data:`REGISTRY`)."""
 
     call_handlers: dict[ApiFamily, Callable[..., Any]] = field(default_factory=dict)
     bind_hooks: dict[ApiFamily, Callable[..., Any]] = field(default_factory=dict)
-    thread_operations: dict[str, Callable[..., Any]] = field(default_factory=dict)
-    thread_state: dict[str, Callable[[], Any]] = field(default_factory=dict)
-    engine_operations: dict[str, Callable[..., Any]] = field(default_factory=dict)
-    engine_state: dict[str, Callable[[], Any]] = field(default_factory=dict)
+    thread_operations: Attached = field(default_factory=lambda: Attached("operation"))
+    thread_state: Attached = field(default_factory=lambda: Attached("state"))
+    engine_operations: Attached = field(default_factory=lambda: Attached("operation"))
+    engine_state: Attached = field(default_factory=lambda: Attached("state"))
     end_of_call: list[Callable[[Any], Any]] = field(default_factory=list)
     on_revert: list[Callable[[Any], None]] = field(default_factory=list)
     credential_sources: list[CredentialSource] = field(default_factory=list)
@@ -68,18 +116,46 @@ class Registry:
 REGISTRY = Registry()
 
 
+class PluginState(dict[str, Any]):
+    """An engine's or a thread's plug-in state (``obj.state``): each entry is made by its registered
+    factory the first time it is read, so a new thread costs nothing here."""
+
+    __slots__ = ()
+    factories: Attached  # the registry table of factories (set by each kind of state below)
+
+    def __missing__(self, name: str) -> Any:
+        make = self.factories.get(name)
+        if make is None:
+            raise KeyError(name)
+        value = self[name] = make()
+        return value
+
+
+class ThreadState(PluginState):
+    __slots__ = ()
+    factories = REGISTRY.thread_state
+
+
+class EngineState(PluginState):
+    __slots__ = ()
+    factories = REGISTRY.engine_state
+
+
 class PluginAttributes:
     """Operations and state the plug-ins registered, reached as attributes of the core object
-    (an engine's ``co_initialize_security``, a thread's ``co_impersonate_client`` or ``com_depth``)."""
+    (an engine's ``co_initialize_security``, a thread's ``co_impersonate_client`` or ``com_depth``).
 
-    #: Which of the registry's operation tables serves this class ("engine_operations" or "thread_operations").
-    plugin_operations: str = ""
+    A core class names its registry tables: ``class Engine(PluginAttributes, operations=..., state=...)``.
+    """
 
-    def __getattr__(self, name: str) -> Any:
-        operation = getattr(REGISTRY, self.plugin_operations).get(name)
-        if operation is not None:
-            return partial(operation, self)
-        state = self.__dict__.get("state")
-        if state is not None and name in state:
-            return state[name]
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+    def __init_subclass__(
+        cls, operations: Attached | None = None, state: Attached | None = None, **kwargs: Any
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        for table in (operations, state):
+            if table is not None:
+                table.serve(cls)
+
+    if TYPE_CHECKING:  # for the type checker only: the attributes are installed on the class (see Attached)
+
+        def __getattr__(self, name: str) -> Any: ...

@@ -19,10 +19,26 @@ from .errors import InvalidValueError
 from .rules import RULES
 from .world import ANONYMOUS_LOGON, World
 
-__all__ = ["Misconception", "MISCONCEPTIONS", "Option", "Question", "FORMS", "NEVER", "CODE_MEANINGS",
-           "describe_binding", "describe_chain", "decision_reason", "misconception_trap", "who_acts_question",
-           "outcome_question", "rule_question", "yes_no_question", "level_question", "token_level_question",
-           "thread_identity_question"]
+__all__ = [
+    "Misconception",
+    "MISCONCEPTIONS",
+    "Option",
+    "Question",
+    "FORMS",
+    "NEVER",
+    "CODE_MEANINGS",
+    "describe_binding",
+    "describe_chain",
+    "decision_reason",
+    "misconception_trap",
+    "who_acts_question",
+    "outcome_question",
+    "rule_question",
+    "yes_no_question",
+    "level_question",
+    "token_level_question",
+    "thread_identity_question",
+]
 
 FORMS = ("multiple choice", "which rule decides", "who does it act as")
 NEVER = "nobody: the request never gets there"
@@ -42,25 +58,32 @@ def _misconceptions(*rows: tuple[str, str, str]) -> dict[str, Misconception]:
 
 
 MISCONCEPTIONS = _misconceptions(
-    ("system-opens-anything", "a service running as SYSTEM opens anything, even while it impersonates a client",
-     "R17"),
+    ("system-opens-anything", "a service running as SYSTEM opens anything, even while it impersonates a client", "R17"),
     ("acts-as-client-on-arrival", "a server thread acts as its client as soon as the call arrives", "R17"),
     ("identify-refuses-impersonation", "RpcImpersonateClient fails when the client granted only Identify", "R15"),
-    ("com-default-fixed", "a COM client that sets no level stays at Identify whatever the administrator set",
-     "R6"),
+    ("com-default-fixed", "a COM client that sets no level stays at Identify whatever the administrator set", "R6"),
     ("ncalrpc-ends-at-rb", "after the ncalrpc exception's one hop, nothing can carry the identity further", "R23"),
-    ("lost-identity-fails-loudly", "when the identity cannot travel further, the onward call fails with a "
-     "security error instead of arriving as someone else", "A16"),
-    ("early-binding-freezes", "a binding set up before impersonating always carries the server's own identity",
-     "R31"),
+    (
+        "lost-identity-fails-loudly",
+        "when the identity cannot travel further, the onward call fails with a "
+        "security error instead of arriving as someone else",
+        "A16",
+    ),
+    ("early-binding-freezes", "a binding set up before impersonating always carries the server's own identity", "R31"),
     ("one-revert-per-impersonation", "each CoImpersonateClient needs its own CoRevertToSelf", "R37"),
     ("handle-zero-always-works", "RpcImpersonateClient(0) always finds a caller to impersonate", "R10"),
-    ("failure-leaves-no-rights", "a failed RpcImpersonateClient leaves the thread with no identity, or as the client",
-     "R11"),
+    (
+        "failure-leaves-no-rights",
+        "a failed RpcImpersonateClient leaves the thread with no identity, or as the client",
+        "R11",
+    ),
     ("runtime-reverts", "the RPC runtime reverts the thread when the handler returns", "R14"),
     ("identify-can-open", "a server granted Identify can open the client's files", "R15"),
-    ("impersonate-reaches-network", "Impersonate lets a server on another machine reach further machines as the "
-     "client", "R18"),
+    (
+        "impersonate-reaches-network",
+        "Impersonate lets a server on another machine reach further machines as the client",
+        "R18",
+    ),
     ("anonymous-hides-everywhere", "a client that grants Anonymous stays anonymous over any transport", "R7"),
     ("server-decides-level", "the server chooses how far it may act as the client", "R5"),
     ("default-means-impersonate", "DEFAULT means Impersonate for every kind of client", "R6"),
@@ -71,16 +94,19 @@ MISCONCEPTIONS = _misconceptions(
     ("ntlm-can-delegate", "NTLM can delegate when the client asks for Delegate", "R19"),
     ("sensitive-blocks-impersonation", "an account marked sensitive cannot be impersonated at all", "R25"),
     ("trusted-means-anywhere", "a server trusted for delegation to one computer may delegate to any", "M2"),
-    ("one-delegate-carries-all", "one Delegate grant at the start carries the identity through every later hop",
-     "R23"),
+    ("one-delegate-carries-all", "one Delegate grant at the start carries the identity through every later hop", "R23"),
     ("ncalrpc-every-hop", "the ncalrpc exception lets the identity travel any number of machines", "R28"),
     ("impersonate-stays-home", "an Impersonate-level token can never leave the server's machine", "R27"),
     ("same-machine-is-enough", "any call between processes on one machine gets the ncalrpc exception", "R29"),
     ("first-hop-breaks", "in a double hop it is the first server that cannot act as the user", "R18"),
     ("negotiate-always-kerberos", "Negotiate always picks Kerberos inside a domain", "R22"),
     ("com-passes-identity", "a COM middle tier that impersonates passes its client's identity on by default", "R32"),
-    ("static-cloaking-follows-thread", "a proxy with static cloaking presents whoever the thread is at each call, "
-     "so CoRevertToSelf takes the client's identity away from it", "R32"),
+    (
+        "static-cloaking-follows-thread",
+        "a proxy with static cloaking presents whoever the thread is at each call, "
+        "so CoRevertToSelf takes the client's identity away from it",
+        "R32",
+    ),
     ("target-need-not-agree", "resource-based delegation works without the target listing the front end", "R24"),
 )
 
@@ -134,8 +160,10 @@ class Question:
 
     def reveal(self) -> str:
         """The answer, the engine's reason and the misconception it guards against (on request only)."""
-        return (f"{self.prompt}\n  answer: {self.answer}\n  why: {self.explain(self.answer)}\n"
-                f"  the trap: believing that {self.misconception.belief}")
+        return (
+            f"{self.prompt}\n  answer: {self.answer}\n  why: {self.explain(self.answer)}\n"
+            f"  the trap: believing that {self.misconception.belief}"
+        )
 
     def __repr__(self) -> str:
         return f"<Question {self.key}: {self.form}>"
@@ -162,10 +190,15 @@ def describe_chain(world: World, chain: Chain) -> str:
         opens = "" if not hop.access else f" and opens {', '.join(a.resource for a in hop.access)}"
         lead = "Set-up:" if i == 0 else "Then"
         static = "dynamic" not in hop.binding.describe()  # describe() names dynamic tracking only
-        early = "" if not hop.bound_before_impersonating else (
-            f" ({caller} set up this binding before it impersonated{', with static tracking' if static else ''})")
-        sentences.append(f"{lead} {caller} calls {hop.server} ({server.account.qualified} on {server.machine}) "
-                         f"over {describe_binding(hop.binding)}{early}; {hop.server} {what}{opens}.")
+        early = (
+            ""
+            if not hop.bound_before_impersonating
+            else (f" ({caller} set up this binding before it impersonated{', with static tracking' if static else ''})")
+        )
+        sentences.append(
+            f"{lead} {caller} calls {hop.server} ({server.account.qualified} on {server.machine}) "
+            f"over {describe_binding(hop.binding)}{early}; {hop.server} {what}{opens}."
+        )
         caller = hop.server
     return " ".join(sentences)
 
@@ -186,8 +219,10 @@ def misconception_trap(misconception: Misconception, name_rule: bool = True) -> 
 
 
 # --- builders ------------------------------------------------------------------------------------------------
-_OTHER = ("That account belongs to another process on the path; a server acts as it only when that process "
-          "calls out as itself instead of as its caller (R17, R31, R32).")
+_OTHER = (
+    "That account belongs to another process on the path; a server acts as it only when that process "
+    "calls out as itself instead of as its caller (R17, R31, R32)."
+)
 
 
 def _hop(result: ChainResult, server: str) -> HopResult | None:
@@ -202,8 +237,9 @@ def _deciding(hop: HopResult | None, result: ChainResult) -> Decision:
     return hop.call if hop.impersonation.ok else hop.impersonation
 
 
-def who_acts_question(key: str, world: World, chain: Chain, server: str, misconception: str,
-                      prompt: str = "") -> Question:
+def who_acts_question(
+    key: str, world: World, chain: Chain, server: str, misconception: str, prompt: str = ""
+) -> Question:
     """'As whom does <server> act?' for a chain, answered by evaluating it."""
     result = evaluate(world, chain)
     answer = result.reached_as(server) or NEVER
@@ -214,13 +250,13 @@ def who_acts_question(key: str, world: World, chain: Chain, server: str, misconc
     why = decision_reason(decision, MISCONCEPTIONS[misconception].rule)
     explain = {
         client: f"{client} would need every hop before {server} to carry the client's identity with credentials "
-                f"it can use there (R18, R23), or the one hop past an ncalrpc call (R27, R28).",
+        f"it can use there (R18, R23), or the one hop past an ncalrpc call (R27, R28).",
         own: f"{server} acts as its own account {own} only if it does not impersonate, or its impersonation "
-             f"fails and it goes on regardless ({RULES['R11'].title}, R11).",
+        f"fails and it goes on regardless ({RULES['R11'].title}, R11).",
         ANONYMOUS_LOGON: f"{ANONYMOUS_LOGON} is what arrives when the caller's token holds no credentials to pass "
-                         f"on ({RULES['R18'].title}, R18).",
+        f"on ({RULES['R18'].title}, R18).",
         NEVER: f"The request never reaches {server} only if a call on the way is refused, for example because "
-               f"Delegate was required and impossible (R20).",
+        f"Delegate was required and impossible (R20).",
     }
     mis = MISCONCEPTIONS[misconception]
     opts = []
@@ -230,8 +266,15 @@ def who_acts_question(key: str, world: World, chain: Chain, server: str, misconc
         else:
             opts.append(Option(text, f"Not this one: {explain.get(text, _OTHER)}{misconception_trap(mis)}"))
     text = prompt or f"As whom does {server} act?"
-    return Question(key, "who does it act as", f"{describe_chain(world, chain)} {text}", tuple(opts), answer,
-                    MISCONCEPTIONS[misconception], decision)
+    return Question(
+        key,
+        "who does it act as",
+        f"{describe_chain(world, chain)} {text}",
+        tuple(opts),
+        answer,
+        MISCONCEPTIONS[misconception],
+        decision,
+    )
 
 
 CODE_MEANINGS = {
@@ -245,8 +288,14 @@ CODE_MEANINGS = {
 }
 
 
-def outcome_question(key: str, prompt: str, decision: Decision, codes: Iterable[str], misconception: str,
-                     rpc_function: bool | None = None) -> Question:
+def outcome_question(
+    key: str,
+    prompt: str,
+    decision: Decision,
+    codes: Iterable[str],
+    misconception: str,
+    rpc_function: bool | None = None,
+) -> Question:
     """'What does it return?' with the engine's code among plausible ones. ``rpc_function``: name success
     RPC_S_OK (default: as the decision does)."""
     names = list(dict.fromkeys([*codes, decision.code.name]))
@@ -262,7 +311,9 @@ def outcome_question(key: str, prompt: str, decision: Decision, codes: Iterable[
             opts.append(Option(answer, f"Right: {decision.code_name}. {why}"))
         else:
             would = f"{label[name]} would mean {meaning} ({rule})." if meaning else f"{name} is not what happens."
-            opts.append(Option(label[name], f"Not this one: {would}{misconception_trap(MISCONCEPTIONS[misconception])}"))
+            opts.append(
+                Option(label[name], f"Not this one: {would}{misconception_trap(MISCONCEPTIONS[misconception])}")
+            )
     return Question(key, "multiple choice", prompt, tuple(opts), answer, MISCONCEPTIONS[misconception], decision)
 
 
@@ -271,8 +322,9 @@ def rule_question(key: str, prompt: str, decision: Decision, rules: Iterable[str
     rules = list(rules)
     cited = [r for r in rules if r in decision.rules]
     if len(cited) != 1:
-        raise InvalidValueError("rules offered", rules, f"exactly one of the decision's rules {decision.rules}",
-                                what="ambiguous")
+        raise InvalidValueError(
+            "rules offered", rules, f"exactly one of the decision's rules {decision.rules}", what="ambiguous"
+        )
     label = {r: f"{RULES[r].title} ({r})" for r in rules}
     reason = {r.rule: r.sentence for r in decision.reasons}
     opts = []
@@ -280,18 +332,26 @@ def rule_question(key: str, prompt: str, decision: Decision, rules: Iterable[str
         if r == cited[0]:
             opts.append(Option(label[r], f"Right: {reason.get(r, decision.sentence)} ({r})"))
         else:
-            opts.append(Option(label[r], f"Not this one: {r} says: {RULES[r].summary} That is not what decides "
-                                         f"this case.{misconception_trap(MISCONCEPTIONS[misconception], name_rule=False)}"))
-    return Question(key, "which rule decides", prompt, tuple(opts), label[cited[0]], MISCONCEPTIONS[misconception],
-                    decision)
+            opts.append(
+                Option(
+                    label[r],
+                    f"Not this one: {r} says: {RULES[r].summary} That is not what decides "
+                    f"this case.{misconception_trap(MISCONCEPTIONS[misconception], name_rule=False)}",
+                )
+            )
+    return Question(
+        key, "which rule decides", prompt, tuple(opts), label[cited[0]], MISCONCEPTIONS[misconception], decision
+    )
 
 
 def yes_no_question(key: str, prompt: str, decision: Decision, misconception: str) -> Question:
     answer = "yes" if decision.ok else "no"
     why = decision_reason(decision, MISCONCEPTIONS[misconception].rule)
     mis = MISCONCEPTIONS[misconception]
-    opts = tuple(Option(t, f"Right: {t}. {why}" if t == answer else f"Not this one.{misconception_trap(mis)}")
-                 for t in ("yes", "no"))
+    opts = tuple(
+        Option(t, f"Right: {t}. {why}" if t == answer else f"Not this one.{misconception_trap(mis)}")
+        for t in ("yes", "no")
+    )
     return Question(key, "multiple choice", prompt, opts, answer, MISCONCEPTIONS[misconception], decision)
 
 
@@ -304,15 +364,28 @@ def level_question(key: str, prompt: str, decide: Callable[[str], Decision], mis
     for lvl in levels:
         d = decisions[lvl]
         if lvl == answer:
-            opts.append(Option(lvl, f"Right: {lvl} is the least. {decision_reason(d, MISCONCEPTIONS[misconception].rule)}"))
+            opts.append(
+                Option(lvl, f"Right: {lvl} is the least. {decision_reason(d, MISCONCEPTIONS[misconception].rule)}")
+            )
         elif not d.ok:
-            opts.append(Option(lvl, f"Not this one: at {lvl} the open fails with {d.code_name}: "
-                                    f"{decision_reason(d, MISCONCEPTIONS[misconception].rule)}"))
+            opts.append(
+                Option(
+                    lvl,
+                    f"Not this one: at {lvl} the open fails with {d.code_name}: "
+                    f"{decision_reason(d, MISCONCEPTIONS[misconception].rule)}",
+                )
+            )
         else:
-            opts.append(Option(lvl, f"Not this one: {lvl} works, but it grants more than needed; the question asks "
-                                    f"for the least level ({RULES['R2'].title}, R2)."))
-    return Question(key, "multiple choice", prompt, tuple(opts), answer, MISCONCEPTIONS[misconception],
-                    decisions[answer])
+            opts.append(
+                Option(
+                    lvl,
+                    f"Not this one: {lvl} works, but it grants more than needed; the question asks "
+                    f"for the least level ({RULES['R2'].title}, R2).",
+                )
+            )
+    return Question(
+        key, "multiple choice", prompt, tuple(opts), answer, MISCONCEPTIONS[misconception], decisions[answer]
+    )
 
 
 def token_level_question(key: str, prompt: str, decision, misconception: str) -> Question:
@@ -321,18 +394,28 @@ def token_level_question(key: str, prompt: str, decision, misconception: str) ->
     levels = [lvl.to_token().label for lvl in ImpLevel if lvl is not ImpLevel.DEFAULT]
     why = decision_reason(decision, MISCONCEPTIONS[misconception].rule)
     mis = MISCONCEPTIONS[misconception]
-    opts = tuple(Option(lvl, f"Right: {lvl}. {why}" if lvl == answer else f"Not this one.{misconception_trap(mis)}")
-                 for lvl in levels)
+    opts = tuple(
+        Option(lvl, f"Right: {lvl}. {why}" if lvl == answer else f"Not this one.{misconception_trap(mis)}")
+        for lvl in levels
+    )
     return Question(key, "multiple choice", prompt, opts, answer, MISCONCEPTIONS[misconception], decision)
 
 
 # --- the catalogue -------------------------------------------------------------------------------------------
 
 
-def thread_identity_question(key: str, prompt: str, answer: str, decision: Decision, identities: Iterable[str],
-                             misconception: str) -> Question:
+def thread_identity_question(
+    key: str, prompt: str, answer: str, decision: Decision, identities: Iterable[str], misconception: str
+) -> Question:
     """'As whom does the thread act now?' after some steps; ``answer`` is the engine thread's identity."""
     mis = MISCONCEPTIONS[misconception]
-    opts = tuple(Option(t, f"Right: {t}. {decision_reason(decision, mis.rule)}" if t == answer else f"Not this one.{misconception_trap(mis)}")
-                 for t in sorted({*identities, answer}))
+    opts = tuple(
+        Option(
+            t,
+            f"Right: {t}. {decision_reason(decision, mis.rule)}"
+            if t == answer
+            else f"Not this one.{misconception_trap(mis)}",
+        )
+        for t in sorted({*identities, answer})
+    )
     return Question(key, "who does it act as", prompt, opts, answer, mis, decision)

@@ -38,14 +38,23 @@ from .constants import Cloaking, ImpLevel, Protseq, Provider
 from .errors import InvalidValueError
 from .world import World
 
-__all__ = ["HopOption", "ChainConfig", "ChainSpace", "HOP_OPTIONS", "FLAVOURS", "KINDS", "CONSTRAINED_TO", "HopRecord",
-           "walk", "check_all"]
+__all__ = [
+    "HopOption",
+    "ChainConfig",
+    "ChainSpace",
+    "HOP_OPTIONS",
+    "FLAVOURS",
+    "KINDS",
+    "CONSTRAINED_TO",
+    "HopRecord",
+    "walk",
+    "check_all",
+]
 
 ROUTES = ("ncalrpc", "tcp-local", "tcp-remote")
 LEVELS = (ImpLevel.ANONYMOUS, ImpLevel.IDENTIFY, ImpLevel.IMPERSONATE, ImpLevel.DELEGATE)
 FLAVOURS = ("core", "delegation", "com")
-KINDS = {"u": "untrusted", "t": "trusted", "k": "kcd-to-M2", "p": "kcd-to-M2+protocol-transition",
-         "r": "listed-by-M2"}
+KINDS = {"u": "untrusted", "t": "trusted", "k": "kcd-to-M2", "p": "kcd-to-M2+protocol-transition", "r": "listed-by-M2"}
 CONSTRAINED_TO = "M2"  # the machine constrained (k, p) and resource-based (r) delegation reach
 
 
@@ -95,9 +104,16 @@ class HopOption:
 
     def binding(self, ignore_failure: bool) -> Binding:
         com = self.cloaking is not None
-        return Binding.of(protseq=self.protseq, provider=self.provider, level=self.level, mutual_auth=self.mutual,
-                          ignore_delegation_failure=ignore_failure, target_name="ip" if self.by_ip else "name",
-                          api="com" if com else "rpc", cloaking=self.cloaking if com else "default")
+        return Binding.of(
+            protseq=self.protseq,
+            provider=self.provider,
+            level=self.level,
+            mutual_auth=self.mutual,
+            ignore_delegation_failure=ignore_failure,
+            target_name="ip" if self.by_ip else "name",
+            api="com" if com else "rpc",
+            cloaking=self.cloaking if com else "default",
+        )
 
     def describe(self) -> str:
         bits = [self.route, self.provider.label + (" by IP" if self.by_ip else ""), self.level.key]
@@ -121,7 +137,7 @@ def _hop_options(flavour: str = "core") -> tuple[HopOption, ...]:
             if flavour == "delegation":
                 providers += [(Provider.NEGOTIATE, False), (Provider.NEGOTIATE, True)]
         for (provider, by_ip), level, cloaking in itertools.product(providers, levels, cloakings):
-            for mutual in ((False, True) if provider is not Provider.NTLM else (False,)):
+            for mutual in (False, True) if provider is not Provider.NTLM else (False,):
                 for kind in kinds:
                     out.append(HopOption(route, provider, level, mutual, kind, by_ip, cloaking))
     return tuple(out)
@@ -139,7 +155,8 @@ class ChainConfig:
 
     def describe(self) -> str:
         head = f"client {'sensitive' if self.sensitive_client else 'delegable'}" + (
-            ", ignore delegation failure" if self.ignore_failure else "")
+            ", ignore delegation failure" if self.ignore_failure else ""
+        )
         return head + ": " + " -> ".join(h.describe() for h in self.hops)
 
 
@@ -170,8 +187,12 @@ class ChainSpace:
     def _world(self) -> World:
         w = World("CORP", name=f"{self.hops}-hop {self.flavour} space")
         machines = [f"M{i}" for i in range(max(self.hops, 2) + 1)]
-        servers = [(self.server_name(k, m, kind), m, kind)
-                   for k in range(1, self.hops + 1) for m in machines[: k + 1] for kind in self.kinds]
+        servers = [
+            (self.server_name(k, m, kind), m, kind)
+            for k in range(1, self.hops + 1)
+            for m in machines[: k + 1]
+            for kind in self.kinds
+        ]
         rbcd = [f"svc_{name}" for name, _, kind in servers if kind == "r"]
         for m in machines:
             w.machine(m, allowed_to_act_for=rbcd if m == CONSTRAINED_TO else ())
@@ -181,8 +202,13 @@ class ChainSpace:
         w.process("client_carol", on="M0", runs_as="carol")
         for m in machines:
             w.resource(f"file@{m}", on=m, allow={"alice": "read", "carol": "read"})
-        settings: dict[str, dict[str, Any]] = {"u": {}, "t": {"trusted_for_delegation": True}, "k": {"delegate_to": [CONSTRAINED_TO]},
-                    "p": {"delegate_to": [CONSTRAINED_TO], "trusted_to_auth_for_delegation": True}, "r": {}}
+        settings: dict[str, dict[str, Any]] = {
+            "u": {},
+            "t": {"trusted_for_delegation": True},
+            "k": {"delegate_to": [CONSTRAINED_TO]},
+            "p": {"delegate_to": [CONSTRAINED_TO], "trusted_to_auth_for_delegation": True},
+            "r": {},
+        }
         for name, m, kind in servers:
             listed: dict[str, Any] = {"allowed_to_act_for": rbcd} if m == CONSTRAINED_TO else {}
             w.account(f"svc_{name}", **settings[kind], **listed)
@@ -206,8 +232,13 @@ class ChainSpace:
             else:
                 fresh = max(fresh, machine)
             m = f"M{machine}"
-            hops.append(Hop(self.server_name(k, m, opt.kind), opt.binding(config.ignore_failure),
-                            access=(Access.of(f"file@{m}"),)))
+            hops.append(
+                Hop(
+                    self.server_name(k, m, opt.kind),
+                    opt.binding(config.ignore_failure),
+                    access=(Access.of(f"file@{m}"),),
+                )
+            )
         client = "client_carol" if config.sensitive_client else "client_alice"
         return Chain(client, tuple(hops), name=config.describe())
 
@@ -248,10 +279,15 @@ class _Hops:
 
         # the hops are remembered here, so the engine need not remember calls as well
         self.engine = engine or Engine(space.world, space.engine_options, remember=False)
-        self.bindings = {(i, ignore): opt.binding(ignore)
-                         for i, opt in enumerate(space.options) for ignore in (False, True)}
-        self.servers = {(k, m, kind): space.server_name(k, f"M{m}", kind)
-                        for k in range(1, space.hops + 1) for m in range(k + 1) for kind in space.kinds}
+        self.bindings = {
+            (i, ignore): opt.binding(ignore) for i, opt in enumerate(space.options) for ignore in (False, True)
+        }
+        self.servers = {
+            (k, m, kind): space.server_name(k, f"M{m}", kind)
+            for k in range(1, space.hops + 1)
+            for m in range(k + 1)
+            for kind in space.kinds
+        }
         self.files = {m: f"file@M{m}" for m in range(space.hops + 1)}
         self.memo: dict = {}
         self.last = space.hops
@@ -270,8 +306,9 @@ class _Hops:
         key = (caller.process.name, caller.effective_token, server, i, ignore)
         found = self.memo.get(key)
         if found is None:
-            found = self.memo[key] = self._hop(caller, server, self.bindings[i, ignore], self.files[m], opt,
-                                               k == self.last)
+            found = self.memo[key] = self._hop(
+                caller, server, self.bindings[i, ignore], self.files[m], opt, k == self.last
+            )
         return found[0], found[1], m, max(fresh, m)
 
     @staticmethod

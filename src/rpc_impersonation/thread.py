@@ -6,15 +6,17 @@ Taught in notebooks/01_security_context.ipynb and notebooks/02_levels.ipynb.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from .binding import Binding
-from .call import context, level_of, origin, reason_of, rules_of, usable
 from .constants import ApiFamily, ErrorCode, Provider, Right, TokenLevel, Tracking, parse
 from .decisions import AccessDecision, CallDecision, Decision, ImpersonationResult
 from .errors import InvalidValueError
+from .facts import context, level_of, origin, reason_of, rules_of, usable
+from .handles import BindingHandle, CallHandle
 from .options import Options
-from .plugins import REGISTRY, PluginAttributes
+from .plugins import REGISTRY, PluginAttributes, ThreadState
 from .reason import Reason
 from .rules import Row
 from .tables import ACCESS_CHECK, IMPERSONATE, OPEN_THREAD_TOKEN, OUTBOUND, REVERT, Arrives, Outcome
@@ -40,31 +42,6 @@ class EngineCore(Protocol):
     def next_handle(self) -> int: ...
 
 
-@dataclass(frozen=True, eq=False)
-class CallHandle:
-    """The server-side handle of one call being served (what RpcImpersonateClient takes)."""
-
-    number: int
-    caller: str
-    server: str
-
-    def __repr__(self) -> str:
-        return f"<call handle #{self.number}: {self.caller} -> {self.server}>"
-
-
-@dataclass(eq=False)
-class BindingHandle:
-    """A client-side binding handle; with static tracking it remembers the identity captured for it (R31)."""
-
-    number: int
-    server: str
-    binding: Binding
-    captured: Token | None = None
-
-    def __repr__(self) -> str:
-        return f"<binding handle #{self.number}: to {self.server}>"
-
-
 @dataclass
 class ServedCall:
     """A call that was made: the engine's decision and, if the server got to run, the thread serving it."""
@@ -79,43 +56,54 @@ class ServedCall:
     def require_thread(self) -> ServerThread:
         """The thread serving the call; a clear error when the call was refused and no server thread ran."""
         if self.thread is None:
-            raise InvalidValueError("call", self.decision.action, "a call that succeeded (this one was refused: "
-                                    f"{self.decision.code_name})", what="refused")
+            raise InvalidValueError(
+                "call",
+                self.decision.action,
+                f"a call that succeeded (this one was refused: {self.decision.code_name})",
+                what="refused",
+            )
         return self.thread
 
 
-_REVERTED_AT_END = Decision(action="end of call", code=ErrorCode.ERROR_SUCCESS, rules=("R13",),
-                            sentence="The handler returned with the thread back to the server's own identity.")
+_REVERTED_AT_END = Decision(
+    action="end of call",
+    code=ErrorCode.ERROR_SUCCESS,
+    rules=("R13",),
+    sentence="The handler returned with the thread back to the server's own identity.",
+)
 
 
-class ServerThread(PluginAttributes):
+def _origin_after(context: Token, downgrade: Reason | None) -> tuple[Reason, ...]:
+    return context.origin + ((downgrade,) if downgrade is not None else ())
+
+
+class ServerThread(PluginAttributes, operations=REGISTRY.thread_operations, state=REGISTRY.thread_state):
     """A thread in a process, possibly serving one call. Mirrors the RPC server API (R10-R17, R40);
     plug-ins add operations (COM's CoImpersonateClient / CoRevertToSelf, beyond the seeds) through
     :data:`plugins.REGISTRY`: they are reached as ``thread.name(...)``."""
 
-    plugin_operations = "thread_operations"
+    # what a new thread starts with (class defaults: a thread writes only what changes)
+    thread_token: Token | None = None
+    impersonation_failed = False
+    ended = False
 
-    def __init__(self, engine: EngineCore, process: Process, handle: CallHandle | None,
-                 call: CallDecision | None) -> None:
+    def __init__(
+        self, engine: EngineCore, process: Process, handle: CallHandle | None, call: CallDecision | None
+    ) -> None:
         self.engine = engine
         self.process = process
         self.call_handle = handle
         self.call_decision = call
-        self.thread_token: Token | None = None
-        self.impersonation_failed = False
         self.history: list[Decision] = []
-        self.ended = False
         kind = "service" if call is not None or process.account.builtin else "interactive"
         tokens = engine.process_tokens
         token = tokens.get((process.name, kind))
         if token is None:  # tokens are immutable: every thread of a process shares its primary token
             name = process.account.qualified
-            token = tokens[process.name, kind] = Token(name, LogonSession(name, process.machine, kind,
-                                                                          Credentials.OWN))
+            token = tokens[process.name, kind] = Token(name, LogonSession(name, process.machine, kind, Credentials.OWN))
         self.process_token = token
         self._world = engine.world
-        self.state: dict[str, Any] = {name: make() for name, make in REGISTRY.thread_state.items()}
-
+        self.state: dict[str, Any] = ThreadState()
 
     # --- state ------------------------------------------------------------------------------------
     @property
@@ -133,10 +121,17 @@ class ServerThread(PluginAttributes):
 
     def _ctx(self, **extra: str) -> dict[str, str]:
         call = self.call_decision
-        return context(**{"caller": call.caller if call else "(none)", "server": self.process.name,
-                          "client": self.effective_token.user, "server_account": self.process.account.qualified,
-                          "machine": self.process.machine, "caller_machine": call.caller_machine if call else "",
-                          **extra})
+        return context(
+            **{
+                "caller": call.caller if call else "(none)",
+                "server": self.process.name,
+                "client": self.effective_token.user,
+                "server_account": self.process.account.qualified,
+                "machine": self.process.machine,
+                "caller_machine": call.caller_machine if call else "",
+                **extra,
+            }
+        )
 
     def _record(self, decision: D) -> D:
         self.history.append(decision)
@@ -169,22 +164,27 @@ class ServerThread(PluginAttributes):
             ctx_kind = "none"
         else:
             ctx_kind = "ssp" if call.provider not in (None, Provider.NONE) else "transport"
-        same = context is not None and context.user.lower() == self._world.network_identity(
-            self.process.account, self.process.machine).lower()
-        row = IMPERSONATE.decide(handle=kind, context=ctx_kind,
-                                 privilege=self.process.impersonate_privilege or same)
+        same = (
+            context is not None
+            and context.user.lower() == self._world.network_identity(self.process.account, self.process.machine).lower()
+        )
+        row = IMPERSONATE.decide(handle=kind, context=ctx_kind, privilege=self.process.impersonate_privilege or same)
         token = None
         if row.effect in (Outcome.OK, Outcome.IDENTIFY) and context is not None and context.level is not None:
             level = context.level if row.effect is Outcome.OK else min(context.level, TokenLevel.IDENTIFICATION)
             token = Token(context.user, context.session, level)
         anonymous = token is not None and token.level is TokenLevel.ANONYMOUS  # names nobody (R15, R30)
         client = "an anonymous caller" if anonymous else context.visible_identity if context else "nobody"
-        ctx = self._ctx(client=client, handle=repr(handle), caller=call.caller if call else "(none)",
-                        level=token.level.label if token and token.level else "")
+        ctx = self._ctx(
+            client=client,
+            handle=repr(handle),
+            caller=call.caller if call else "(none)",
+            level=token.level.label if token and token.level else "",
+        )
         reasons = [reason_of(row, ctx)]
-        if token is not None and context is not None:
-            because = context.origin + ((reasons[0],) if row.effect is Outcome.IDENTIFY else ())
-            token = Token(token.user, token.session, token.level, because)
+        if token is not None and context is not None:  # its origin: the call's reasons, and R9's if it applied
+            because = partial(_origin_after, context, reasons[0] if row.effect is Outcome.IDENTIFY else None)
+            token = Token.deferred(token.user, token.session, token.level, because)
         if token is None:
             code = row.effect
             self.impersonation_failed = True
@@ -198,9 +198,18 @@ class ServerThread(PluginAttributes):
             self.thread_token = token
             self.impersonation_failed = False
             sentence = reasons[0].sentence
-        return self._record(ImpersonationResult(action="RpcImpersonateClient", code=code, rules=rules_of(reasons),
-                                                sentence=sentence, reasons=tuple(reasons), rpc_api=True,
-                                                token=self.thread_token, acting_as=self.acting_as))
+        return self._record(
+            ImpersonationResult(
+                action="RpcImpersonateClient",
+                code=code,
+                rules=rules_of(reasons),
+                sentence=sentence,
+                reasons=tuple(reasons),
+                rpc_api=True,
+                token=self.thread_token,
+                acting_as=self.acting_as,
+            )
+        )
 
     def rpc_revert_to_self(self) -> ImpersonationResult:
         """RpcRevertToSelf(): end impersonation for the call this thread serves (R13)."""
@@ -223,10 +232,18 @@ class ServerThread(PluginAttributes):
             self.thread_token = None
             for hook in REGISTRY.on_revert:  # a revert ends stacked COM impersonations too (R12)
                 hook(self)
-        return self._record(ImpersonationResult(action=api, code=code, rules=rules_of(reasons),
-                                                sentence=reasons[0].sentence if code else reasons[0].sentence,
-                                                reasons=tuple(reasons), rpc_api=True, token=self.thread_token,
-                                                acting_as=self.acting_as))
+        return self._record(
+            ImpersonationResult(
+                action=api,
+                code=code,
+                rules=rules_of(reasons),
+                sentence=reasons[0].sentence if code else reasons[0].sentence,
+                reasons=tuple(reasons),
+                rpc_api=True,
+                token=self.thread_token,
+                acting_as=self.acting_as,
+            )
+        )
 
     def end_call(self) -> Decision:
         """The manager routine returns. RPC does not revert for you: a forgotten revert is a finding (R14)."""
@@ -239,14 +256,19 @@ class ServerThread(PluginAttributes):
             if ended is not None:
                 return self._record(ended)
         if self.thread_token is not None:
-            d = Decision(action="end of call", code=ErrorCode.ERROR_SUCCESS, rules=("R14",),
-                         sentence=f"The handler returned while still impersonating {self.thread_token.user}: RPC "
-                                  f"does not revert automatically, so this thread keeps acting as "
-                                  f"{self.thread_token.user} until someone reverts it.",
-                         reasons=(Reason("R14", "Impersonation still active at the end of the call."),))
+            d = Decision(
+                action="end of call",
+                code=ErrorCode.ERROR_SUCCESS,
+                rules=("R14",),
+                sentence=f"The handler returned while still impersonating {self.thread_token.user}: RPC "
+                f"does not revert automatically, so this thread keeps acting as "
+                f"{self.thread_token.user} until someone reverts it.",
+                reasons=(Reason("R14", "Impersonation still active at the end of the call."),),
+            )
         else:
             d = _REVERTED_AT_END  # immutable and the same every time: shared
-        return self._record(d)
+        self.history.append(d)
+        return d
 
     @property
     def still_impersonating_after_call(self) -> bool:
@@ -258,11 +280,18 @@ class ServerThread(PluginAttributes):
         """Decide as whom the thread reaches ``target_machine`` (None identity: refused), with extra reasons."""
         token = self.effective_token
         remote = target_machine.lower() != self.process.machine.lower()
-        creds, in_scope, extra = usable(token, self._world, self.engine.options, target_machine,
-                                        self._world.computer_account(target_machine))
+        creds, in_scope, extra = usable(
+            token, self._world, self.engine.options, target_machine, self._world.computer_account(target_machine)
+        )
         extra = extra if remote else ()
-        row = OUTBOUND.decide(primary=token.is_primary, level=level_of(token), remote=remote, credentials=creds,
-                              in_scope=in_scope, mode=self.engine.options.second_hop)
+        row = OUTBOUND.decide(
+            primary=token.is_primary,
+            level=level_of(token),
+            remote=remote,
+            credentials=creds,
+            in_scope=in_scope,
+            mode=self.engine.options.second_hop,
+        )
         if isinstance(row.effect, ErrorCode):
             return row, None, extra
         if row.effect is Arrives.ANONYMOUS:
@@ -279,19 +308,39 @@ class ServerThread(PluginAttributes):
         res = self._world.get_resource(resource)
         want = parse(Right, right, "right")
         token = self.effective_token
-        ctx = self._ctx(resource=res.name, right=want.value, target=res.machine,
-                        client=token.user if not token.is_primary else self.process.account.qualified,
-                        level=token.level.label if token.level is not None else "primary")
+        ctx = self._ctx(
+            resource=res.name,
+            right=want.value,
+            target=res.machine,
+            client=token.user if not token.is_primary else self.process.account.qualified,
+            level=token.level.label if token.level is not None else "primary",
+        )
         row, identity, extra = self._act(res.machine)
         reasons = [reason_of(row, ctx), *extra, *origin(token, row)]
         if token.is_primary and self.impersonation_failed:
-            reasons.insert(0, Reason("R11", f"The last impersonation failed, so the thread is still "
-                                            f"{self.process.account.qualified}, the server's own account."))
+            reasons.insert(
+                0,
+                Reason(
+                    "R11",
+                    f"The last impersonation failed, so the thread is still "
+                    f"{self.process.account.qualified}, the server's own account.",
+                ),
+            )
         action = f"open {res.name} ({want.value})"
         if identity is None:
-            return self._record(AccessDecision(action=action, code=row.effect, rules=rules_of(reasons),
-                                               sentence=reasons[-1].sentence, reasons=tuple(reasons), resource=res.name,
-                                               machine=res.machine, right=want.value, identity=""))
+            return self._record(
+                AccessDecision(
+                    action=action,
+                    code=row.effect,
+                    rules=rules_of(reasons),
+                    sentence=reasons[-1].sentence,
+                    reasons=tuple(reasons),
+                    resource=res.name,
+                    machine=res.machine,
+                    right=want.value,
+                    identity="",
+                )
+            )
         return self._record(self._acl(action, res, want, identity, reasons))
 
     def access_check(self, resource: str, right: object = "read") -> AccessDecision:
@@ -304,9 +353,19 @@ class ServerThread(PluginAttributes):
         reasons = [reason_of(row, ctx)]
         action = f"AccessCheck {res.name} ({want.value})"
         if isinstance(row.effect, ErrorCode):
-            return self._record(AccessDecision(action=action, code=row.effect, rules=rules_of(reasons),
-                                               sentence=reasons[0].sentence, reasons=tuple(reasons),
-                                               resource=res.name, machine=res.machine, right=want.value, identity=""))
+            return self._record(
+                AccessDecision(
+                    action=action,
+                    code=row.effect,
+                    rules=rules_of(reasons),
+                    sentence=reasons[0].sentence,
+                    reasons=tuple(reasons),
+                    resource=res.name,
+                    machine=res.machine,
+                    right=want.value,
+                    identity="",
+                )
+            )
         return self._record(self._acl(action, res, want, token.user, reasons, opened=False))
 
     def open_thread_token(self, open_as_self: bool = True) -> ImpersonationResult:
@@ -315,17 +374,28 @@ class ServerThread(PluginAttributes):
         Taught in notebooks/02_levels.ipynb.
         """
         token = self.thread_token
-        row = OPEN_THREAD_TOKEN.decide(impersonating=token is not None,
-                                       level=level_of(token) if token else TokenLevel.IMPERSONATION,
-                                       open_as_self=bool(open_as_self))
+        row = OPEN_THREAD_TOKEN.decide(
+            impersonating=token is not None,
+            level=level_of(token) if token else TokenLevel.IMPERSONATION,
+            open_as_self=bool(open_as_self),
+        )
         reasons = [reason_of(row, self._ctx(client=token.user if token else ""))]
         code = row.effect if isinstance(row.effect, ErrorCode) else ErrorCode.ERROR_SUCCESS
-        return self._record(ImpersonationResult(action="OpenThreadToken", code=code, rules=rules_of(reasons),
-                                                sentence=reasons[0].sentence, reasons=tuple(reasons),
-                                                token=token, acting_as=self.acting_as))
+        return self._record(
+            ImpersonationResult(
+                action="OpenThreadToken",
+                code=code,
+                rules=rules_of(reasons),
+                sentence=reasons[0].sentence,
+                reasons=tuple(reasons),
+                token=token,
+                acting_as=self.acting_as,
+            )
+        )
 
-    def _acl(self, action: str, res: Resource, want: Right, identity: str, reasons: list[Reason],
-             opened: bool = True) -> AccessDecision:
+    def _acl(
+        self, action: str, res: Resource, want: Right, identity: str, reasons: list[Reason], opened: bool = True
+    ) -> AccessDecision:
         names = self._world.memberships(identity)
         denied = [a for a in res.acl if not a.allow and want in a.rights and a.principal.lower() in names]
         allowed = [a for a in res.acl if a.allow and want in a.rights and a.principal.lower() in names]
@@ -341,9 +411,17 @@ class ServerThread(PluginAttributes):
             sentence = f"{self.process.name} {verb} {res.name} on {res.machine} as {identity}: allowed."
         else:
             sentence = f"{self.process.name} was refused {res.name} on {res.machine} as {identity}: access denied."
-        return AccessDecision(action=action, code=code, rules=rules_of(reasons), sentence=sentence,
-                              reasons=tuple(reasons), resource=res.name, machine=res.machine, right=want.value,
-                              identity=identity)
+        return AccessDecision(
+            action=action,
+            code=code,
+            rules=rules_of(reasons),
+            sentence=sentence,
+            reasons=tuple(reasons),
+            resource=res.name,
+            machine=res.machine,
+            right=want.value,
+            identity=identity,
+        )
 
     # --- calling onward ---------------------------------------------------------------------------------
     def bind(self, server: str, binding: Binding) -> BindingHandle:
@@ -379,11 +457,15 @@ class ServerThread(PluginAttributes):
             served = self.engine.connect(self.process, presented, handle.server, handle.binding)
             if presented is not self.effective_token and presented.user != self.effective_token.user:
                 when = "when it was set up" if handle.binding.provider is not Provider.NONE else "at its first call"
-                why = Reason("R31", f"The binding to {handle.server} uses static identity tracking and captured "
-                                    f"{presented.user} {when}, so the call carries {presented.user}, "
-                                    f"not {self.effective_token.user}, the identity the thread has now.")
-                decision = replace(served.decision, reasons=(why, *served.decision.reasons),
-                                   rules=("R31", *served.decision.rules))
+                why = Reason(
+                    "R31",
+                    f"The binding to {handle.server} uses static identity tracking and captured "
+                    f"{presented.user} {when}, so the call carries {presented.user}, "
+                    f"not {self.effective_token.user}, the identity the thread has now.",
+                )
+                decision = replace(
+                    served.decision, reasons=(why, *served.decision.reasons), rules=("R31", *served.decision.rules)
+                )
                 if served.thread is not None:
                     served.thread.call_decision = decision
                 served = ServedCall(decision, served.thread)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from .constants import TokenLevel
 from .reason import Reason
@@ -16,9 +18,9 @@ __all__ = ["Credentials", "LogonSession", "Token"]
 class Credentials(enum.Enum):
     """What a logon session holds for authenticating to other machines (R18)."""
 
-    OWN = "own credentials"                      # a real logon: password, smart card, or the service's own account
-    DELEGATED = "forwarded Kerberos ticket"     # delegation succeeded (R19)
-    NONE = "no reusable credentials"            # a network logon (NTLM, or Kerberos without delegation)
+    OWN = "own credentials"  # a real logon: password, smart card, or the service's own account
+    DELEGATED = "forwarded Kerberos ticket"  # delegation succeeded (R19)
+    NONE = "no reusable credentials"  # a network logon (NTLM, or Kerberos without delegation)
 
     @property
     def usable(self) -> bool:
@@ -37,10 +39,20 @@ class LogonSession:
     s4u: object | None = None  # rpc_impersonation.kerberos.S4U when a service may use S4U2proxy (beyond the seeds)
 
     @classmethod
-    def of(cls, user: str, machine: str, kind: str, credentials: Credentials) -> LogonSession:
-        """A session without scope or S4U, built without the frozen dataclass's per-field checks (hot path)."""
+    def of(
+        cls,
+        user: str,
+        machine: str,
+        kind: str,
+        credentials: Credentials,
+        scope: tuple[str, ...] | None = None,
+        s4u: object | None = None,
+    ) -> LogonSession:
+        """The same as ``LogonSession(...)``, built without the frozen dataclass's per-field checks (hot path)."""
         session = object.__new__(cls)
-        session.__dict__.update(user=user, machine=machine, kind=kind, credentials=credentials, scope=None, s4u=None)
+        fields = session.__dict__
+        fields["user"], fields["machine"], fields["kind"], fields["credentials"] = user, machine, kind, credentials
+        fields["scope"], fields["s4u"] = scope, s4u
         return session
 
     def can_reach(self, machine: str) -> bool:
@@ -68,6 +80,23 @@ class Token:
         token = object.__new__(cls)
         token.__dict__.update(user=user, session=session, level=level, origin=origin)
         return token
+
+    @classmethod
+    def deferred(
+        cls, user: str, session: LogonSession, level: TokenLevel | None, origin_of: Callable[[], tuple[Reason, ...]]
+    ) -> Token:
+        """A token whose ``origin`` is ``origin_of()``, worked out the first time it is read (the engine's hot path:
+        most tokens a call hands out are never asked why)."""
+        token = object.__new__(cls)
+        fields = token.__dict__
+        fields["user"], fields["session"], fields["level"], fields["_origin_of"] = user, session, level, origin_of
+        return token
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__, origin=self.origin)
+        state.pop("_origin_of", None)
+        state.pop("_hash", None)
+        return state
 
     @cached_property
     def _hash(self) -> int:
@@ -105,3 +134,17 @@ class Token:
         """'CORP\\\\alice, Impersonate, network logon without credentials'."""
         level = "primary token" if self.level is None else f"{self.level.label}-level"
         return f"{self.visible_identity}, {level}, {self.session.kind} logon, {self.session.credentials.value}"
+
+
+class _DeferredOrigin:
+    """``Token.origin`` of a token made with :meth:`Token.deferred`: worked out on the first read, then kept
+    in the token like any other field (a non-data descriptor: a stored ``origin`` always wins)."""
+
+    def __get__(self, token: Token | None, owner: type | None = None) -> Any:
+        if token is None:
+            return self
+        origin = token.__dict__["origin"] = token.__dict__.pop("_origin_of")()
+        return origin
+
+
+Token.origin = _DeferredOrigin()  # type: ignore[assignment]  # after @dataclass, which set the class default

@@ -17,145 +17,61 @@ Taught in notebooks/01_security_context.ipynb.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from functools import cached_property
 from typing import Any, TypeVar
 
 from .constants import ImpLevel, ResourceKind, Right, parse
 from .errors import ImpersonationError, InvalidValueError
+from .world_objects import (
+    ANONYMOUS_LOGON,
+    AUTHENTICATED_USERS,
+    EVERYONE,
+    LOCAL_SERVICE,
+    NETWORK_SERVICE,
+    SYSTEM,
+    Account,
+    Ace,
+    Domain,
+    Machine,
+    Process,
+    Resource,
+)
 
-__all__ = ["World", "Domain", "Machine", "Account", "Process", "Resource", "Ace",
-           "ANONYMOUS_LOGON", "EVERYONE", "AUTHENTICATED_USERS", "SYSTEM", "NETWORK_SERVICE", "LOCAL_SERVICE"]
+__all__ = [
+    "World",
+    "Domain",
+    "Machine",
+    "Account",
+    "Process",
+    "Resource",
+    "Ace",
+    "ANONYMOUS_LOGON",
+    "EVERYONE",
+    "AUTHENTICATED_USERS",
+    "SYSTEM",
+    "NETWORK_SERVICE",
+    "LOCAL_SERVICE",
+]
 
-ANONYMOUS_LOGON = "NT AUTHORITY\\ANONYMOUS LOGON"
-EVERYONE = "Everyone"
-AUTHENTICATED_USERS = "NT AUTHORITY\\Authenticated Users"
-SYSTEM = "NT AUTHORITY\\SYSTEM"
-NETWORK_SERVICE = "NT AUTHORITY\\NETWORK SERVICE"
-LOCAL_SERVICE = "NT AUTHORITY\\LOCAL SERVICE"
 _BUILTIN_ALIASES = {
-    "system": SYSTEM, "localsystem": SYSTEM, "nt authority\\system": SYSTEM,
-    "network service": NETWORK_SERVICE, "networkservice": NETWORK_SERVICE, "nt authority\\network service": NETWORK_SERVICE,
-    "local service": LOCAL_SERVICE, "localservice": LOCAL_SERVICE, "nt authority\\local service": LOCAL_SERVICE,
+    "system": SYSTEM,
+    "localsystem": SYSTEM,
+    "nt authority\\system": SYSTEM,
+    "network service": NETWORK_SERVICE,
+    "networkservice": NETWORK_SERVICE,
+    "nt authority\\network service": NETWORK_SERVICE,
+    "local service": LOCAL_SERVICE,
+    "localservice": LOCAL_SERVICE,
+    "nt authority\\local service": LOCAL_SERVICE,
 }
-_WELL_KNOWN_PRINCIPALS = {EVERYONE.lower(): EVERYONE, "authenticated users": AUTHENTICATED_USERS,
-                          AUTHENTICATED_USERS.lower(): AUTHENTICATED_USERS, "anonymous logon": ANONYMOUS_LOGON,
-                          ANONYMOUS_LOGON.lower(): ANONYMOUS_LOGON}
+_WELL_KNOWN_PRINCIPALS = {
+    EVERYONE.lower(): EVERYONE,
+    "authenticated users": AUTHENTICATED_USERS,
+    AUTHENTICATED_USERS.lower(): AUTHENTICATED_USERS,
+    "anonymous logon": ANONYMOUS_LOGON,
+    ANONYMOUS_LOGON.lower(): ANONYMOUS_LOGON,
+}
 
 _T = TypeVar("_T")
-
-
-@dataclass(frozen=True)
-class Domain:
-    """An Active Directory domain; ``trusts`` names the domains it trusts both ways."""
-
-    name: str
-    trusts: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Machine:
-    """A computer. ``domain`` is None for a workgroup machine.
-
-    ``com_default_level`` is the machine-wide COM impersonation level (LegacyImpersonationLevel,
-    Identify unless an administrator changes it, R6); ``ignore_delegation_failure`` is the
-    machine policy of the same name (R20); ``try_ip_spn`` and ``ip_spn`` govern Kerberos to an
-    IP address (R22).
-    """
-
-    name: str
-    domain: str | None
-    com_default_level: ImpLevel = ImpLevel.IDENTIFY
-    ignore_delegation_failure: bool = False
-    try_ip_spn: bool = False
-    ip_spn: bool = False
-
-
-@dataclass(frozen=True)
-class Account:
-    """A user, service or computer account with its Active Directory delegation settings.
-
-    ``trusted_for_delegation`` is "trust for delegation to any service"; ``delegate_to`` is
-    "trust for delegation to the listed computers only" (the two are exclusive, as in AD).
-    ``sensitive`` is "account is sensitive and cannot be delegated"; ``protected_user`` is
-    membership of Protected Users. ``local_to`` names the machine of a local (non-domain) account.
-    """
-
-    name: str
-    domain: str | None
-    trusted_for_delegation: bool = False
-    delegate_to: tuple[str, ...] = ()
-    trusted_to_auth_for_delegation: bool = False
-    allowed_to_act_for: tuple[str, ...] = ()
-    sensitive: bool = False
-    protected_user: bool = False
-    groups: tuple[str, ...] = ()
-    local_to: str | None = None
-    builtin: bool = False
-
-    @cached_property
-    def qualified(self) -> str:
-        if self.builtin:
-            return self.name
-        prefix = self.domain if self.domain else self.local_to
-        return f"{prefix}\\{self.name}"
-
-    def describe(self) -> str:
-        """The account's delegation settings in words."""
-        trust = {"any": "trusted for delegation to any computer", "none": "not trusted for delegation",
-                 "listed": f"trusted for delegation to {', '.join(self.delegate_to)} only"}[self.delegation]
-        can = "may be delegated" if self.delegable else (
-            "in Protected Users: never delegated" if self.protected_user else "sensitive: never delegated")
-        return f"{self.qualified}: {trust}; {can}"
-
-    @cached_property
-    def delegable(self) -> bool:
-        """False for sensitive accounts and Protected Users members (R25)."""
-        return not (self.sensitive or self.protected_user)
-
-    @cached_property
-    def delegation(self) -> str:
-        """'none', 'any' or 'listed': how far this account is trusted to receive delegated identities (R19, M2)."""
-        if self.trusted_for_delegation:
-            return "any"
-        return "listed" if self.delegate_to else "none"
-
-
-@dataclass(frozen=True)
-class Process:
-    """A process: the account it runs as, the machine it runs on and what it holds.
-
-    ``impersonate_privilege``: SeImpersonatePrivilege (services hold it by default, R9).
-    ``requires_authentication``: the server rejects unauthenticated callers (M1).
-    ``complus_default_level``: the impersonation level a COM+ server application uses for its
-    own outgoing calls when it sets none (R6).
-    """
-
-    name: str
-    machine: str
-    account: Account
-    impersonate_privilege: bool = True
-    requires_authentication: bool = False
-    complus_default_level: ImpLevel = ImpLevel.IMPERSONATE
-
-
-@dataclass(frozen=True)
-class Ace:
-    """One access-control entry: a principal (account, group or well-known name), rights, allow or deny."""
-
-    principal: str
-    rights: frozenset[Right]
-    allow: bool = True
-
-
-@dataclass(frozen=True)
-class Resource:
-    """A securable thing on a machine (file, share, database, registry key) with its ACL."""
-
-    name: str
-    machine: str
-    kind: ResourceKind
-    acl: tuple[Ace, ...] = ()
 
 
 def _names(names: Iterable[str] | str) -> tuple[str, ...]:
@@ -223,10 +139,19 @@ class World:
             self._lookup("trusts", t, self.domains)
         self.domains[name.lower()] = Domain(name, trusts)
 
-    def machine(self, name: str, *, domain: str | None | object = ..., com_default_level: object = "identify",
-                ignore_delegation_failure: bool = False, try_ip_spn: bool = False, ip_spn: bool = False,
-                trusted_for_delegation: bool = False, delegate_to: Iterable[str] = (),
-                allowed_to_act_for: Iterable[str] = ()) -> None:
+    def machine(
+        self,
+        name: str,
+        *,
+        domain: str | None | object = ...,
+        com_default_level: object = "identify",
+        ignore_delegation_failure: bool = False,
+        try_ip_spn: bool = False,
+        ip_spn: bool = False,
+        trusted_for_delegation: bool = False,
+        delegate_to: Iterable[str] = (),
+        allowed_to_act_for: Iterable[str] = (),
+    ) -> None:
         """Add a machine; its computer account (NAME$) carries delegation settings for SYSTEM services."""
         self._changed()
         self._unique("machine", name, self.machines)
@@ -235,21 +160,45 @@ class World:
             dom = self._lookup("domain", dom, self.domains).name
         level = parse(ImpLevel, com_default_level, "com_default_level")
         if level is ImpLevel.DEFAULT:
-            raise InvalidValueError("com_default_level", "default", ["anonymous", "identify", "impersonate", "delegate"],
-                                    what="machine-wide level cannot be")
-        self.machines[name.lower()] = Machine(name, dom, level,
-                                              _flag(ignore_delegation_failure, "ignore_delegation_failure"),
-                                              _flag(try_ip_spn, "try_ip_spn"), _flag(ip_spn, "ip_spn"))
+            raise InvalidValueError(
+                "com_default_level",
+                "default",
+                ["anonymous", "identify", "impersonate", "delegate"],
+                what="machine-wide level cannot be",
+            )
+        self.machines[name.lower()] = Machine(
+            name,
+            dom,
+            level,
+            _flag(ignore_delegation_failure, "ignore_delegation_failure"),
+            _flag(try_ip_spn, "try_ip_spn"),
+            _flag(ip_spn, "ip_spn"),
+        )
         if dom is not None:
-            self._add_account(Account(f"{name}$", dom,
-                                      trusted_for_delegation=_flag(trusted_for_delegation, "trusted_for_delegation"),
-                                      delegate_to=_names(delegate_to),
-                                      allowed_to_act_for=tuple(allowed_to_act_for)))
+            self._add_account(
+                Account(
+                    f"{name}$",
+                    dom,
+                    trusted_for_delegation=_flag(trusted_for_delegation, "trusted_for_delegation"),
+                    delegate_to=_names(delegate_to),
+                    allowed_to_act_for=tuple(allowed_to_act_for),
+                )
+            )
 
-    def account(self, name: str, *, domain: str | None | object = ..., local_to: str | None = None,
-                trusted_for_delegation: bool = False, delegate_to: Iterable[str] = (),
-                trusted_to_auth_for_delegation: bool = False, allowed_to_act_for: Iterable[str] = (),
-                sensitive: bool = False, protected_user: bool = False, groups: Iterable[str] = ()) -> None:
+    def account(
+        self,
+        name: str,
+        *,
+        domain: str | None | object = ...,
+        local_to: str | None = None,
+        trusted_for_delegation: bool = False,
+        delegate_to: Iterable[str] = (),
+        trusted_to_auth_for_delegation: bool = False,
+        allowed_to_act_for: Iterable[str] = (),
+        sensitive: bool = False,
+        protected_user: bool = False,
+        groups: Iterable[str] = (),
+    ) -> None:
         """Add a user or service account with its AD settings (see :class:`Account`)."""
         self._changed()
         dom: str | None
@@ -259,19 +208,32 @@ class World:
         else:
             given = self.default_domain if domain is ... else domain
             if given is None:
-                raise InvalidValueError("domain", None, "a domain name, or local_to=<machine> for a local account",
-                                        what="missing")
+                raise InvalidValueError(
+                    "domain", None, "a domain name, or local_to=<machine> for a local account", what="missing"
+                )
             dom = self._lookup("domain", given, self.domains).name
         if trusted_for_delegation and delegate_to:
-            raise InvalidValueError("delegate_to", list(delegate_to),
-                                    "empty when trusted_for_delegation is set (AD offers one or the other)",
-                                    what="conflicting")
+            raise InvalidValueError(
+                "delegate_to",
+                list(delegate_to),
+                "empty when trusted_for_delegation is set (AD offers one or the other)",
+                what="conflicting",
+            )
         groups = tuple(self._lookup("groups", g, self.groups) for g in groups)
-        self._add_account(Account(name, dom, _flag(trusted_for_delegation, "trusted_for_delegation"),
-                                  _names(delegate_to),
-                                  _flag(trusted_to_auth_for_delegation, "trusted_to_auth_for_delegation"),
-                                  tuple(allowed_to_act_for), _flag(sensitive, "sensitive"),
-                                  _flag(protected_user, "protected_user"), groups, local_to))
+        self._add_account(
+            Account(
+                name,
+                dom,
+                _flag(trusted_for_delegation, "trusted_for_delegation"),
+                _names(delegate_to),
+                _flag(trusted_to_auth_for_delegation, "trusted_to_auth_for_delegation"),
+                tuple(allowed_to_act_for),
+                _flag(sensitive, "sensitive"),
+                _flag(protected_user, "protected_user"),
+                groups,
+                local_to,
+            )
+        )
 
     def group(self, name: str) -> None:
         """Declare a group that accounts can join (``groups=``) and ACLs can name."""
@@ -279,27 +241,54 @@ class World:
         self._unique("group", name, self.groups)
         self.groups[name.lower()] = name
 
-    def process(self, name: str, *, on: str, runs_as: str, impersonate_privilege: bool = True,
-                requires_authentication: bool = False, complus_default_level: object = "impersonate") -> None:
+    def process(
+        self,
+        name: str,
+        *,
+        on: str,
+        runs_as: str,
+        impersonate_privilege: bool = True,
+        requires_authentication: bool = False,
+        complus_default_level: object = "impersonate",
+    ) -> None:
         """Add a process running as an account on a machine."""
         self._changed()
         self._unique("process", name, self.processes)
         machine = self._lookup("machine", on, self.machines)
         account = self.get_account(runs_as)
         if account.local_to and account.local_to.lower() != machine.name.lower():
-            raise InvalidValueError("runs_as", runs_as, f"an account usable on {machine.name}; it is local to "
-                                    f"{account.local_to}", what="unusable")
+            raise InvalidValueError(
+                "runs_as",
+                runs_as,
+                f"an account usable on {machine.name}; it is local to {account.local_to}",
+                what="unusable",
+            )
         level = parse(ImpLevel, complus_default_level, "complus_default_level")
         if level is ImpLevel.DEFAULT:
-            raise InvalidValueError("complus_default_level", "default", ["anonymous", "identify", "impersonate",
-                                                                          "delegate"],
-                                    what="a COM+ application's own level cannot be")
-        self.processes[name.lower()] = Process(name, machine.name, account,
-                                               _flag(impersonate_privilege, "impersonate_privilege"),
-                                               _flag(requires_authentication, "requires_authentication"), level)
+            raise InvalidValueError(
+                "complus_default_level",
+                "default",
+                ["anonymous", "identify", "impersonate", "delegate"],
+                what="a COM+ application's own level cannot be",
+            )
+        self.processes[name.lower()] = Process(
+            name,
+            machine.name,
+            account,
+            _flag(impersonate_privilege, "impersonate_privilege"),
+            _flag(requires_authentication, "requires_authentication"),
+            level,
+        )
 
-    def resource(self, name: str, *, on: str, kind: object = "file", allow: Mapping[str, object] | None = None,
-                 deny: Mapping[str, object] | None = None) -> None:
+    def resource(
+        self,
+        name: str,
+        *,
+        on: str,
+        kind: object = "file",
+        allow: Mapping[str, object] | None = None,
+        deny: Mapping[str, object] | None = None,
+    ) -> None:
         """Add a resource; ``allow``/``deny`` map principals to rights ('read', 'write' or both)."""
         self._changed()
         self._unique("resource", name, self.resources)
@@ -405,8 +394,10 @@ class World:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return (f"World({self.name!r}: {len(self.machines)} machines, {len(self.processes)} processes, "
-                f"{len(self.resources)} resources)")
+        return (
+            f"World({self.name!r}: {len(self.machines)} machines, {len(self.processes)} processes, "
+            f"{len(self.resources)} resources)"
+        )
 
     # --- helpers --------------------------------------------------------------------------------
     def _add_account(self, account: Account) -> None:
@@ -427,8 +418,11 @@ class World:
         try:
             return self.get_account(name).qualified
         except InvalidValueError:
-            allowed = sorted({a.qualified for a in self.accounts.values()} | set(self.groups.values())
-                             | {EVERYONE, AUTHENTICATED_USERS, ANONYMOUS_LOGON})
+            allowed = sorted(
+                {a.qualified for a in self.accounts.values()}
+                | set(self.groups.values())
+                | {EVERYONE, AUTHENTICATED_USERS, ANONYMOUS_LOGON}
+            )
             raise InvalidValueError("acl principal", name, allowed) from None
 
     def validate(self) -> None:
@@ -438,8 +432,9 @@ class World:
                 self.get_account(service)
             for target in a.delegate_to:
                 if target.lower() not in self.machines:
-                    raise InvalidValueError(f"delegate_to of {a.qualified}", target,
-                                            sorted(m.name for m in self.machines.values()))
+                    raise InvalidValueError(
+                        f"delegate_to of {a.qualified}", target, sorted(m.name for m in self.machines.values())
+                    )
 
     @staticmethod
     def _unique(kind: str, name: str, table: Mapping[str, object]) -> None:
@@ -452,5 +447,6 @@ class World:
     def _lookup(kind: str, name: object, table: Mapping[str, _T]) -> _T:
         if isinstance(name, str) and name.lower() in table:
             return table[name.lower()]
-        raise InvalidValueError(kind, name, sorted(v if isinstance(v, str) else getattr(v, "name", str(v))
-                                                   for v in table.values()))
+        raise InvalidValueError(
+            kind, name, sorted(v if isinstance(v, str) else getattr(v, "name", str(v)) for v in table.values())
+        )

@@ -24,13 +24,20 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SHOTS = ROOT / "artifacts" / "e2e"
 COURSE = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
-WIDGET_TROUBLE = ("Error displaying widget", "Failed to load model", "Failed to load view", "Loading widget...",
-                  "A Jupyter widget could not be displayed")
+WIDGET_TROUBLE = (
+    "Error displaying widget",
+    "Failed to load model",
+    "Failed to load view",
+    "Loading widget...",
+    "A Jupyter widget could not be displayed",
+)
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed: run scripts/setup.sh")
 if not Path(CHROMIUM).exists():
-    pytest.skip(f"Chromium not found at {CHROMIUM}: install it (scripts/setup.sh does, with apt-get) to run the "
-                "browser tests", allow_module_level=True)
+    pytest.skip(
+        f"Chromium not found at {CHROMIUM}: install it (scripts/setup.sh does, with apt-get) to run the browser tests",
+        allow_module_level=True,
+    )
 
 
 SERVED: dict[str, Path] = {}
@@ -48,22 +55,42 @@ def lab(tmp_path_factory):
     work = tmp_path_factory.mktemp("course")
     shutil.copytree(ROOT / "notebooks", work / "notebooks", ignore=shutil.ignore_patterns("source"))
     settings = work / "config" / "lab" / "user-settings" / "@jupyterlab"
-    for extension, values in (("notebook-extension/tracker", {"windowingMode": "none"}),
-                              ("apputils-extension/notification", {"fetchNews": "false"})):
+    for extension, values in (
+        ("notebook-extension/tracker", {"windowingMode": "none"}),
+        ("apputils-extension/notification", {"fetchNews": "false"}),
+    ):
         path = settings / f"{extension}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
         # windowing off: every cell stays in the page, so every output can be checked
         path.write_text(json.dumps(values))
     port = free_port()
-    env = {**os.environ, "COURSE_DIR": str(work / "notebooks"), "JUPYTER_CONFIG_DIR": str(work / "config"),
-           "JUPYTER_RUNTIME_DIR": str(work / "runtime"), "IPYTHONDIR": str(work / "ipython")}
+    env = {
+        **os.environ,
+        "COURSE_DIR": str(work / "notebooks"),
+        "JUPYTER_CONFIG_DIR": str(work / "config"),
+        "JUPYTER_RUNTIME_DIR": str(work / "runtime"),
+        "IPYTHONDIR": str(work / "ipython"),
+    }
     log = (work / "lab.log").open("w")
     proc = subprocess.Popen(
-        ["bash", str(ROOT / "scripts" / "course.sh"), "--no-browser", "--ServerApp.ip=127.0.0.1",
-         f"--ServerApp.port={port}", "--IdentityProvider.token=", "--ServerApp.password=",
-         "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-         "--LabApp.expose_app_in_browser=True"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            "bash",
+            str(ROOT / "scripts" / "course.sh"),
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            "--IdentityProvider.token=",
+            "--ServerApp.password=",
+            "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--LabApp.expose_app_in_browser=True",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     SERVED["folder"] = work / "notebooks"
     try:
@@ -93,9 +120,18 @@ def lab(tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         try:
             yield b
         finally:
@@ -176,8 +212,11 @@ LAYOUT = """() => {
 
 
 def layout_problems(name: str, layout: dict) -> list[str]:
-    found = [f"{name} cell {d['cell']}: a drawing is {d['width']} px wide, its output area {d['area']} px "
-             f"({d['label']})" for d in layout["drawings"] if d["width"] > d["area"]]
+    found = [
+        f"{name} cell {d['cell']}: a drawing is {d['width']} px wide, its output area {d['area']} px ({d['label']})"
+        for d in layout["drawings"]
+        if d["width"] > d["area"]
+    ]
     found += [f"{name} cell {c}: a quick check is already answered after Run All" for c in layout["answered"]]
     found += [f"{name} cell {c}: the stepper was driven to the end of its call by Run All" for c in layout["ended"]]
     found += [f"{name} cell {c}: a widget label is cut off: {text!r}" for c, text in layout["clipped"]]
@@ -198,8 +237,9 @@ def axe_problems(page, name: str) -> list[str]:
     found = []
     for v in results.response["violations"]:
         if v["impact"] in AXE_BLOCKING:
-            where = "; ".join(n["target"][0] if isinstance(n["target"][0], str) else str(n["target"])
-                              for n in v["nodes"][:3])
+            where = "; ".join(
+                n["target"][0] if isinstance(n["target"][0], str) else str(n["target"]) for n in v["nodes"][:3]
+            )
             found.append(f"{name}: axe {v['impact']} {v['id']} ({v['help']}) at {where}")
     return found
 
@@ -207,16 +247,21 @@ def axe_problems(page, name: str) -> list[str]:
 def open_and_run(page, base: str, name: str, timeout: float = 120) -> None:
     # a fresh workspace per notebook: no tabs restored from earlier tests (their kernels are gone)
     page.goto(f"{base}/lab/workspaces/e2e-{Path(name).stem}/tree/{name}?reset")
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget && "
-                           "window.jupyterapp.shell.currentWidget.content", timeout=60_000)
+    page.wait_for_function(
+        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget && "
+        "window.jupyterapp.shell.currentWidget.content",
+        timeout=60_000,
+    )
     deadline = time.monotonic() + 60
     while page.evaluate(STATE) == "starting":
         if time.monotonic() > deadline:
             raise AssertionError(f"{name}: the kernel never started")
         time.sleep(0.2)
     # started, not awaited: a dialog can never leave the test waiting without a deadline
-    page.evaluate("() => { const a = window.jupyterapp; a.commands.execute('notebook:clear-all-cell-outputs')"
-                  ".then(() => a.commands.execute('notebook:run-all-cells')); }")
+    page.evaluate(
+        "() => { const a = window.jupyterapp; a.commands.execute('notebook:clear-all-cell-outputs')"
+        ".then(() => a.commands.execute('notebook:run-all-cells')); }"
+    )
     deadline = time.monotonic() + timeout
     state = ""
     while time.monotonic() < deadline:
@@ -252,7 +297,7 @@ def test_notebook_runs_cleanly_in_the_browser(lab, browser, name):
         found += layout_problems(name, layout)
         found += axe_problems(page, name)
         snapshots = page.locator(".jp-OutputArea .rpc-widget-snapshot").count()
-        if snapshots:   # widget outputs also carry a static text/html snapshot; JupyterLab must draw the widget
+        if snapshots:  # widget outputs also carry a static text/html snapshot; JupyterLab must draw the widget
             found.append(f"{name}: {snapshots} widget outputs drawn as their static snapshot, not as live widgets")
         (SHOTS / f"{Path(name).stem}-layout.json").write_text(json.dumps(layout, indent=1))
         page.screenshot(path=str(SHOTS / f"{Path(name).stem}.png"))
@@ -296,7 +341,7 @@ def test_learner_uses_the_chain_builder(lab, browser):
         drawing = out.locator(".widget-html svg").first
         svg_before = drawing.evaluate("n => n.outerHTML")
         selects = out.locator("select")
-        selects.nth(3).select_option("impersonate")         # hop 1: Delegate -> Impersonate
+        selects.nth(3).select_option("impersonate")  # hop 1: Delegate -> Impersonate
         wait_text(out, "server2 acted as NT AUTHORITY\\ANONYMOUS LOGON")
         deadline = time.monotonic() + 20  # the drawing and the text travel as separate widget updates
         while drawing.evaluate("n => n.outerHTML") == svg_before:
@@ -305,7 +350,7 @@ def test_learner_uses_the_chain_builder(lab, browser):
         out.screenshot(path=str(SHOTS / "interaction-chain-builder-level.png"))
         selects.nth(3).select_option("delegate")
         wait_text(out, "server2 acted as CORP\\alice")
-        selects.nth(9).select_option("not trusted")          # svc_server1's delegation setting
+        selects.nth(9).select_option("not trusted")  # svc_server1's delegation setting
         wait_text(out, "RPC_S_SEC_PKG_ERROR")
         out.screenshot(path=str(SHOTS / "interaction-chain-builder-account.png"))
 
@@ -314,7 +359,7 @@ def test_learner_answers_a_quick_check(lab, browser):
     with running(browser, lab, "00_start_here.ipynb") as page:
         checks = page.locator(".rpc-quick-check")
         assert checks.count() >= 1
-        for n in range(checks.count()):   # the first check whose first option is wrong (the test knows no answer)
+        for n in range(checks.count()):  # the first check whose first option is wrong (the test knows no answer)
             check = checks.nth(n)
             check.scroll_into_view_if_needed()
             check.locator("input[type=radio]").first.check()
@@ -325,7 +370,7 @@ def test_learner_answers_a_quick_check(lab, browser):
             assert seen.startswith("Right"), seen
         else:
             raise AssertionError("every check's first option was right: the options give the answer away")
-        assert "Try again" in seen and "The engine's answer" not in seen   # a retry, not the answer
+        assert "Try again" in seen and "The engine's answer" not in seen  # a retry, not the answer
         check.get_by_role("button", name="show answer").click()
         wait_text(check, "The engine's answer:")
         check.screenshot(path=str(SHOTS / "interaction-quick-check.png"))
@@ -360,15 +405,31 @@ def test_learner_steps_through_impersonation(lab, browser):
         out.screenshot(path=str(SHOTS / "interaction-stepper.png"))
 
 
-BROKEN = {"cells": [
-    {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "id": "b0",
-     # a widget whose front-end extension is missing from JupyterLab: the classic version/extension mismatch
-     "source": "import ipywidgets\nslider = ipywidgets.IntSlider()\nslider._model_module = '@missing/widgets'\n"
-               "slider._view_module = '@missing/widgets'\nslider"},
-    {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "id": "b1",
-     "source": "raise RuntimeError('a callback that raises')"},
-], "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-    "nbformat": 4, "nbformat_minor": 5}
+BROKEN = {
+    "cells": [
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+            "id": "b0",
+            # a widget whose front-end extension is missing from JupyterLab: the classic version/extension mismatch
+            "source": "import ipywidgets\nslider = ipywidgets.IntSlider()\nslider._model_module = '@missing/widgets'\n"
+            "slider._view_module = '@missing/widgets'\nslider",
+        },
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+            "id": "b1",
+            "source": "raise RuntimeError('a callback that raises')",
+        },
+    ],
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    "nbformat": 4,
+    "nbformat_minor": 5,
+}
 
 
 def test_a_broken_widget_is_reported_with_notebook_and_cell(lab, browser):
@@ -414,22 +475,30 @@ def learner_moves(count: int) -> list[tuple[str, int, object]]:
 
     builder, rng = ChainBuilder(), random.Random(13)
     seen, moves = {builder.dot}, []
-    choices = [("select", 3, lvl) for lvl in LEVELS] + [("select", 7, lvl) for lvl in LEVELS] + \
-              [("select", 9, d) for d in DELEGATION] + [("checkbox", i, None) for i in range(3)]
+    choices = (
+        [("select", 3, lvl) for lvl in LEVELS]
+        + [("select", 7, lvl) for lvl in LEVELS]
+        + [("select", 9, d) for d in DELEGATION]
+        + [("checkbox", i, None) for i in range(3)]
+    )
     for _ in range(count):
         rng.shuffle(choices)
         for kind, index, value in choices:
             if kind == "select":
                 field = {3: ("hop", 0, "level"), 7: ("hop", 1, "level"), 9: ("account", "server1", None)}[index]
-                control = builder.hop_controls[field[1]][field[2]] if field[0] == "hop" else \
-                    builder.delegation[field[1]]
+                control = (
+                    builder.hop_controls[field[1]][field[2]] if field[0] == "hop" else builder.delegation[field[1]]
+                )
                 if control.value == value:
                     continue
                 old = control.value
                 control.value = value
             else:
-                control = [builder.hop_controls[0]["mutual_auth"], builder.hop_controls[1]["mutual_auth"],
-                           builder.sensitive][index]
+                control = [
+                    builder.hop_controls[0]["mutual_auth"],
+                    builder.hop_controls[1]["mutual_auth"],
+                    builder.sensitive,
+                ][index]
                 old = control.value
                 control.value = not old
             if builder.dot and builder.dot not in seen:
@@ -442,17 +511,28 @@ def learner_moves(count: int) -> list[tuple[str, int, object]]:
     return moves
 
 
-PEER = {"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "id": "p0",
-                   # the floor: the smallest widget round trip JupyterLab can do (a choice redraws a tiny SVG)
-                   "source": "import ipywidgets as W\n"
-                             "choice = W.Dropdown(options=[str(i) for i in range(64)], value='0', description='n')\n"
-                             "pane = W.HTML(\"<svg class='rpc-svg' width='10' height='10'></svg>\")\n"
-                             "pane.add_class('rpc-diagram-pane')\n"
-                             "choice.observe(lambda c: setattr(pane, 'value', f\"<svg class='rpc-svg' width='40' "
-                             "height='10'><text y='9'>{c.new}</text></svg>\"), names='value')\n"
-                             "root = W.VBox([choice, pane])\nroot.add_class('rpc-peer')\nroot"}],
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-        "nbformat": 4, "nbformat_minor": 5}
+PEER = {
+    "cells": [
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+            "id": "p0",
+            # the floor: the smallest widget round trip JupyterLab can do (a choice redraws a tiny SVG)
+            "source": "import ipywidgets as W\n"
+            "choice = W.Dropdown(options=[str(i) for i in range(64)], value='0', description='n')\n"
+            "pane = W.HTML(\"<svg class='rpc-svg' width='10' height='10'></svg>\")\n"
+            "pane.add_class('rpc-diagram-pane')\n"
+            "choice.observe(lambda c: setattr(pane, 'value', f\"<svg class='rpc-svg' width='40' "
+            "height='10'><text y='9'>{c.new}</text></svg>\"), names='value')\n"
+            "root = W.VBox([choice, pane])\nroot.add_class('rpc-peer')\nroot",
+        }
+    ],
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    "nbformat": 4,
+    "nbformat_minor": 5,
+}
 
 
 def _time_changes(page, selector: str, actions) -> list[float]:
@@ -469,9 +549,14 @@ def _time_changes(page, selector: str, actions) -> list[float]:
 
 def _figures(in_order: list[float]) -> dict:
     times = sorted(in_order)
-    return {"in_order_ms": [round(t, 1) for t in in_order],"changes": len(times), "median_ms": round(times[len(times) // 2], 1),
-            "p95_ms": round(times[min(len(times) - 1, int(0.95 * len(times)))], 1), "max_ms": round(times[-1], 1),
-            "sorted_ms": [round(t, 1) for t in times]}
+    return {
+        "in_order_ms": [round(t, 1) for t in in_order],
+        "changes": len(times),
+        "median_ms": round(times[len(times) // 2], 1),
+        "p95_ms": round(times[min(len(times) - 1, int(0.95 * len(times)))], 1),
+        "max_ms": round(times[-1], 1),
+        "sorted_ms": [round(t, 1) for t in times],
+    }
 
 
 @pytest.mark.quiet_machine
@@ -491,20 +576,38 @@ def test_click_to_diagram_latency(lab, browser):
         builder = out.locator(".rpc-chain-builder")
         builder.evaluate("n => n.setAttribute('data-e2e', 'latency')")
         selects, boxes = builder.locator("select"), builder.locator("input[type=checkbox]")
-        course = _figures(_time_changes(page, "[data-e2e=latency]", [
-            (lambda i=index, v=value: selects.nth(i).select_option(v)) if kind == "select" else
-            (lambda i=index: boxes.nth(i).click()) for kind, index, value in moves]))
+        course = _figures(
+            _time_changes(
+                page,
+                "[data-e2e=latency]",
+                [
+                    (lambda i=index, v=value: selects.nth(i).select_option(v))
+                    if kind == "select"
+                    else (lambda i=index: boxes.nth(i).click())
+                    for kind, index, value in moves
+                ],
+            )
+        )
     (SERVED["folder"] / "peer.ipynb").write_text(json.dumps(PEER))
     with running(browser, lab, "peer.ipynb", timeout=60) as page:
         choice = page.locator(".rpc-peer select")
-        floor = _figures(_time_changes(page, ".rpc-peer", [
-            (lambda v=str(n): choice.select_option(v)) for n in range(1, CHANGES + 1)]))
+        floor = _figures(
+            _time_changes(
+                page, ".rpc-peer", [(lambda v=str(n): choice.select_option(v)) for n in range(1, CHANGES + 1)]
+            )
+        )
     course["moves"] = [f"{kind} {index} -> {value}" for kind, index, value in moves]
-    report = {"course (chain builder)": course, "floor (bare widget round trip)": floor,
-              "load average (1 min) after": round(os.getloadavg()[0], 1), "cores": os.cpu_count()}
+    report = {
+        "course (chain builder)": course,
+        "floor (bare widget round trip)": floor,
+        "load average (1 min) after": round(os.getloadavg()[0], 1),
+        "cores": os.cpu_count(),
+    }
     (SHOTS / "click-to-diagram.json").write_text(json.dumps(report, indent=1))
-    print(f"click-to-diagram: median {course['median_ms']} ms, p95 {course['p95_ms']} ms over {course['changes']} "
-          f"changes; floor median {floor['median_ms']} ms, p95 {floor['p95_ms']} ms")
+    print(
+        f"click-to-diagram: median {course['median_ms']} ms, p95 {course['p95_ms']} ms over {course['changes']} "
+        f"changes; floor median {floor['median_ms']} ms, p95 {floor['p95_ms']} ms"
+    )
     assert course["changes"] >= 30
     assert course["median_ms"] - floor["median_ms"] <= 60, report
     if floor["p95_ms"] <= FLOOR_QUIET_MS:
@@ -512,9 +615,11 @@ def test_click_to_diagram_latency(lab, browser):
 
 
 # --- screenshots for the docs: the whole diagram at a 1400 px window ---------------------------------------
-DOC_SHOTS = {"02_levels.ipynb": "level_matrix_figure(\"remote\")",
-             "04_delegation.ipynb": "chain_diagram(delegated",
-             "05_ncalrpc_exception.ipynb": "chain_diagram(impersonate,"}
+DOC_SHOTS = {
+    "02_levels.ipynb": 'level_matrix_figure("remote")',
+    "04_delegation.ipynb": "chain_diagram(delegated",
+    "05_ncalrpc_exception.ipynb": "chain_diagram(impersonate,",
+}
 
 
 @pytest.mark.parametrize("name", sorted(DOC_SHOTS))
@@ -529,7 +634,7 @@ def test_docs_screenshots_show_the_whole_diagram(lab, browser, name):
         assert box["width"] <= area["width"] and box["x"] >= area["x"] - 1, (box, area)
         assert box["y"] >= 0 and box["y"] + box["height"] <= 1000, f"the diagram is not wholly on screen: {box}"
         shots = [SHOTS / f"doc-{name[:2]}.png"]
-        if os.environ.get("RPC_UPDATE_DOC_SHOTS"):   # refresh docs/images on purpose only
+        if os.environ.get("RPC_UPDATE_DOC_SHOTS"):  # refresh docs/images on purpose only
             shots.append(ROOT / "docs" / "images" / f"notebook-{name[:2]}.png")
         for path in shots:
             page.screenshot(path=str(path))

@@ -42,7 +42,9 @@ def test_the_start_hook_copies_the_course_once_and_never_solutions(tmp_path):
     course = tmp_path / "home" / "ada" / "course"
     assert sorted(p.name for p in course.iterdir()) == ["exercises", "notebooks"]
     assert not (course / "notebooks" / "source").exists()
-    assert {p.name for p in (course / "notebooks").glob("*.ipynb")} == {p.name for p in (ROOT / "notebooks").glob("*.ipynb")}
+    assert {p.name for p in (course / "notebooks").glob("*.ipynb")} == {
+        p.name for p in (ROOT / "notebooks").glob("*.ipynb")
+    }
     mine = course / "notebooks" / "00_start_here.ipynb"
     mine.write_text("my work")
     scope["copy_course"](FakeSpawner())
@@ -83,6 +85,7 @@ def test_readme_launch_badge_opens_an_existing_notebook():
 def test_the_hub_test_names_what_is_missing(monkeypatch, tmp_path):
     import importlib.util
     import sys
+
     spec = importlib.util.spec_from_file_location("classroom_for_reasons", HOSTING / "classroom.py")
     classroom = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = classroom

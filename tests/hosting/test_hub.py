@@ -74,20 +74,29 @@ def test_ten_learners_sign_in_at_once_and_run_notebook_05(hub, capsys):
 def test_a_second_start_keeps_the_learners_work(hub):
     """The hook copies the course only once: a learner's edited notebook survives a restart."""
     import urllib.request
+
     name = "returning"
     edited = hub.folder / "home" / name / "course" / "notebooks" / NOTEBOOK.name
 
     def call(method, path):
-        req = urllib.request.Request(f"{hub.url}/hub/api{path}", method=method,
-                                     headers={"Authorization": f"token {hub.token}"}, data=b"{}")
+        req = urllib.request.Request(
+            f"{hub.url}/hub/api{path}", method=method, headers={"Authorization": f"token {hub.token}"}, data=b"{}"
+        )
         return urllib.request.urlopen(req, timeout=60)
 
     def wait_ready(ready: bool):
         import time
+
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
-            user = json.loads(urllib.request.urlopen(urllib.request.Request(
-                f"{hub.url}/hub/api/users/{name}", headers={"Authorization": f"token {hub.token}"}), timeout=30).read())
+            user = json.loads(
+                urllib.request.urlopen(
+                    urllib.request.Request(
+                        f"{hub.url}/hub/api/users/{name}", headers={"Authorization": f"token {hub.token}"}
+                    ),
+                    timeout=30,
+                ).read()
+            )
             server = (user.get("servers") or {}).get("")
             if bool(server and server.get("ready")) == ready and not (server or {}).get("pending"):
                 return

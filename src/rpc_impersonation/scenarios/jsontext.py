@@ -77,8 +77,9 @@ class JsonText:
 
     def error(self, message: str, path: Path, *, key: bool = False) -> ScenarioError:
         line, column = self.where(path, key=key) if self.text else (None, None)
-        return ScenarioError(message, source=self.source, path=display_path(path) if path else "$", line=line,
-                             column=column)
+        return ScenarioError(
+            message, source=self.source, path=display_path(path) if path else "$", line=line, column=column
+        )
 
 
 class _Reader:
@@ -89,8 +90,9 @@ class _Reader:
 
     def fail(self, message: str, offset: int, path: Path = ()) -> ScenarioError:
         line, column = line_column(self.text, offset)
-        return ScenarioError(message, source=self.source, path=display_path(path) if path else "", line=line,
-                             column=column)
+        return ScenarioError(
+            message, source=self.source, path=display_path(path) if path else "", line=line, column=column
+        )
 
     def skip(self, i: int) -> int:
         space = _SPACE.match(self.text, i)
@@ -110,8 +112,12 @@ class _Reader:
         c = text[i]
         if c == "{" or c == "[":
             if depth >= MAX_DEPTH:
-                raise self.fail(f"nested more than {MAX_DEPTH} levels deep; a scenario needs at most 6, so this is "
-                                "not a scenario (the limit is documented in docs/scenarios.md)", i, path)
+                raise self.fail(
+                    f"nested more than {MAX_DEPTH} levels deep; a scenario needs at most 6, so this is "
+                    "not a scenario (the limit is documented in docs/scenarios.md)",
+                    i,
+                    path,
+                )
             return (self.obj if c == "{" else self.array)(i, path, depth + 1)
         if c == '"':
             return self.string(i, path)
@@ -129,11 +135,12 @@ class _Reader:
                     raise self.fail(f"the number {digits} is too large", i, path)
                 return number, m.end()
             return int(digits), m.end()
-        bare = re.match(r"[A-Za-z_]+", text[i:i + 20])
+        bare = re.match(r"[A-Za-z_]+", text[i : i + 20])
         if bare and bare.group(0) in ("NaN", "Infinity", "True", "False", "None", "undefined"):
             hint = {"True": "true", "False": "false", "None": "null"}.get(bare.group(0))
-            raise self.fail(f"malformed JSON: {bare.group(0)} is not JSON" + (f"; write {hint}" if hint else ""), i,
-                            path)
+            raise self.fail(
+                f"malformed JSON: {bare.group(0)} is not JSON" + (f"; write {hint}" if hint else ""), i, path
+            )
         raise self.fail("malformed JSON: Expecting value", i, path)
 
     def string(self, i: int, path: Path) -> tuple[str, int]:
@@ -143,8 +150,9 @@ class _Reader:
             raise self.fail(f"malformed JSON: {exc.msg}", exc.pos, path) from None
         lone = re.search(r"[\ud800-\udfff]", s)
         if lone:
-            raise self.fail(f"the string contains a lone surrogate \\u{ord(lone.group(0)):04x}, which is not text",
-                            i, path)
+            raise self.fail(
+                f"the string contains a lone surrogate \\u{ord(lone.group(0)):04x}, which is not text", i, path
+            )
         return s, end
 
     def obj(self, i: int, path: Path, depth: int) -> tuple[dict[str, Any], int]:
@@ -160,8 +168,11 @@ class _Reader:
             key, i = self.string(i, path)
             if key in first:
                 line, column = line_column(text, first[key])
-                raise self.fail(f"duplicate key {key!r} (first at {line}:{column}); a key may appear once per object",
-                                key_at, path + (key,))
+                raise self.fail(
+                    f"duplicate key {key!r} (first at {line}:{column}); a key may appear once per object",
+                    key_at,
+                    path + (key,),
+                )
             first[key] = key_at
             self.doc.keys[path + (key,)] = key_at
             i = self.skip(i)
@@ -221,8 +232,9 @@ def _fraction(digits: str) -> float:
     return number
 
 
-_QUICK = json.decoder.JSONDecoder(object_pairs_hook=_unique_pairs, parse_constant=_refuse, parse_int=_whole,
-                                  parse_float=_fraction)
+_QUICK = json.decoder.JSONDecoder(
+    object_pairs_hook=_unique_pairs, parse_constant=_refuse, parse_int=_whole, parse_float=_fraction
+)
 
 
 def _too_deep(value: Any) -> bool:
@@ -251,8 +263,11 @@ def read(text: str, source: str = "<scenario>") -> JsonText:
     refuses (duplicate keys, NaN, surrogate escapes, deep nesting), and any error, goes to the
     strict reader, which names the place."""
     if len(text) > MAX_BYTES:
-        raise ScenarioError(f"the text is {len(text):,} characters long; a scenario may have at most "
-                            f"{MAX_BYTES:,} (documented in docs/scenarios.md)", source=source)
+        raise ScenarioError(
+            f"the text is {len(text):,} characters long; a scenario may have at most "
+            f"{MAX_BYTES:,} (documented in docs/scenarios.md)",
+            source=source,
+        )
     if text.startswith("\ufeff"):
         text = text[1:]
     if not _SURROGATES.search(text):
@@ -269,12 +284,19 @@ def read(text: str, source: str = "<scenario>") -> JsonText:
 def decode(data: bytes, source: str) -> str:
     """UTF-8 bytes (with or without a byte-order mark) to text, or an error naming the first bad byte."""
     if len(data) > MAX_BYTES:
-        raise ScenarioError(f"the file is larger than {MAX_BYTES:,} bytes, the most a scenario may have "
-                            "(documented in docs/scenarios.md)", source=source)
+        raise ScenarioError(
+            f"the file is larger than {MAX_BYTES:,} bytes, the most a scenario may have "
+            "(documented in docs/scenarios.md)",
+            source=source,
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        before = data[:exc.start].decode("utf-8", errors="replace")
+        before = data[: exc.start].decode("utf-8", errors="replace")
         line, column = line_column(before, len(before))
-        raise ScenarioError(f"not UTF-8 text: byte 0x{data[exc.start]:02X} ({exc.reason}); save the file as UTF-8",
-                            source=source, line=line, column=column) from None
+        raise ScenarioError(
+            f"not UTF-8 text: byte 0x{data[exc.start]:02X} ({exc.reason}); save the file as UTF-8",
+            source=source,
+            line=line,
+            column=column,
+        ) from None

@@ -83,8 +83,11 @@ class Scenario:
 
     def check(self) -> dict[str, list[str]]:
         """Unmet expectations per chain name."""
-        return {c.name: self.expectations[c.name].check(evaluate(self.world, c, self.options))
-                for c in self.chains if c.name in self.expectations}
+        return {
+            c.name: self.expectations[c.name].check(evaluate(self.world, c, self.options))
+            for c in self.chains
+            if c.name in self.expectations
+        }
 
 
 # --- checking and building ---------------------------------------------------------------------
@@ -114,15 +117,24 @@ class _Builder:
             if key not in spec.names and key not in spec.extra:
                 near = difflib.get_close_matches(key, spec.names, 1)
                 hint = f" (did you mean {near[0]!r}?)" if near else ""
-                raise self.doc.error(f"unknown field {key!r} in {with_article(spec.name)} object{hint}; expected one of "
-                                     f"{', '.join(spec.names)}", path + (key,), key=True)
+                raise self.doc.error(
+                    f"unknown field {key!r} in {with_article(spec.name)} object{hint}; expected one of "
+                    f"{', '.join(spec.names)}",
+                    path + (key,),
+                    key=True,
+                )
         for f in spec.fields:
             if f.required and f.name not in node:
-                raise self.doc.error(f"missing required field {f.name!r} of {with_article(spec.name)} object: {f.doc}", path)
+                raise self.doc.error(
+                    f"missing required field {f.name!r} of {with_article(spec.name)} object: {f.doc}", path
+                )
         for key in spec.extra:
             if key in node and not isinstance(node[key], str):
-                raise self.doc.error(f"{show(node[key])} is not a string; {key} names a JSON Schema (a URL or a "
-                                     "path), and is otherwise ignored", path + (key,))
+                raise self.doc.error(
+                    f"{show(node[key])} is not a string; {key} names a JSON Schema (a URL or a "
+                    "path), and is otherwise ignored",
+                    path + (key,),
+                )
         for f in spec.fields:
             if f.name in node:
                 self.check(node[f.name], f.kind, path + (f.name,))
@@ -150,9 +162,12 @@ class _Builder:
             self.build(world.domain, d, ("world", "domains", i), **d)
         for i, g in enumerate(wnode.get("groups", [])):
             self.build(world.group, wnode, ("world", "groups", i), name=g)
-        for key, add, keys in (("machines", world.machine, None), ("accounts", world.account, None),
-                               ("processes", world.process, _PROCESS_KEYS),
-                               ("resources", world.resource, _RESOURCE_KEYS)):
+        for key, add, keys in (
+            ("machines", world.machine, None),
+            ("accounts", world.account, None),
+            ("processes", world.process, _PROCESS_KEYS),
+            ("resources", world.resource, _RESOURCE_KEYS),
+        ):
             for i, item in enumerate(wnode.get(key, [])):
                 self.build(add, item, ("world", key, i), keys, **item)
         self.build(world.validate, wnode, ("world",))
@@ -174,39 +189,58 @@ class _Builder:
                         f"{binding.protseq.value} reaches only a server on the caller's own machine: {caller.name} "
                         f"runs on {caller.machine} and {server.name} on {server.machine}; use "
                         f"{Protseq.remote_names()}",
-                        hp + ("binding", "protseq") if "protseq" in bnode else hp + ("binding",))
+                        hp + ("binding", "protseq") if "protseq" in bnode else hp + ("binding",),
+                    )
                 access = []
                 for k, a in enumerate(h.get("access", [])):
                     ap = hp + ("access", k)
                     self.build(world.get_resource, a, ap, {"resource": "resource"}, name=a["resource"])
                     access.append(self.build(Access.of, a, ap, **a))
-                flags = {k: h[k] for k in ("impersonate", "check_result", "revert", "bound_before_impersonating")
-                         if k in h}
+                flags = {
+                    k: h[k] for k in ("impersonate", "check_result", "revert", "bound_before_impersonating") if k in h
+                }
                 hops.append(Hop(h["server"], binding, access=tuple(access), **flags))
                 caller = server
             chain = Chain(c["client"], tuple(hops), c["name"])
             if any(existing.name == chain.name for existing in chains):
-                raise self.doc.error(f"duplicate chain name {chain.name!r}; chain names must be unique",
-                                     p + ("name",))
+                raise self.doc.error(f"duplicate chain name {chain.name!r}; chain names must be unique", p + ("name",))
             chains.append(chain)
             if "expect" in c:
                 expectations[chain.name] = self.expectation(c["expect"], chain, p + ("expect",))
-        return Scenario(doc["name"], doc.get("title", doc["name"]), doc.get("description", ""), world, options,
-                        tuple(chains), expectations, tuple(doc.get("seeds", [])), self.doc.source)
+        return Scenario(
+            doc["name"],
+            doc.get("title", doc["name"]),
+            doc.get("description", ""),
+            world,
+            options,
+            tuple(chains),
+            expectations,
+            tuple(doc.get("seeds", [])),
+            self.doc.source,
+        )
 
     def expectation(self, node: dict, chain: Chain, path: DocPath) -> Expectation:
         servers = {h.server.lower() for h in chain.hops}
         for server in node.get("acting_as", {}):
             if server.lower() not in servers:
-                raise self.doc.error(f"acting_as names {server!r}, which is not a server of this chain; expected one "
-                                     f"of {', '.join(h.server for h in chain.hops)}", path + ("acting_as", server),
-                                     key=True)
+                raise self.doc.error(
+                    f"acting_as names {server!r}, which is not a server of this chain; expected one "
+                    f"of {', '.join(h.server for h in chain.hops)}",
+                    path + ("acting_as", server),
+                    key=True,
+                )
         hop = node.get("deciding_hop")
         if hop is not None and hop > len(chain.hops):
-            raise self.doc.error(f"deciding_hop {show(hop)} is past the end: the chain has {len(chain.hops)} hop(s)",
-                                 path + ("deciding_hop",))
-        return Expectation(node.get("code"), tuple(node.get("acting_as", {}).items()), tuple(node.get("rules", [])),
-                           None if hop is None else int(hop))
+            raise self.doc.error(
+                f"deciding_hop {show(hop)} is past the end: the chain has {len(chain.hops)} hop(s)",
+                path + ("deciding_hop",),
+            )
+        return Expectation(
+            node.get("code"),
+            tuple(node.get("acting_as", {}).items()),
+            tuple(node.get("rules", [])),
+            None if hop is None else int(hop),
+        )
 
 
 def parse_document(doc: Any, source: str = "<scenario>") -> Scenario:

@@ -21,16 +21,22 @@ __all__ = ["scenario_schema", "schema_text"]
 
 
 def _object(spec: ObjectSpec) -> dict[str, Any]:
-    properties: dict[str, Any] = {key: {"type": "string", "description": "The JSON Schema this file follows; "
-                                        "ignored by the loader."} for key in spec.extra}
+    properties: dict[str, Any] = {
+        key: {"type": "string", "description": "The JSON Schema this file follows; ignored by the loader."}
+        for key in spec.extra
+    }
     for f in spec.fields:
         prop = dict(f.kind.schema())
         prop["description"] = f.doc
         if f.default is not NO_DEFAULT:
             prop["default"] = f.default
         properties[f.name] = prop
-    out: dict[str, Any] = {"type": "object", "description": spec.doc, "properties": properties,
-                           "additionalProperties": False}
+    out: dict[str, Any] = {
+        "type": "object",
+        "description": spec.doc,
+        "properties": properties,
+        "additionalProperties": False,
+    }
     required = [f.name for f in spec.fields if f.required]
     if required:
         out["required"] = required
@@ -43,8 +49,8 @@ def scenario_schema() -> dict[str, Any]:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "rpc_impersonation scenario",
         "description": "A scenario file for python -m rpc_impersonation explain (docs/scenarios.md). Generated from "
-                       "rpc_impersonation.scenarios.fields; do not edit by hand. The loader also refuses duplicate "
-                       f"keys and nesting deeper than {MAX_DEPTH} levels, and checks names against the world.",
+        "rpc_impersonation.scenarios.fields; do not edit by hand. The loader also refuses duplicate "
+        f"keys and nesting deeper than {MAX_DEPTH} levels, and checks names against the world.",
         "$ref": f"#/$defs/{SCENARIO.name}",
         "$defs": {spec.name: _object(spec) for spec in OBJECTS},
     }

@@ -6,6 +6,21 @@ from .display import Diagram
 from .plots import level_matrix_figure, level_matrix_text, reach_figure, reach_table
 from .widgets import ChainBuilder, CloakingStepper, ImpersonationStepper, LevelExplorer, QuickCheck
 
-__all__ = ["Diagram", "chain_diagram", "thread_diagram", "level_matrix_figure", "level_matrix_text", "reach_figure",
-           "reach_table", "LevelExplorer", "ChainBuilder", "ImpersonationStepper", "QuickCheck", "ask", "ask_all",
-           "predict_who_acts", "predict_in_builder", "CloakingStepper"]
+__all__ = [
+    "Diagram",
+    "chain_diagram",
+    "thread_diagram",
+    "level_matrix_figure",
+    "level_matrix_text",
+    "reach_figure",
+    "reach_table",
+    "LevelExplorer",
+    "ChainBuilder",
+    "ImpersonationStepper",
+    "QuickCheck",
+    "ask",
+    "ask_all",
+    "predict_who_acts",
+    "predict_in_builder",
+    "CloakingStepper",
+]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import ipywidgets as W
 
@@ -19,8 +20,13 @@ from .widget_base import LEVELS, PROTSEQS, PROVIDERS, WidgetView
 __all__ = ["ChainBuilder", "HopChoice", "build_chain", "sandbox_world", "SANDBOX_SERVERS", "DELEGATION"]
 
 SANDBOX_SERVERS = ("local", "server1", "server2", "server3", "server4")
-DELEGATION = ("not trusted", "trusted (any computer)", "trusted to SRV2 only", "trusted to SRV3 only",
-              "trusted to SRV4 only")
+DELEGATION = (
+    "not trusted",
+    "trusted (any computer)",
+    "trusted to SRV2 only",
+    "trusted to SRV3 only",
+    "trusted to SRV4 only",
+)
 
 
 @dataclass(frozen=True)
@@ -43,7 +49,7 @@ def sandbox_world(delegation: dict[str, str], client_sensitive: bool) -> World:
         setting = delegation.get(name, "not trusted")
         if setting not in DELEGATION:
             raise InvalidValueError(f"delegation of {name}", setting, DELEGATION)
-        kwargs = {}
+        kwargs: dict[str, Any] = {}
         if setting == "trusted (any computer)":
             kwargs["trusted_for_delegation"] = True
         elif setting.startswith("trusted to "):
@@ -60,17 +66,25 @@ def build_chain(hops: Sequence[HopChoice], delegation: dict[str, str], client_se
     built = []
     for h in hops:
         machine = world.get_process(h.server).machine
-        built.append(Hop(h.server, Binding.of(protseq=h.protseq, provider=h.provider, level=h.level,
-                                              mutual_auth=h.mutual_auth),
-                         access=(Access.of(f"file@{machine}"),)))
+        built.append(
+            Hop(
+                h.server,
+                Binding.of(protseq=h.protseq, provider=h.provider, level=h.level, mutual_auth=h.mutual_auth),
+                access=(Access.of(f"file@{machine}"),),
+            )
+        )
     return world, Chain("client", tuple(built), name="sandbox")
 
 
 class ChainBuilder(WidgetView):
     """Add and remove hops, choose each hop's binding and each account's delegation settings."""
 
-    def __init__(self, hops: Sequence[HopChoice] | None = None, delegation: dict[str, str] | None = None,
-                 client_sensitive: bool = False) -> None:
+    def __init__(
+        self,
+        hops: Sequence[HopChoice] | None = None,
+        delegation: dict[str, str] | None = None,
+        client_sensitive: bool = False,
+    ) -> None:
         super().__init__()
         self.result: ChainResult | None = None
         self.error: str = ""
@@ -78,23 +92,44 @@ class ChainBuilder(WidgetView):
         self.hops_box = W.VBox()
         self.add_button = W.Button(description="add hop", icon="plus")
         self.add_button.on_click(lambda _: self.add_hop())
-        self.delegation = {name: W.Dropdown(options=DELEGATION, value=(delegation or {}).get(name, "not trusted"),
-                                            description=f"svc_{name}", layout=W.Layout(width="360px"),
-                                            style={"description_width": "110px"})
-                           for name in SANDBOX_SERVERS}
-        self.sensitive = W.Checkbox(value=client_sensitive, description="alice is sensitive (cannot be delegated)",
-                                    indent=False, layout=W.Layout(width="auto"))
+        self.delegation = {
+            name: W.Dropdown(
+                options=DELEGATION,
+                value=(delegation or {}).get(name, "not trusted"),
+                description=f"svc_{name}",
+                layout=W.Layout(width="360px"),
+                style={"description_width": "110px"},
+            )
+            for name in SANDBOX_SERVERS
+        }
+        self.sensitive = W.Checkbox(
+            value=client_sensitive,
+            description="alice is sensitive (cannot be delegated)",
+            indent=False,
+            layout=W.Layout(width="auto"),
+        )
         for w in (*self.delegation.values(), self.sensitive):
             w.observe(lambda _: self.refresh(), names="value")
-        accounts = W.VBox([W.HTML("<b>Accounts (Active Directory settings)</b>"), *self.delegation.values(),
-                           self.sensitive])
-        self.widget = W.VBox([W.HTML("<b>Hops</b> (each server impersonates its caller and opens the file on its "
-                                     "machine)"), self.hops_box, self.add_button, accounts, self.diagram_pane,
-                              self.explanation_pane])
+        accounts = W.VBox(
+            [W.HTML("<b>Accounts (Active Directory settings)</b>"), *self.delegation.values(), self.sensitive]
+        )
+        self.widget = W.VBox(
+            [
+                W.HTML("<b>Hops</b> (each server impersonates its caller and opens the file on its machine)"),
+                self.hops_box,
+                self.add_button,
+                accounts,
+                self.diagram_pane,
+                self.explanation_pane,
+            ]
+        )
         self.widget.add_class("rpc-chain-builder")
         self._quiet = True
-        default = hops if hops is not None else (
-            HopChoice("server1", level="delegate"), HopChoice("server2", level="impersonate"))
+        default = (
+            hops
+            if hops is not None
+            else (HopChoice("server1", level="delegate"), HopChoice("server2", level="impersonate"))
+        )
         if hops is None and delegation is None:
             self.delegation["server1"].value = "trusted (any computer)"
         for h in default:
@@ -103,20 +138,47 @@ class ChainBuilder(WidgetView):
         self.refresh()
 
     # learner actions
-    def add_hop(self, server: str = "server1", protseq: str = "ncacn_ip_tcp", provider: str = "kerberos",
-                level: str = "impersonate", mutual_auth: bool = True) -> None:
+    def add_hop(
+        self,
+        server: str = "server1",
+        protseq: str = "ncacn_ip_tcp",
+        provider: str = "kerberos",
+        level: str = "impersonate",
+        mutual_auth: bool = True,
+    ) -> None:
         row = {
-            "server": W.Dropdown(options=SANDBOX_SERVERS, value=server, description="server",
-                                 layout=W.Layout(width="190px"), style={"description_width": "50px"}),
+            "server": W.Dropdown(
+                options=SANDBOX_SERVERS,
+                value=server,
+                description="server",
+                layout=W.Layout(width="190px"),
+                style={"description_width": "50px"},
+            ),
             # every control has a visible name, which is also its accessible name (axe: select-name)
-            "protseq": W.Dropdown(options=PROTSEQS, value=protseq, description="over", layout=W.Layout(width="170px"),
-                                  style={"description_width": "36px"}),
-            "provider": W.Dropdown(options=PROVIDERS, value=provider, description="auth",
-                                   layout=W.Layout(width="150px"), style={"description_width": "36px"}),
-            "level": W.Dropdown(options=LEVELS, value=level, description="level", layout=W.Layout(width="160px"),
-                                style={"description_width": "36px"}),
-            "mutual_auth": W.Checkbox(value=mutual_auth, description="mutual auth", indent=False,
-                                      layout=W.Layout(width="110px")),
+            "protseq": W.Dropdown(
+                options=PROTSEQS,
+                value=protseq,
+                description="over",
+                layout=W.Layout(width="170px"),
+                style={"description_width": "36px"},
+            ),
+            "provider": W.Dropdown(
+                options=PROVIDERS,
+                value=provider,
+                description="auth",
+                layout=W.Layout(width="150px"),
+                style={"description_width": "36px"},
+            ),
+            "level": W.Dropdown(
+                options=LEVELS,
+                value=level,
+                description="level",
+                layout=W.Layout(width="160px"),
+                style={"description_width": "36px"},
+            ),
+            "mutual_auth": W.Checkbox(
+                value=mutual_auth, description="mutual auth", indent=False, layout=W.Layout(width="110px")
+            ),
         }
         remove = W.Button(description="remove", icon="trash", layout=W.Layout(width="90px"))
         box = W.HBox([W.HTML(), *row.values(), remove], layout=W.Layout(flex_flow="row wrap"))
@@ -157,8 +219,12 @@ class ChainBuilder(WidgetView):
 
     @property
     def hops(self) -> list[HopChoice]:
-        return [HopChoice(r["server"].value, r["protseq"].value, r["provider"].value, r["level"].value,
-                          r["mutual_auth"].value) for r in self._rows]
+        return [
+            HopChoice(
+                r["server"].value, r["protseq"].value, r["provider"].value, r["level"].value, r["mutual_auth"].value
+            )
+            for r in self._rows
+        ]
 
     @property
     def hop_controls(self) -> list[dict[str, W.Widget]]:
@@ -174,8 +240,9 @@ class ChainBuilder(WidgetView):
             self._show(self.error, None)
             return
         try:
-            world, chain = build_chain(self.hops, {k: v.value for k, v in self.delegation.items()},
-                                       self.sensitive.value)
+            world, chain = build_chain(
+                self.hops, {k: v.value for k, v in self.delegation.items()}, self.sensitive.value
+            )
             self.result, self.error = evaluate(world, chain), ""
         except ImpersonationError as exc:
             self.result, self.error = None, f"This chain cannot be built: {exc}"

@@ -29,9 +29,15 @@ class Check:
     def __init__(self, q: Question) -> None:
         self.question = q
         # QuickCheck says "Not quite." itself and explains the right answer with the decision's headline.
-        choices = [Option(o.text, "" if o.text == q.answer else
-                          o.explanation.removeprefix("Not this one:").removeprefix("Not this one.").strip())
-                   for o in q.options]
+        choices = [
+            Option(
+                o.text,
+                ""
+                if o.text == q.answer
+                else o.explanation.removeprefix("Not this one:").removeprefix("Not this one.").strip(),
+            )
+            for o in q.options
+        ]
         self.quick = QuickCheck(q.prompt, choices, q.answer, q.decision, kind=q.form)
         self.widget = self.quick.widget
 
@@ -103,6 +109,7 @@ def predict_who_acts(world: World, chain: Chain, server: str, misconception: str
 
 def predict_in_builder(builder: ChainBuilder, server: str, misconception: str) -> Check:
     """'As whom does <server> act?' for the chain a builder holds now (ask it before showing the builder)."""
-    world, chain = build_chain(builder.hops, {k: v.value for k, v in builder.delegation.items()},
-                               builder.sensitive.value)
+    world, chain = build_chain(
+        builder.hops, {k: v.value for k, v in builder.delegation.items()}, builder.sensitive.value
+    )
     return predict_who_acts(world, chain, server, misconception)

@@ -23,8 +23,12 @@ from .graph import PALETTE, Graph, to_dot
 
 __all__ = ["chain_graph", "chain_diagram", "chain_summary", "thread_graph", "thread_diagram", "LEGEND_ITEMS"]
 
-_SHAPES = {ResourceKind.DATABASE: "cylinder", ResourceKind.SHARE: "folder", ResourceKind.FILE: "note",
-           ResourceKind.REGISTRY_KEY: "component"}
+_SHAPES = {
+    ResourceKind.DATABASE: "cylinder",
+    ResourceKind.SHARE: "folder",
+    ResourceKind.FILE: "note",
+    ResourceKind.REGISTRY_KEY: "component",
+}
 
 
 def _level(level: TokenLevel | None) -> str:
@@ -45,27 +49,45 @@ LEGEND_ITEMS = (
     ("note / folder / cylinder / component", "a file / share / database / registry key, with the access result"),
     ("rounded frame", "a machine, with its domain"),
 )
-LEGEND_HTML = "<ul style='margin: 0.2em 0; font-size: 12px'>" + "".join(
-    f"<li><b>{mark}</b>: {meaning}</li>" for mark, meaning in LEGEND_ITEMS) + "</ul>"
+LEGEND_HTML = (
+    "<ul style='margin: 0.2em 0; font-size: 12px'>"
+    + "".join(f"<li><b>{mark}</b>: {meaning}</li>" for mark, meaning in LEGEND_ITEMS)
+    + "</ul>"
+)
 LEGEND = "legend\n" + "\n".join(f"{mark}: {meaning}" for mark, meaning in LEGEND_ITEMS) + "\n"
-THREAD_LEGEND_HTML = "<ul style='margin: 0.2em 0; font-size: 12px'>" + "".join(f"<li><b>{m}</b>: {t}</li>" for m, t in (
-    ("box", "whose identity the thread acts with after the step"),
-    ("blue box", "a thread token for the client; dotted pink: an anonymous-level token"),
-    ("solid green arrow", "the API call succeeded (its return code and rules on the arrow)"),
-    ("dashed red arrow", "the call failed; the thread keeps what it had"),
-    ("double octagon, 'STILL IMPERSONATING'", "the handler returned without reverting (R14)"))) + "</ul>"
+THREAD_LEGEND_HTML = (
+    "<ul style='margin: 0.2em 0; font-size: 12px'>"
+    + "".join(
+        f"<li><b>{m}</b>: {t}</li>"
+        for m, t in (
+            ("box", "whose identity the thread acts with after the step"),
+            ("blue box", "a thread token for the client; dotted pink: an anonymous-level token"),
+            ("solid green arrow", "the API call succeeded (its return code and rules on the arrow)"),
+            ("dashed red arrow", "the call failed; the thread keeps what it had"),
+            ("double octagon, 'STILL IMPERSONATING'", "the handler returned without reverting (R14)"),
+        )
+    )
+    + "</ul>"
+)
 #: Characters per line in node and edge labels: keeps every drawing within the 968 px output area.
 WRAP = 36
 
 
 def _wrap(*lines: str, width: int = WRAP) -> str:
-    return "\n".join(part for line in lines for part in textwrap.wrap(line, width, break_on_hyphens=False)
-                     or [""])
+    return "\n".join(part for line in lines for part in textwrap.wrap(line, width, break_on_hyphens=False) or [""])
 
 
 def _legend(g: Graph) -> None:
-    g.node("legend", _wrap(*LEGEND.splitlines(), width=44), justify="left", shape="note", style="filled",
-           fillcolor="#FFFFFF", color="#999999", fontsize="9")
+    g.node(
+        "legend",
+        _wrap(*LEGEND.splitlines(), width=44),
+        justify="left",
+        shape="note",
+        style="filled",
+        fillcolor="#FFFFFF",
+        color="#999999",
+        fontsize="9",
+    )
 
 
 def chain_graph(result: ChainResult, world=None, legend: bool = False) -> Graph:
@@ -84,9 +106,14 @@ def chain_graph(result: ChainResult, world=None, legend: bool = False) -> Graph:
         return machine
 
     first = result.hops[0].call
-    g.node(client_id, _wrap(first.caller, f"runs as {result.client_identity}"),
-           cluster=cluster(first.caller_machine), fillcolor=PALETTE["fill_client"], color=PALETTE["client"],
-           penwidth="2")
+    g.node(
+        client_id,
+        _wrap(first.caller, f"runs as {result.client_identity}"),
+        cluster=cluster(first.caller_machine),
+        fillcolor=PALETTE["fill_client"],
+        color=PALETTE["client"],
+        penwidth="2",
+    )
     prev = client_id
     for h in result.hops:
         c = h.call
@@ -97,7 +124,7 @@ def chain_graph(result: ChainResult, world=None, legend: bool = False) -> Graph:
         if not c.ok:
             lines.append("never ran")
             attrs["style"] = "rounded,filled,dashed"
-        elif h.refused_request:
+        elif h.refused_request and h.impersonation is not None:
             lines.append(f"refused the request: {h.impersonation.code.name}")
             attrs["style"] = "rounded,filled,dashed"
         else:
@@ -106,8 +133,12 @@ def chain_graph(result: ChainResult, world=None, legend: bool = False) -> Graph:
             if h.acting_as == result.client_identity:
                 attrs.update(fillcolor=PALETTE["fill_client"], color=PALETTE["client"], penwidth="2")
             elif h.acting_as == ANONYMOUS_LOGON or h.thread_level is TokenLevel.ANONYMOUS:
-                attrs.update(fillcolor=PALETTE["fill_anonymous"], color=PALETTE["anonymous"],
-                             style="rounded,filled,dotted", penwidth="2")
+                attrs.update(
+                    fillcolor=PALETTE["fill_anonymous"],
+                    color=PALETTE["anonymous"],
+                    style="rounded,filled,dotted",
+                    penwidth="2",
+                )
         if decisive:
             attrs["penwidth"] = "3"
         g.node(nid, _wrap(*lines), cluster=cluster(c.server_machine), **attrs)
@@ -129,15 +160,21 @@ def _hop_edge(result: ChainResult, h) -> tuple[list[str], dict[str, str]]:
     c = h.call
     decisive = h.index == result.deciding_hop
     b = h.hop.binding
-    label = [f"{h.index}. {b.protseq.value}, {(c.provider or b.provider).label}",
-             f"asks {c.requested.key if c.requested else b.qos.level.key}" + (", mutual" if b.qos.mutual_auth
-                                                                               else "")]
+    label = [
+        f"{h.index}. {b.protseq.value}, {(c.provider or b.provider).label}",
+        f"asks {c.requested.key if c.requested else b.qos.level.key}" + (", mutual" if b.qos.mutual_auth else ""),
+    ]
     if c.ok:
         seen = c.identity_seen
         level = c.context.level.label if c.context is not None else "no context"
         label.append(f"sees {seen} ({level})")
-        color = PALETTE["ok"] if seen == result.client_identity else PALETTE["anonymous"] \
-            if seen == ANONYMOUS_LOGON else PALETTE["neutral"]
+        color = (
+            PALETTE["ok"]
+            if seen == result.client_identity
+            else PALETTE["anonymous"]
+            if seen == ANONYMOUS_LOGON
+            else PALETTE["neutral"]
+        )
         eattrs = {"color": color}
     else:
         label.append(f"refused: {c.code.name}")
@@ -161,9 +198,16 @@ def _resource_nodes(g: Graph, h, nid: str, world, cluster) -> list[str]:
         else:
             who = f" as {a.identity}" if a.identity else ""
             text, ea = f"{a.right}{who}: {a.code.name}", {"color": PALETTE["refused"], "style": "dashed"}
-        g.node(rid, _wrap(f"{a.resource} ({kind.value})", text, width=26), cluster=cluster(a.machine),
-               shape=_SHAPES[kind], style="filled", fillcolor="#FFFFFF", color=ea["color"],
-               **({"penwidth": "2"} if not a.ok else {}))
+        g.node(
+            rid,
+            _wrap(f"{a.resource} ({kind.value})", text, width=26),
+            cluster=cluster(a.machine),
+            shape=_SHAPES[kind],
+            style="filled",
+            fillcolor="#FFFFFF",
+            color=ea["color"],
+            **({"penwidth": "2"} if not a.ok else {}),
+        )
         g.edge(nid, rid, "", **ea)
         opened.append(rid)
     return opened
@@ -174,28 +218,36 @@ def chain_summary(result: ChainResult) -> str:
     lines = [f"Chain {result.chain.name!r}: {result.chain.path}"]
     for h in result.hops:
         c, b = h.call, h.hop.binding
-        head = f"hop {h.index} {c.caller} -> {c.server} ({b.protseq.value}, {(c.provider or b.provider).label}, " \
-               f"asks {c.requested.key if c.requested else b.qos.level.key})"
+        head = (
+            f"hop {h.index} {c.caller} -> {c.server} ({b.protseq.value}, {(c.provider or b.provider).label}, "
+            f"asks {c.requested.key if c.requested else b.qos.level.key})"
+        )
         if not c.ok:
             body = f"refused: {c.code_name} [{', '.join(c.rules)}]"
-        elif h.refused_request:
+        elif h.refused_request and h.impersonation is not None:
             body = f"{c.server} refused the request: {h.impersonation.code_name}"
         else:
-            body = f"{c.server} acts as {h.acting_as} ({_level(h.thread_level)}, network: " \
-                   f"{'yes' if h.network_credentials else 'no'})"
+            body = (
+                f"{c.server} acts as {h.acting_as} ({_level(h.thread_level)}, network: "
+                f"{'yes' if h.network_credentials else 'no'})"
+            )
             for a in h.accesses:
                 body += f"; {a.resource} {a.right}: {'allowed' if a.ok else a.code.name}"
         lines.append(f"{head}: {body}")
-    lines.append(f"outcome: {result.outcome.code_name}, decided at hop {result.deciding_hop} "
-                 f"[{', '.join(result.outcome.rules)}]")
+    lines.append(
+        f"outcome: {result.outcome.code_name}, decided at hop {result.deciding_hop} [{', '.join(result.outcome.rules)}]"
+    )
     return "\n".join(lines)
 
 
 def chain_diagram(result: ChainResult, world=None, legend: bool = False) -> Diagram:
     """The display object for a chain (SVG plus :func:`chain_summary`, the legend collapsed under it)."""
-    return Diagram(to_dot(chain_graph(result, world, legend)), chain_summary(result),
-                   label=f"Chain diagram {result.chain.path}: {result.outcome.code_name}, decided at hop "
-                         f"{result.deciding_hop}", legend=LEGEND_HTML)
+    return Diagram(
+        to_dot(chain_graph(result, world, legend)),
+        chain_summary(result),
+        label=f"Chain diagram {result.chain.path}: {result.outcome.code_name}, decided at hop {result.deciding_hop}",
+        legend=LEGEND_HTML,
+    )
 
 
 def thread_graph(history: Sequence[Decision], process_identity: str) -> Graph:
@@ -206,7 +258,7 @@ def thread_graph(history: Sequence[Decision], process_identity: str) -> Graph:
         sid = f"s{i}"
         attrs = {"fillcolor": PALETTE["fill"]}
         if isinstance(d, ImpersonationResult):
-            if d.token is not None:
+            if d.token is not None and d.token.level is not None:  # a thread token is never a primary token
                 label = f"acts as {d.acting_as}\n({d.token.level.label}-level thread token)"
                 attrs["fillcolor"] = PALETTE["fill_client"]
                 if d.token.level is TokenLevel.ANONYMOUS:
@@ -216,8 +268,9 @@ def thread_graph(history: Sequence[Decision], process_identity: str) -> Graph:
         elif d.action == "end of call":
             still = "R14" in d.rules
             label = "handler returned\n" + ("STILL IMPERSONATING (R14)" if still else "thread back to itself")
-            attrs.update(shape="doubleoctagon" if still else "box", color=PALETTE["refused"] if still
-                         else PALETTE["neutral"])
+            attrs.update(
+                shape="doubleoctagon" if still else "box", color=PALETTE["refused"] if still else PALETTE["neutral"]
+            )
         else:
             label = _short(d)
         g.node(sid, _wrap(*label.split("\n")), **attrs)
@@ -247,5 +300,9 @@ def thread_summary(history: Sequence[Decision], process_identity: str) -> str:
 def thread_diagram(history: Sequence[Decision], process_identity: str) -> Diagram:
     """The display object for a thread's history (e.g. ``thread.history``)."""
     last = history[-1].action if history else "no step yet"
-    return Diagram(to_dot(thread_graph(history, process_identity)), thread_summary(history, process_identity),
-                   label=f"Server thread diagram: {len(history)} steps, last: {last}", legend=THREAD_LEGEND_HTML)
+    return Diagram(
+        to_dot(thread_graph(history, process_identity)),
+        thread_summary(history, process_identity),
+        label=f"Server thread diagram: {len(history)} steps, last: {last}",
+        legend=THREAD_LEGEND_HTML,
+    )

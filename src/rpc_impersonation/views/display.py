@@ -25,9 +25,11 @@ from matplotlib.figure import Figure
 
 __all__ = ["Diagram", "AccessibleFigure", "render_svg", "figure_html", "INSTALL_HINT"]
 
-INSTALL_HINT = ("Graphviz's 'dot' program was not found, so the drawing cannot be shown; install Graphviz "
-                "(Debian/Ubuntu: sudo apt-get install graphviz; macOS: brew install graphviz; Windows: winget "
-                "install Graphviz.Graphviz) and run the cell again. The DOT source follows.")
+INSTALL_HINT = (
+    "Graphviz's 'dot' program was not found, so the drawing cannot be shown; install Graphviz "
+    "(Debian/Ubuntu: sudo apt-get install graphviz; macOS: brew install graphviz; Windows: winget "
+    "install Graphviz.Graphviz) and run the cell again. The DOT source follows."
+)
 
 
 class _DotServer:
@@ -47,12 +49,15 @@ class _DotServer:
         with self.lock:
             try:
                 if self.process is None or self.process.poll() is not None:
-                    self.process = subprocess.Popen([self.exe, "-Tsvg"], stdin=subprocess.PIPE,
-                                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-                self.process.stdin.write(dot.encode() + b"\n")  # the lexer needs the line's end to finish
-                self.process.stdin.flush()
-                out, fd, deadline = b"", self.process.stdout.fileno(), time.monotonic() + timeout
-                err = self.process.stderr.fileno()
+                    self.process = subprocess.Popen(
+                        [self.exe, "-Tsvg"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+                    )
+                stdin, stdout, stderr = self.process.stdin, self.process.stdout, self.process.stderr
+                assert stdin is not None and stdout is not None and stderr is not None  # opened with PIPE above
+                stdin.write(dot.encode() + b"\n")  # the lexer needs the line's end to finish
+                stdin.flush()
+                out, fd, deadline = b"", stdout.fileno(), time.monotonic() + timeout
+                err = stderr.fileno()
                 while self.END not in out:
                     ready, _, _ = select.select([fd, err], [], [], max(0.0, deadline - time.monotonic()))
                     if err in ready and b"Error" in os.read(err, 1 << 16):
@@ -92,7 +97,7 @@ def render_svg(dot: str) -> str | None:
         if done.returncode != 0:
             raise RuntimeError(f"dot failed: {done.stderr.decode(errors='replace').strip()}")
         svg = done.stdout.decode()
-    return svg[svg.index("<svg"):]
+    return svg[svg.index("<svg") :]
 
 
 _GRAPHVIZ_NOISE = re.compile(r'<!--.*?-->\n?| id="[^"]*"', re.S)
@@ -109,9 +114,11 @@ def _labelled_svg(svg: str, label: str, strip_ids: bool) -> str:
 def figure_html(svg: str, label: str, description: str, legend: str = "", strip_ids: bool = True) -> str:
     """A drawing for the page: the named SVG, its text description and (optionally) its legend, collapsed."""
     pre = "<pre style='white-space: pre-wrap; font-size: 12px; margin: 0.3em 0'>"
-    parts = ["<figure class='rpc-figure' style='margin: 0'>", _labelled_svg(svg, label, strip_ids),
-             f"<details class='rpc-text'><summary>Text description</summary>{pre}{html.escape(description)}</pre>"
-             "</details>"]
+    parts = [
+        "<figure class='rpc-figure' style='margin: 0'>",
+        _labelled_svg(svg, label, strip_ids),
+        f"<details class='rpc-text'><summary>Text description</summary>{pre}{html.escape(description)}</pre></details>",
+    ]
     if legend:
         parts.append(f"<details class='rpc-legend'><summary>Legend</summary>{legend}</details>")
     parts.append("</figure>")
@@ -150,8 +157,13 @@ class Diagram:
         exe = shutil.which("dot")
         if exe is None:
             raise RuntimeError(INSTALL_HINT)
-        subprocess.run([exe, f"-T{fmt}", "-Gdpi=110", "-o", path], input=self.dot.encode(), check=True,
-                       capture_output=True, timeout=60)
+        subprocess.run(
+            [exe, f"-T{fmt}", "-Gdpi=110", "-o", path],
+            input=self.dot.encode(),
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
 
 
 class AccessibleFigure(Figure):
@@ -166,8 +178,10 @@ class AccessibleFigure(Figure):
         buffer = io.StringIO()
         self.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
         text = buffer.getvalue()
-        return text[text.index("<svg"):]
+        return text[text.index("<svg") :]
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"text/html": figure_html(self.svg(), self.alt, self.description, strip_ids=False),
-                "text/plain": self.description or self.alt}
+        return {
+            "text/html": figure_html(self.svg(), self.alt, self.description, strip_ids=False),
+            "text/plain": self.description or self.alt,
+        }

@@ -16,11 +16,11 @@ __all__ = ["Graph", "Node", "Edge", "to_dot", "PALETTE"]
 #: colour alone: refused edges are also dashed, ANONYMOUS LOGON nodes are also dotted, the deciding hop
 #: is also bold and labelled.
 PALETTE = {
-    "client": "#0072B2",      # blue
-    "ok": "#009E73",          # bluish green
-    "refused": "#D55E00",     # vermillion
-    "anonymous": "#CC79A7",   # reddish purple
-    "decisive": "#E69F00",    # orange
+    "client": "#0072B2",  # blue
+    "ok": "#009E73",  # bluish green
+    "refused": "#D55E00",  # vermillion
+    "anonymous": "#CC79A7",  # reddish purple
+    "decisive": "#E69F00",  # orange
     "neutral": "#555555",
     "fill": "#F2F2F2",
     "fill_client": "#DCEBF7",
@@ -72,18 +72,21 @@ class Graph:
 def _attrs(attrs: dict[str, str], label: str | None = None) -> str:
     attrs = dict(attrs)
     left = attrs.pop("justify", "") == "left"
-    items = ([f"label={_quote(label, left)}"] if label is not None else []) + \
-        [f"{k}={_quote(v)}" for k, v in sorted(attrs.items())]
+    items = ([f"label={_quote(label, left)}"] if label is not None else []) + [
+        f"{k}={_quote(v)}" for k, v in sorted(attrs.items())
+    ]
     return f" [{', '.join(items)}]" if items else ""
 
 
 def to_dot(graph: Graph) -> str:
     """DOT source; the same graph always gives the same text (no ids, no timestamps)."""
-    lines = [f"digraph {_quote(graph.name)} {{",
-             f'  graph [rankdir={graph.rankdir}, fontname="Helvetica", fontsize=11, labelloc=t, '
-             f"label={_quote(graph.title)}, nodesep=0.35, ranksep=0.6];",
-             '  node [fontname="Helvetica", fontsize=10, shape=box, style="rounded,filled", fillcolor="#F2F2F2"];',
-             '  edge [fontname="Helvetica", fontsize=9];']
+    lines = [
+        f"digraph {_quote(graph.name)} {{",
+        f'  graph [rankdir={graph.rankdir}, fontname="Helvetica", fontsize=11, labelloc=t, '
+        f"label={_quote(graph.title)}, nodesep=0.35, ranksep=0.6];",
+        '  node [fontname="Helvetica", fontsize=10, shape=box, style="rounded,filled", fillcolor="#F2F2F2"];',
+        '  edge [fontname="Helvetica", fontsize=9];',
+    ]
     order = list(dict.fromkeys(n.cluster for n in graph.nodes if n.cluster is not None))
     for i, cluster in enumerate(order):
         lines.append(f"  subgraph cluster_{i} {{")

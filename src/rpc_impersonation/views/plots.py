@@ -9,6 +9,7 @@ Taught in notebooks/02_levels.ipynb.
 from __future__ import annotations
 
 import textwrap
+from typing import Any
 
 import matplotlib
 
@@ -28,8 +29,13 @@ from .graph import PALETTE
 
 __all__ = ["level_matrix_figure", "level_matrix_text", "reach_figure", "reach_table", "STYLE"]
 
-STYLE = {"font.family": "DejaVu Sans", "font.size": 9, "axes.titlesize": 11, "figure.dpi": 100,
-         "svg.hashsalt": "rpc-impersonation"}
+STYLE: dict[Any, Any] = {  # matplotlib types its keys as the literal rc names
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.titlesize": 11,
+    "figure.dpi": 100,
+    "svg.hashsalt": "rpc-impersonation",
+}
 
 
 #: Figures are at most this wide (inches at STYLE's 100 dpi): they fit JupyterLab's 968 px output area.
@@ -58,8 +64,10 @@ def _row_label(row: str, raised: dict[str, str]) -> str:
 def _footnotes(placement: str) -> list[str]:
     notes = []
     if _raised_rows(placement):
-        notes.append("* Off ncalrpc the engine raises Anonymous to Identify (rule R7; modelling decision A2): the "
-                     "server learns who called, so this row is the Identify row.")
+        notes.append(
+            "* Off ncalrpc the engine raises Anonymous to Identify (rule R7; modelling decision A2): the "
+            "server learns who called, so this row is the Identify row."
+        )
     notes.append("let the next server go on: " + CAPABILITY_NOTES["let the next server go on"] + ".")
     return notes
 
@@ -90,8 +98,12 @@ def level_matrix_figure(placement: str = "remote"):
     """A yes/no grid of what a server granted each level can do, each 'no' with the deciding rule."""
     cells = capability_matrix(_placement(placement))
     raised = _raised_rows(placement)
-    fig = _figure(9.4, 4.6, f"Level matrix, {PLACEMENTS[placement]}: what a server granted each level can do",
-                  level_matrix_text(placement))
+    fig = _figure(
+        9.4,
+        4.6,
+        f"Level matrix, {PLACEMENTS[placement]}: what a server granted each level can do",
+        level_matrix_text(placement),
+    )
     with matplotlib.rc_context(STYLE):
         ax = fig.add_subplot()
         rows = list(ROWS)
@@ -99,11 +111,27 @@ def level_matrix_figure(placement: str = "remote"):
             for j, what in enumerate(CAPABILITIES):
                 c = cells[row, what]
                 colour = PALETTE["ok"] if c.allowed else PALETTE["refused"]
-                ax.add_patch(matplotlib.patches.Rectangle((j, i), 0.96, 0.9, facecolor=colour, alpha=0.25,
-                                                          edgecolor=colour, hatch=None if c.allowed else "//"))
+                ax.add_patch(
+                    matplotlib.patches.Rectangle(
+                        (j, i),
+                        0.96,
+                        0.9,
+                        facecolor=colour,
+                        alpha=0.25,
+                        edgecolor=colour,
+                        hatch=None if c.allowed else "//",
+                    )
+                )
                 text = "yes" if c.allowed else "no\n" + ", ".join(c.decision.rules[:2])
-                ax.text(j + 0.48, i + 0.45, text, ha="center", va="center", fontsize=9,
-                        fontweight="bold" if c.allowed else "normal")
+                ax.text(
+                    j + 0.48,
+                    i + 0.45,
+                    text,
+                    ha="center",
+                    va="center",
+                    fontsize=9,
+                    fontweight="bold" if c.allowed else "normal",
+                )
         ax.set_xlim(0, len(CAPABILITIES))
         ax.set_ylim(len(rows), 0)
         ax.set_xticks([j + 0.48 for j in range(len(CAPABILITIES))], [w.replace(" ", "\n", 1) for w in CAPABILITIES])
@@ -113,24 +141,37 @@ def level_matrix_figure(placement: str = "remote"):
             side.set_visible(False)
         ax.xaxis.tick_top()
         ax.set_title(f"What the server can do with the client's identity:\n{PLACEMENTS[placement]}")
-        fig.text(0.01, 0.0, "\n".join(textwrap.fill(n, 150) for n in _footnotes(placement)), fontsize=8,
-                 va="bottom", ha="left")
+        fig.text(
+            0.01,
+            0.0,
+            "\n".join(textwrap.fill(n, 150) for n in _footnotes(placement)),
+            fontsize=8,
+            va="bottom",
+            ha="left",
+        )
         fig.get_layout_engine().set(rect=(0, 0.1, 1, 0.9))
     return fig
 
 
 def reach_table() -> list[tuple[str, str, str, int]]:
     """(route, provider, level, machine boundaries crossed) for every combination, computed by the engine."""
-    return [(route, provider, level, identity_reach(level, provider, route)[0])
-            for route in REACH_ROUTES for provider in REACH_PROVIDERS for level in REACH_LEVELS]
+    return [
+        (route, provider, level, identity_reach(level, provider, route)[0])
+        for route in REACH_ROUTES
+        for provider in REACH_PROVIDERS
+        for level in REACH_LEVELS
+    ]
 
 
 def reach_figure():
     """Horizontal bars: machine boundaries the client's identity crosses in a 3-machine chain."""
     table = reach_table()
-    fig = _figure(9, 4.6, "How far the client's identity reaches, for each route, provider and level",
-                  "\n".join(f"{route}, {provider}, {level}: {n} of 3 machine boundaries"
-                            for route, provider, level, n in table))
+    fig = _figure(
+        9,
+        4.6,
+        "How far the client's identity reaches, for each route, provider and level",
+        "\n".join(f"{route}, {provider}, {level}: {n} of 3 machine boundaries" for route, provider, level, n in table),
+    )
     with matplotlib.rc_context(STYLE):
         ax = fig.add_subplot()
         labels = [f"{route}, {provider}, {level}" for route, provider, level, _ in table]

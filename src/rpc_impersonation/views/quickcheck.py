@@ -52,9 +52,17 @@ class QuickCheck(WidgetView):
     STATES = ("unanswered", "wrong", "right", "revealed")
     hidden_in_snapshot = ("feedback_pane",)
 
-    def __init__(self, question: str, choices: Sequence[str | Option], correct: str, because: Decision, *,
-                 why: dict[str, str] | None = None, reveal_after: int | None = 2,
-                 kind: str = "multiple choice") -> None:
+    def __init__(
+        self,
+        question: str,
+        choices: Sequence[str | Option],
+        correct: str,
+        because: Decision,
+        *,
+        why: dict[str, str] | None = None,
+        reveal_after: int | None = 2,
+        kind: str = "multiple choice",
+    ) -> None:
         super().__init__()
         options = [c if isinstance(c, Option) else Option(str(c), (why or {}).get(str(c), "")) for c in choices]
         texts = [o.text for o in options]
@@ -80,9 +88,14 @@ class QuickCheck(WidgetView):
         self.feedback_pane = W.HTML()
         self.feedback = ""
         self.is_correct: bool | None = None
-        self.widget = W.VBox([W.HTML(f"<i>Check your understanding ({html.escape(kind)})</i><br>"
-                                     f"<b>{html.escape(question)}</b>"), self.radio,
-                              W.HBox([self.check, self.show_button]), self.feedback_pane])
+        self.widget = W.VBox(
+            [
+                W.HTML(f"<i>Check your understanding ({html.escape(kind)})</i><br><b>{html.escape(question)}</b>"),
+                self.radio,
+                W.HBox([self.check, self.show_button]),
+                self.feedback_pane,
+            ]
+        )
         self.widget.add_class("rpc-quick-check")
         self._set_state("unanswered")
         self.summary = question
@@ -95,9 +108,11 @@ class QuickCheck(WidgetView):
             raise InvalidValueError("answer", answer, self.choices)
         elif self.state in ("right", "revealed"):
             self.is_correct = answer == self.correct
-            self.feedback = (f"Right: {answer}." if self.is_correct else
-                             f"{self._why(answer)} The engine's answer stays {self.correct!r}.") + \
-                f" {self.because.headline}"
+            self.feedback = (
+                f"Right: {answer}."
+                if self.is_correct
+                else f"{self._why(answer)} The engine's answer stays {self.correct!r}."
+            ) + f" {self.because.headline}"
         else:
             self.tries += 1
             self.is_correct = answer == self.correct
@@ -106,13 +121,17 @@ class QuickCheck(WidgetView):
                 self.feedback = f"Right: {answer}. Why: {self.because.headline}"
             elif self.reveal_after is not None and self.tries >= self.reveal_after:
                 self._set_state("revealed")
-                self.feedback = (f"Not quite. {self._why(answer)}\nThe engine's answer: {self.correct}. Why: "
-                                 f"{self.because.headline}")
+                self.feedback = (
+                    f"Not quite. {self._why(answer)}\nThe engine's answer: {self.correct}. Why: {self.because.headline}"
+                )
             else:
                 self._set_state("wrong")
                 remaining = None if self.reveal_after is None else self.reveal_after - self.tries
-                left = "" if remaining is None else \
-                    f" ({remaining} more wrong {'try' if remaining == 1 else 'tries'} before the answer shows)"
+                left = (
+                    ""
+                    if remaining is None
+                    else f" ({remaining} more wrong {'try' if remaining == 1 else 'tries'} before the answer shows)"
+                )
                 self.feedback = f"Not quite. {self._why(answer)}\nTry again{left}, or press 'show answer'."
         if answer in self.choices and self.radio.value != answer:
             self.radio.value = answer
@@ -151,17 +170,19 @@ class QuickCheck(WidgetView):
         client, own = result.client_identity, world.get_process(server).account.qualified
         why = {
             client: "The client's identity reaches a server only if every hop before it carried it: Delegate with "
-                    "Kerberos, mutual authentication and a trusted server account (R19, R23), or one hop past an "
-                    "ncalrpc call (R27, R28).",
+            "Kerberos, mutual authentication and a trusted server account (R19, R23), or one hop past an "
+            "ncalrpc call (R27, R28).",
             own: "A server acts as its own account only while it is not impersonating, for example when its "
-                 "impersonation failed and it carried on (R11).",
+            "impersonation failed and it carried on (R11).",
             ANONYMOUS_LOGON: "ANONYMOUS LOGON arrives when the caller's token has no credentials usable on the "
-                             "target machine (R18, A16), or when Anonymous was asked over ncalrpc (R7).",
+            "target machine (R18, A16), or when Anonymous was asked over ncalrpc (R7).",
             NOBODY: "A chain stops before a server only if a call on the way is refused, for example because "
-                    "Delegate was required and impossible (R20) or the server requires authentication (M1).",
+            "Delegate was required and impossible (R20) or the server requires authentication (M1).",
         }
-        other = "That account belongs to another process on the path; a server sees it only when that process " \
-                "calls out as itself instead of as its caller (R17, R32)."
+        other = (
+            "That account belongs to another process on the path; a server sees it only when that process "
+            "calls out as itself instead of as its caller (R17, R32)."
+        )
         return [Option(a, why.get(a, other)) for a in sorted(set(answers))]
 
     @classmethod
@@ -173,12 +194,25 @@ class QuickCheck(WidgetView):
         got = result.reached_as(server) or NOBODY
         own = s.world.get_process(server).account.qualified
         hop = next((h for h in result.hops if h.hop.server.lower() == server.lower()), None)
-        because = result.outcome if hop is None else hop.call if not hop.call.ok or hop.impersonation is None \
-            else hop.call if hop.impersonation.ok else hop.impersonation
-        choices = cls._identity_options(result, s.world, server,
-                                        [result.client_identity, own, ANONYMOUS_LOGON, NOBODY, got])
-        return cls(f"{cls._setup(result)}. Every server impersonates its caller. As whom does {server} act?",
-                   choices, got, because, **{"kind": "who acts", **options})
+        because = (
+            result.outcome
+            if hop is None
+            else hop.call
+            if not hop.call.ok or hop.impersonation is None
+            else hop.call
+            if hop.impersonation.ok
+            else hop.impersonation
+        )
+        choices = cls._identity_options(
+            result, s.world, server, [result.client_identity, own, ANONYMOUS_LOGON, NOBODY, got]
+        )
+        return cls(
+            f"{cls._setup(result)}. Every server impersonates its caller. As whom does {server} act?",
+            choices,
+            got,
+            because,
+            **{"kind": "who acts", **options},
+        )
 
     @classmethod
     def who_sees(cls, scenario: str, chain: str, server: str, **options) -> QuickCheck:
@@ -190,53 +224,75 @@ class QuickCheck(WidgetView):
         own = s.world.get_process(server).account.qualified
         because = hop.call if hop is not None else result.outcome
         callers = [h.call.server_account for h in result.hops if h.call.ok]
-        choices = cls._identity_options(result, s.world, server,
-                                        [result.client_identity, ANONYMOUS_LOGON, NOBODY, got,
-                                         *[c for c in callers if c != own][:1]])
-        return cls(f"{cls._setup(result)}. Every server impersonates its caller. Whom does {server} see as its "
-                   "caller?", choices, got, because, **{"kind": f"who does {server} see", **options})
+        choices = cls._identity_options(
+            result,
+            s.world,
+            server,
+            [result.client_identity, ANONYMOUS_LOGON, NOBODY, got, *[c for c in callers if c != own][:1]],
+        )
+        return cls(
+            f"{cls._setup(result)}. Every server impersonates its caller. Whom does {server} see as its caller?",
+            choices,
+            got,
+            because,
+            **{"kind": f"who does {server} see", **options},
+        )
 
     @classmethod
-    def which_rule(cls, scenario: str, chain: str, distractors: Sequence[str] = ("R18", "R20", "R23", "R27"),
-                   **options) -> QuickCheck:
+    def which_rule(
+        cls, scenario: str, chain: str, distractors: Sequence[str] = ("R18", "R20", "R23", "R27"), **options
+    ) -> QuickCheck:
         """'Which rule decides the outcome?' The answer is the outcome's most specific cause; each option
         carries its rule's summary, so a wrong pick teaches what that rule does say."""
         result = load_named(scenario).evaluate(chain)
         cause = result.outcome.cause.rule
-        ids = sorted(dict.fromkeys([cause, *[d for d in distractors if d != cause]]),
-                     key=lambda r: (r[0], int(r[1:])))
+        ids = sorted(dict.fromkeys([cause, *[d for d in distractors if d != cause]]), key=lambda r: (r[0], int(r[1:])))
         involved = set(result.outcome.rules)
 
         def why(r: str) -> str:
             if r == cause:
                 return ""
             if r in involved:
-                return (f"{r} takes part, but it states the consequence ({rule(r).summary}); the question asks "
-                        "for the condition that caused it.")
+                return (
+                    f"{r} takes part, but it states the consequence ({rule(r).summary}); the question asks "
+                    "for the condition that caused it."
+                )
             return f"{r} says: {rule(r).summary} That is not what decides this case."
+
         choices = [Option(f"{r}: {rule(r).title}", why(r)) for r in ids]
-        return cls(f"{cls._setup(result)}. The chain ends with {result.outcome.code.name}. Which rule decides "
-                   "that outcome?", choices, f"{cause}: {rule(cause).title}", result.outcome,
-                   **{"kind": "which rule decides", **options})
+        return cls(
+            f"{cls._setup(result)}. The chain ends with {result.outcome.code.name}. Which rule decides that outcome?",
+            choices,
+            f"{cause}: {rule(cause).title}",
+            result.outcome,
+            **{"kind": "which rule decides", **options},
+        )
 
     @classmethod
     def outcome_of(cls, scenario: str, chain: str, **options) -> QuickCheck:
         """'What is the outcome?' with the engine's code among common codes."""
         result = load_named(scenario).evaluate(chain)
-        common = {"ERROR_SUCCESS": "Success needs every hop to carry the identity its server needs (R23) and the "
-                                   "last ACL to allow it (M4).",
-                  "ERROR_ACCESS_DENIED": "Access denied comes from an ACL that does not allow the identity the "
-                                         "server acts as (M4), or a server that refuses anonymous callers (M1).",
-                  "ERROR_BAD_IMPERSONATION_LEVEL": "This code comes from a thread token below Impersonate trying "
-                                                   "to open something or call out (R15, M3).",
-                  "RPC_S_SEC_PKG_ERROR": "This code comes from a security package that cannot give what was "
-                                         "required, for example Delegate that is impossible (R20) or a Kerberos "
-                                         "name that cannot be found (R21, M5).",
-                  "RPC_S_NO_CONTEXT_AVAILABLE": "This code comes from impersonating a call that carries no "
-                                                "security context, an unauthenticated one (R10, A15)."}
+        common = {
+            "ERROR_SUCCESS": "Success needs every hop to carry the identity its server needs (R23) and the "
+            "last ACL to allow it (M4).",
+            "ERROR_ACCESS_DENIED": "Access denied comes from an ACL that does not allow the identity the "
+            "server acts as (M4), or a server that refuses anonymous callers (M1).",
+            "ERROR_BAD_IMPERSONATION_LEVEL": "This code comes from a thread token below Impersonate trying "
+            "to open something or call out (R15, M3).",
+            "RPC_S_SEC_PKG_ERROR": "This code comes from a security package that cannot give what was "
+            "required, for example Delegate that is impossible (R20) or a Kerberos "
+            "name that cannot be found (R21, M5).",
+            "RPC_S_NO_CONTEXT_AVAILABLE": "This code comes from impersonating a call that carries no "
+            "security context, an unauthenticated one (R10, A15).",
+        }
         got = result.outcome.code.name
         choices = [Option(code, why) for code, why in common.items()]
         if got not in common:
             choices.append(Option(got))
-        return cls(f"{cls._setup(result)}. What does the last step return?", choices, got, result.outcome,
-                   **{"kind": "what is the outcome", **options})
+        return cls(
+            f"{cls._setup(result)}. What does the last step return?",
+            choices,
+            got,
+            result.outcome,
+            **{"kind": "what is the outcome", **options},
+        )

@@ -27,7 +27,7 @@ def _label(control: W.Widget) -> str:
 def _control(control: W.Widget) -> str:
     """One control as text: its name and its current value."""
     name = _label(control)
-    if isinstance(control, W.RadioButtons):   # the options only: which one is picked is the learner's business
+    if isinstance(control, W.RadioButtons):  # the options only: which one is picked is the learner's business
         items = "".join(f"<li>{html.escape(str(label))}</li>" for label in control._options_labels)
         return f"<ul class='rpc-snapshot-options'>{items}</ul>"
     if isinstance(control, W.Dropdown):
@@ -72,7 +72,7 @@ class StaticSnapshot:
     """For a view holding a root ``widget``: displayed as the live widget plus the snapshot of what it shows."""
 
     widget: W.Widget
-    hidden_in_snapshot: tuple[str, ...] = ()   # names of panes left out (a quick check's feedback)
+    hidden_in_snapshot: tuple[str, ...] = ()  # names of panes left out (a quick check's feedback)
 
     def snapshot_html(self) -> str:
         """What the widget shows now as static HTML (controls as text, the diagram as inline SVG)."""

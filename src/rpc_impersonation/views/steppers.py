@@ -14,14 +14,23 @@ from ..binding import Binding
 from ..com import proxy_cloaking
 from ..constants import Cloaking
 from ..decisions import Decision
-from ..engine import Engine
+from ..engine import Engine, ServerThread
 from ..errors import ImpersonationError, InvalidValueError
 from ..world import World
 from .diagrams import thread_diagram
 from .widget_base import LEVELS, WidgetView, pre_html
 
-__all__ = ["ImpersonationStepper", "stepper_world", "STEPS", "CloakingStepper", "cloaking_stepper", "proxy_world",
-           "ProxyRow", "PROXY_STEPS", "PROXY_CLOAKINGS"]
+__all__ = [
+    "ImpersonationStepper",
+    "stepper_world",
+    "STEPS",
+    "CloakingStepper",
+    "cloaking_stepper",
+    "proxy_world",
+    "ProxyRow",
+    "PROXY_STEPS",
+    "PROXY_CLOAKINGS",
+]
 
 STEPS = ("impersonate", "open report.txt", "open secrets.txt", "call backend", "revert", "end call")
 _STEP_ALIASES = {"open report": 0, "open admin file": 1}  # the names of earlier versions: first and second file
@@ -54,9 +63,18 @@ class ImpersonationStepper(WidgetView):
     file" still work in :meth:`press`.
     """
 
-    def __init__(self, level: str = "impersonate", provider: str = "ntlm", mutual_auth: bool = False, *,
-                 world: World | None = None, client: str = "client", server: str = "service",
-                 backend: str = "backend", files: Sequence[str] = ("report.txt", "secrets.txt")) -> None:
+    def __init__(
+        self,
+        level: str = "impersonate",
+        provider: str = "ntlm",
+        mutual_auth: bool = False,
+        *,
+        world: World | None = None,
+        client: str = "client",
+        server: str = "service",
+        backend: str = "backend",
+        files: Sequence[str] = ("report.txt", "secrets.txt"),
+    ) -> None:
         super().__init__()
         self._world_given = world
         self.client, self.server, self.backend, self.files = client, server, backend, tuple(files)
@@ -66,12 +84,19 @@ class ImpersonationStepper(WidgetView):
         for f in self.files:
             check.get_resource(f)
         wide = {"description_width": "initial"}
-        self.level = W.Dropdown(options=LEVELS, value=level, description="client grants", style=wide,
-                                layout=W.Layout(width="230px"))
-        self.provider = W.Dropdown(options=["none", "ntlm", "kerberos"], value=provider, description="provider",
-                                   style=wide, layout=W.Layout(width="180px"))
-        self.mutual_auth = W.Checkbox(value=mutual_auth, description="mutual authentication", indent=False,
-                                      layout=W.Layout(width="auto"))
+        self.level = W.Dropdown(
+            options=LEVELS, value=level, description="client grants", style=wide, layout=W.Layout(width="230px")
+        )
+        self.provider = W.Dropdown(
+            options=["none", "ntlm", "kerberos"],
+            value=provider,
+            description="provider",
+            style=wide,
+            layout=W.Layout(width="180px"),
+        )
+        self.mutual_auth = W.Checkbox(
+            value=mutual_auth, description="mutual authentication", indent=False, layout=W.Layout(width="auto")
+        )
         self.steps = ("impersonate", *(f"open {f}" for f in self.files), f"call {backend}", "revert", "end call")
         self.buttons = {s: W.Button(description=s, layout=W.Layout(width="auto")) for s in self.steps}
         for step, b in self.buttons.items():
@@ -82,22 +107,28 @@ class ImpersonationStepper(WidgetView):
             control.observe(lambda _: self.restart(), names="value")
         self.state_pane = W.HTML()
         self.state = ""
-        self.last: Decision | None = None
-        self.widget = W.VBox([W.HBox([self.level, self.provider, self.mutual_auth, restart],
-                                     layout=W.Layout(flex_flow="row wrap")),
-                              W.HBox(list(self.buttons.values()), layout=W.Layout(flex_flow="row wrap")),
-                              self.state_pane, self.diagram_pane, self.explanation_pane])
+        self.widget = W.VBox(
+            [
+                W.HBox([self.level, self.provider, self.mutual_auth, restart], layout=W.Layout(flex_flow="row wrap")),
+                W.HBox(list(self.buttons.values()), layout=W.Layout(flex_flow="row wrap")),
+                self.state_pane,
+                self.diagram_pane,
+                self.explanation_pane,
+            ]
+        )
         self.widget.add_class("rpc-stepper")
         self.restart()
 
     def restart(self) -> None:
         self.world = self._world_given or stepper_world()
         engine = Engine(self.world)
-        served = engine.thread(self.client).call(self.server, Binding.of(
-            provider=self.provider.value, level=self.level.value, mutual_auth=self.mutual_auth.value))
+        served = engine.thread(self.client).call(
+            self.server,
+            Binding.of(provider=self.provider.value, level=self.level.value, mutual_auth=self.mutual_auth.value),
+        )
         self.call = served.decision
         self.thread = served.thread
-        self.last = served.decision
+        self.last: Decision = served.decision
         self._render()
 
     def press(self, step: str) -> Decision:
@@ -116,9 +147,10 @@ class ImpersonationStepper(WidgetView):
         onward = Binding.of(provider="kerberos", level="impersonate", mutual_auth=True)
         actions: dict[str, Callable[[], Decision]] = {
             "impersonate": t.rpc_impersonate_client,
-            **{f"open {f}": (lambda f=f: t.open(f)) for f in self.files},
+            **{f"open {f}": _opener(t, f) for f in self.files},
             f"call {self.backend}": lambda: t.call(self.backend, onward).decision,
-            "revert": t.rpc_revert_to_self, "end call": t.end_call,
+            "revert": t.rpc_revert_to_self,
+            "end call": t.end_call,
         }
         self.last = actions[step]()
         self._render()
@@ -132,8 +164,10 @@ class ImpersonationStepper(WidgetView):
         else:
             tok = t.effective_token
             level = "process token" if tok.level is None else f"{tok.level.label}-level thread token"
-            self.state = (f"thread acts as {t.acting_as} ({level}; network credentials: "
-                          f"{'yes' if tok.network_credentials else 'no'})")
+            self.state = (
+                f"thread acts as {t.acting_as} ({level}; network credentials: "
+                f"{'yes' if tok.network_credentials else 'no'})"
+            )
             self._show(self.last.explain(), thread_diagram(t.history, t.process.account.qualified))
         self.state_pane.value = f"<b>{html.escape(self.state)}</b>"
         ended = t is None or t.ended
@@ -171,8 +205,9 @@ class ProxyRow:
     last_seen: str
 
     def line(self) -> str:
-        return (f"proxy {self.number} | {self.cloaking:37} | captured: {self.captured:28} | "
-                f"back end saw: {self.last_seen}")
+        return (
+            f"proxy {self.number} | {self.cloaking:37} | captured: {self.captured:28} | back end saw: {self.last_seen}"
+        )
 
 
 class CloakingStepper(WidgetView):
@@ -181,12 +216,24 @@ class CloakingStepper(WidgetView):
 
     def __init__(self, cis: str = "none") -> None:
         super().__init__()
-        self.cis = W.Dropdown(options=["none", "static", "dynamic"], value=cis,
-                              description="CoInitializeSecurity cloaking", style={"description_width": "initial"})
-        labels = {"static": "static, set on its blanket", "dynamic": "dynamic, set on its blanket",
-                  "none": "none, set on its blanket", "default": "CoInitializeSecurity's"}
-        self.cloaking = W.Dropdown(options=[(labels[c], c) for c in PROXY_CLOAKINGS], value="static",
-                                   description="new proxy's cloaking", style={"description_width": "initial"})
+        self.cis = W.Dropdown(
+            options=["none", "static", "dynamic"],
+            value=cis,
+            description="CoInitializeSecurity cloaking",
+            style={"description_width": "initial"},
+        )
+        labels = {
+            "static": "static, set on its blanket",
+            "dynamic": "dynamic, set on its blanket",
+            "none": "none, set on its blanket",
+            "default": "CoInitializeSecurity's",
+        }
+        self.cloaking = W.Dropdown(
+            options=[(labels[c], c) for c in PROXY_CLOAKINGS],
+            value="static",
+            description="new proxy's cloaking",
+            style={"description_width": "initial"},
+        )
         self.buttons = {s: W.Button(description=s, layout=W.Layout(width="auto")) for s in PROXY_STEPS}
         for step, b in self.buttons.items():
             b.on_click(lambda _, s=step: self.press(s))
@@ -201,9 +248,17 @@ class CloakingStepper(WidgetView):
         self.proxy_pane = W.HTML()
         self.state = ""
         self.proxy_table = ""
-        self.widget = W.VBox([W.HBox([self.cis, restart]), W.HBox([self.cloaking, make, call]),
-                              W.HBox(list(self.buttons.values())), self.state_pane, self.proxy_pane,
-                              self.diagram_pane, self.explanation_pane])
+        self.widget = W.VBox(
+            [
+                W.HBox([self.cis, restart]),
+                W.HBox([self.cloaking, make, call]),
+                W.HBox(list(self.buttons.values())),
+                self.state_pane,
+                self.proxy_pane,
+                self.diagram_pane,
+                self.explanation_pane,
+            ]
+        )
         self.restart()
 
     def restart(self) -> None:
@@ -211,9 +266,10 @@ class CloakingStepper(WidgetView):
         cloaking; no proxies yet."""
         self.engine = Engine(proxy_world())
         self.engine.co_initialize_security("middle", level="impersonate", cloaking=self.cis.value)
-        served = self.engine.thread("client").call("middle", Binding.of(api="com", provider="ntlm",
-                                                                        level="impersonate"))
-        self.thread = served.thread
+        served = self.engine.thread("client").call(
+            "middle", Binding.of(api="com", provider="ntlm", level="impersonate")
+        )
+        self.thread = served.require_thread()  # the proxy world's middle tier always accepts the call
         self.proxies: list = []
         self.seen: dict[int, str] = {}
         self.last: Decision = served.decision
@@ -224,15 +280,16 @@ class CloakingStepper(WidgetView):
         cloaking = self.cloaking.value if cloaking is None else cloaking
         if cloaking not in PROXY_CLOAKINGS:
             raise InvalidValueError("cloaking", cloaking, PROXY_CLOAKINGS)
-        handle = self.thread.bind("backend", Binding.of(api="com", provider="ntlm", level="impersonate",
-                                                        cloaking=cloaking))
+        handle = self.thread.bind(
+            "backend", Binding.of(api="com", provider="ntlm", level="impersonate", cloaking=cloaking)
+        )
         self.proxies.append(handle)
         self._render()
         return handle
 
     def call_proxies(self) -> list[Decision]:
         """Call the back end once through every proxy, oldest first; returns the engine's decisions."""
-        decisions = []
+        decisions: list[Decision] = []
         for number, handle in enumerate(self.proxies, start=1):
             d = self.thread.call(handle).decision
             self.seen[number] = d.identity_seen if d.ok else f"refused: {d.code_name}"
@@ -247,8 +304,11 @@ class CloakingStepper(WidgetView):
         if step not in PROXY_STEPS:
             raise InvalidValueError("step", step, PROXY_STEPS)
         t = self.thread
-        actions: dict[str, Callable[[], Decision]] = {"CoImpersonateClient": t.co_impersonate_client,
-                                                      "CoRevertToSelf": t.co_revert_to_self, "end call": t.end_call}
+        actions: dict[str, Callable[[], Decision]] = {
+            "CoImpersonateClient": t.co_impersonate_client,
+            "CoRevertToSelf": t.co_revert_to_self,
+            "end call": t.end_call,
+        }
         if step == "end call" and t.ended:
             raise ImpersonationError("the method has already returned; press 'new call' (restart()) to serve another")
         self.last = actions[step]()
@@ -268,8 +328,7 @@ class CloakingStepper(WidgetView):
             else:
                 captured = "nothing (the process's own)"
             kind = "no cloaking" if mode is Cloaking.NONE else f"{mode.value} cloaking"
-            out.append(ProxyRow(number, f"{kind}, from {where}", captured,
-                                self.seen.get(number, "(not called yet)")))
+            out.append(ProxyRow(number, f"{kind}, from {where}", captured, self.seen.get(number, "(not called yet)")))
         return out
 
     def _render(self) -> None:
@@ -290,3 +349,8 @@ class CloakingStepper(WidgetView):
 
 def cloaking_stepper(**kwargs) -> CloakingStepper:
     return CloakingStepper(**kwargs)
+
+
+def _opener(thread: ServerThread, resource: str) -> Callable[[], Decision]:
+    """The stepper's "open <resource>" step."""
+    return lambda: thread.open(resource)

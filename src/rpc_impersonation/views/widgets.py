@@ -24,10 +24,32 @@ from .quickcheck import NOBODY, Option, QuickCheck
 from .steppers import STEPS, CloakingStepper, ImpersonationStepper, cloaking_stepper, stepper_world
 from .widget_base import APIS, LEVELS, PROTSEQS, PROVIDERS
 
-__all__ = ["LevelExplorer", "ChainBuilder", "ImpersonationStepper", "QuickCheck", "Option", "level_explorer",
-           "chain_builder", "impersonation_stepper", "quick_check", "CloakingStepper", "cloaking_stepper",
-           "HopChoice", "build_chain", "sandbox_world", "explore_level", "stepper_world", "DELEGATION",
-           "SANDBOX_SERVERS", "STEPS", "NOBODY", "LEVELS", "PROTSEQS", "PROVIDERS", "APIS"]
+__all__ = [
+    "LevelExplorer",
+    "ChainBuilder",
+    "ImpersonationStepper",
+    "QuickCheck",
+    "Option",
+    "level_explorer",
+    "chain_builder",
+    "impersonation_stepper",
+    "quick_check",
+    "CloakingStepper",
+    "cloaking_stepper",
+    "HopChoice",
+    "build_chain",
+    "sandbox_world",
+    "explore_level",
+    "stepper_world",
+    "DELEGATION",
+    "SANDBOX_SERVERS",
+    "STEPS",
+    "NOBODY",
+    "LEVELS",
+    "PROTSEQS",
+    "PROVIDERS",
+    "APIS",
+]
 
 
 def level_explorer(**kwargs) -> LevelExplorer:
@@ -42,6 +64,7 @@ def impersonation_stepper(**kwargs) -> ImpersonationStepper:
     return ImpersonationStepper(**kwargs)
 
 
-def quick_check(question: str, choices: Sequence[str | Option], correct: str, because: Decision,
-                **options) -> QuickCheck:
+def quick_check(
+    question: str, choices: Sequence[str | Option], correct: str, because: Decision, **options
+) -> QuickCheck:
     return QuickCheck(question, choices, correct, because, **options)
