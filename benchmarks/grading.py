@@ -41,7 +41,7 @@ def kind_of(student: str) -> str:
 
 def make_class(folder: Path, students: int) -> dict[str, int]:
     masters = load_masters(ROOT / "solutions")
-    hostile = (ROOT / "tests" / "hostile")
+    hostile = ROOT / "tests" / "hostile"
     counts: dict[str, int] = {}
     for i in range(students):
         kind = KINDS[i % len(KINDS)]
@@ -95,8 +95,11 @@ def grade_nbgrader(folder: Path, work: Path, layout: str) -> tuple[float, dict[s
     for student in students:
         target = course / "submitted" / student / "rpc"
         target.mkdir(parents=True)
-        answers = {m.id: (folder / student / f"{m.module}.py").read_text() for m in masters
-                   if (folder / student / f"{m.module}.py").exists()}
+        answers = {
+            m.id: (folder / student / f"{m.module}.py").read_text()
+            for m in masters
+            if (folder / student / f"{m.module}.py").exists()
+        }
         for name, notebook in released.items():
             wanted = [m.id for m in masters if layout == "one-notebook" or m.module == name]
             if layout == "per-exercise" and wanted[0] not in answers:
@@ -120,10 +123,17 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=200)
     parser.add_argument("--jobs", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--nbgrader-students", type=int, default=16,
-                        help="size of the class graded both ways (nbgrader needs seconds per submission)")
-    parser.add_argument("--layouts", default="one-notebook,per-exercise",
-                        help="nbgrader layouts to compare: one-notebook (its best case), per-exercise")
+    parser.add_argument(
+        "--nbgrader-students",
+        type=int,
+        default=16,
+        help="size of the class graded both ways (nbgrader needs seconds per submission)",
+    )
+    parser.add_argument(
+        "--layouts",
+        default="one-notebook,per-exercise",
+        help="nbgrader layouts to compare: one-notebook (its best case), per-exercise",
+    )
     args = parser.parse_args()
     print(f"isolation: {choose_isolation(untrusted=True).describe()}")
     times = []
@@ -136,40 +146,51 @@ def main() -> None:
             assert len(totals) == args.students
     per = statistics.median(times) / args.students
     print(f"class of {args.students}: {counts}")
-    print(f"graded {args.students} submissions x {len(load_masters(ROOT / 'solutions'))} exercises in median {statistics.median(times):.1f} s "
-          f"(min {min(times):.1f}, n={len(times)}), {per * 1000:.0f} ms per submission, jobs={args.jobs}; "
-          "target <= 30 s")
+    print(
+        f"graded {args.students} submissions x {len(load_masters(ROOT / 'solutions'))} exercises in median {statistics.median(times):.1f} s "
+        f"(min {min(times):.1f}, n={len(times)}), {per * 1000:.0f} ms per submission, jobs={args.jobs}; "
+        "target <= 30 s"
+    )
     if args.nbgrader_students <= 0:
         return
     if importlib.util.find_spec("nbgrader") is None:
-        print("nbgrader is not installed (pip install -e \".[nbgrader]\"): no side-by-side run; against the anchors' "
-              f"~1.0 s per submission this grader is {1.0 / per:.1f}x faster")
+        print(
+            'nbgrader is not installed (pip install -e ".[nbgrader]"): no side-by-side run; against the anchors\' '
+            f"~1.0 s per submission this grader is {1.0 / per:.1f}x faster"
+        )
         return
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         counts = make_class(tmp / "submissions", args.nbgrader_students)
         n = args.nbgrader_students
         ours, our_totals = grade_ours(tmp / "submissions", tmp / "results", args.jobs)
-        print(f"\nside by side on the same {n} submissions {counts} (nbgrader cell timeout "
-              f"{NBGRADER_CELL_TIMEOUT:g} s; our per-call limit {BUDGET.per_call:g} s):")
+        print(
+            f"\nside by side on the same {n} submissions {counts} (nbgrader cell timeout "
+            f"{NBGRADER_CELL_TIMEOUT:g} s; our per-call limit {BUDGET.per_call:g} s):"
+        )
         print(f"  ours (jobs={args.jobs}):          {ours:6.1f} s  {ours / n * 1000:6.0f} ms per submission")
         ours_serial, _ = grade_ours(tmp / "submissions", tmp / "results-serial", 1)
         print(f"  ours (jobs=1):          {ours_serial:6.1f} s  {ours_serial / n * 1000:6.0f} ms per submission")
         for layout in args.layouts.split(","):
             seconds, totals, graded = grade_nbgrader(tmp / "submissions", tmp, layout)
             same = sum(1 for s, t in totals.items() if abs(t - our_totals[s]) < 1e-9)
-            print(f"  nbgrader ({layout}): {seconds:6.1f} s  {seconds / n * 1000:6.0f} ms per submission; "
-                  f"graded {graded}/{n}, same total as ours for {same}; "
-                  f"ratio {seconds / ours:.1f}x (jobs={args.jobs}), {seconds / ours_serial:.1f}x (jobs=1); target >= 20x")
+            print(
+                f"  nbgrader ({layout}): {seconds:6.1f} s  {seconds / n * 1000:6.0f} ms per submission; "
+                f"graded {graded}/{n}, same total as ours for {same}; "
+                f"ratio {seconds / ours:.1f}x (jobs={args.jobs}), {seconds / ours_serial:.1f}x (jobs=1); target >= 20x"
+            )
             # nbgrader's cost per submission is flat (a fresh kernel each time); ours has a fixed part
             # (starting workers, computing the expected answers once) that a class of 200 spreads out
-            print(f"    at the class size of {args.students}: ours {per * 1000:.0f} ms per submission, "
-                  f"ratio {seconds / n / per:.1f}x")
+            print(
+                f"    at the class size of {args.students}: ours {per * 1000:.0f} ms per submission, "
+                f"ratio {seconds / n / per:.1f}x"
+            )
             for student in sorted(our_totals):
                 if student not in totals or abs(totals[student] - our_totals[student]) >= 1e-9:
                     theirs = f"{totals[student]:g}" if student in totals else "no grade"
-                    print(f"    differs: {student} ({kind_of(student)}): nbgrader {theirs}, "
-                          f"ours {our_totals[student]:g}")
+                    print(
+                        f"    differs: {student} ({kind_of(student)}): nbgrader {theirs}, ours {our_totals[student]:g}"
+                    )
 
 
 if __name__ == "__main__":

@@ -45,8 +45,14 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
 
 
 def cli(*args, cwd: Path, timeout: float = 240, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rpc_impersonation.grading", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout, env=env or ENV)
+    return subprocess.run(
+        [sys.executable, "-m", "rpc_impersonation.grading", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env or ENV,
+    )
 
 
 def course_copy(tmp: Path) -> Path:
@@ -65,6 +71,7 @@ def write(path: Path, text: str) -> Path:
 
 
 # --- 1. release never deletes what it should not ----------------------------------------------------------------
+
 
 def test_1_release_refuses_a_non_empty_folder_and_anything_holding_or_inside_the_course(tmp_path):
     course = course_copy(tmp_path)
@@ -93,6 +100,7 @@ def test_1_release_refuses_a_non_empty_folder_and_anything_holding_or_inside_the
 
 
 # --- 2. discovery: explicit, one file per (student, exercise) ----------------------------------------------------
+
 
 def messy_class(subs: Path) -> None:
     # folder + zip with a different ex1: a conflict, never merged
@@ -132,7 +140,9 @@ def test_2_discovery_resolves_one_file_per_exercise_and_flags_conflicts(tmp_path
     assert EX1.module not in ana.files and any("ex1: conflicting files" in p for p in ana.problems)
     assert ana.files[EX3.module] == EX3.solution_code and "more than once" in " ".join(ana.warnings)
     ben = found["ben"]
-    assert EX1.module not in ben.files and "ben/final/" in " ".join(ben.problems) and "ben/old/" in " ".join(ben.problems)
+    assert (
+        EX1.module not in ben.files and "ben/final/" in " ".join(ben.problems) and "ben/old/" in " ".join(ben.problems)
+    )
     cat = found["cat"]
     assert set(cat.files) == {EX1.module, EX3.module, MASTERS["ex4"].module}
     assert any("(1).py accepted as" in w for w in cat.warnings) and any("short name" in w for w in cat.warnings)
@@ -145,8 +155,11 @@ def test_2_discovery_resolves_one_file_per_exercise_and_flags_conflicts(tmp_path
     cy = found["Cy_Tanaka"]
     assert cy.sources == {EX3.module: f"Cy Tanaka_23003_assignsubmission_file_/hw1.zip:hw1/{EX3.module}.py"}
     # the instructor names the winner; a submission time; an unknown label is itself a problem
-    rules = write(tmp_path / "resolve.toml", '[students.ben]\nex1 = "ben/final/ex1_level_capabilities.py"\n'
-                  'submitted = 2026-03-07T10:00:00+01:00\n[students.ana]\nex1 = "ana/nope.py"\n')
+    rules = write(
+        tmp_path / "resolve.toml",
+        '[students.ben]\nex1 = "ben/final/ex1_level_capabilities.py"\n'
+        'submitted = 2026-03-07T10:00:00+01:00\n[students.ana]\nex1 = "ana/nope.py"\n',
+    )
     found = {s.student: s for s in discover(subs, MODULES, Resolutions.load(rules))}
     assert found["ben"].files[EX1.module] == EX1.solution_code and not found["ben"].problems
     assert found["ben"].submitted == datetime(2026, 3, 7, 9, 0, tzinfo=timezone.utc)
@@ -164,7 +177,7 @@ def test_2_symlinks_and_escaping_zip_members_are_refused_never_read(tmp_path):
         z.writestr(f"../{EX1.module}.py", "x = 1\n")
         z.writestr(f"/abs/{EX3.module}.py", "x = 1\n")
         link = zipfile.ZipInfo(f"{MASTERS['ex4'].module}.py")
-        link.external_attr = (0o120777 << 16)
+        link.external_attr = 0o120777 << 16
         z.writestr(link, str(secret))
     found = {s.student: s for s in discover(subs, MODULES)}
     assert found["eve"].files == {} and sum("symbolic link; refused" in p for p in found["eve"].problems) == 2
@@ -187,16 +200,18 @@ s1005,Eli Novak,eli.novak@example.edu,,B
 
 def term_class(subs: Path) -> None:
     t = datetime(2026, 3, 6, 20, 0, tzinfo=timezone.utc).timestamp()
-    for path in (write(subs / f"lovelace_ada_23001_9901_{EX1.module}.py", EX1.solution_code),
-                 write(subs / f"lovelace_ada_23001_9902_{EX3.module}.py", EX3.solution_code)):
-        os.utime(path, (t, t))                                   # on time (due 22:59 UTC)
+    for path in (
+        write(subs / f"lovelace_ada_23001_9901_{EX1.module}.py", EX1.solution_code),
+        write(subs / f"lovelace_ada_23001_9902_{EX3.module}.py", EX3.solution_code),
+    ):
+        os.utime(path, (t, t))  # on time (due 22:59 UTC)
     late = datetime(2026, 3, 8, 9, 0, tzinfo=timezone.utc).timestamp()
     path = write(subs / "Bea Moreau_23002_assignsubmission_file_" / f"{EX1.module}.py", EX1.solution_code)
-    os.utime(path, (late, late))                                 # 2 started days late
-    write(subs / "cy.tanaka.zip", "")                            # the email's local part, but not a zip
+    os.utime(path, (late, late))  # 2 started days late
+    write(subs / "cy.tanaka.zip", "")  # the email's local part, but not a zip
     (subs / "cy.tanaka.zip").write_bytes(b"not a zip")
     write(subs / "dee.okafor@example.edu.ipynb", "{this is not json")
-    write(subs / "stranger" / f"{EX1.module}.py", WRONG_EX1)     # matches nobody in the roster
+    write(subs / "stranger" / f"{EX1.module}.py", WRONG_EX1)  # matches nobody in the roster
 
 
 def test_3_4_a_term_run_shows_problems_applies_points_and_late_policy_and_exports(tmp_path):
@@ -205,8 +220,16 @@ def test_3_4_a_term_run_shows_problems_applies_points_and_late_policy_and_export
     term_class(subs)
     write(tmp_path / "roster.csv", ROSTER)
     out = tmp_path / "results"
-    done = cli("grade", "--assignment", course / "assignments" / "hw1.toml", "--roster", tmp_path / "roster.csv",
-               subs, out, cwd=course)
+    done = cli(
+        "grade",
+        "--assignment",
+        course / "assignments" / "hw1.toml",
+        "--roster",
+        tmp_path / "roster.csv",
+        subs,
+        out,
+        cwd=course,
+    )
     assert done.returncode == 1, done.stderr
     console = done.stdout
     assert "cy.tanaka.zip is not a readable zip file" in console
@@ -215,14 +238,16 @@ def test_3_4_a_term_run_shows_problems_applies_points_and_late_policy_and_export
     assert "graded now        4" in console and "Traceback" not in done.stderr
     rows = {r["id"] or r["student"]: r for r in csv.DictReader((out / "gradebook.csv").open())}
     assert set(rows["s1001"]) >= {"id", "name", "email", "ex1", "ex3", "late_days", "total", "problems"}
-    assert "ex2" not in rows["s1001"]                      # exactly the assignment's exercises
+    assert "ex2" not in rows["s1001"]  # exactly the assignment's exercises
     assert rows["s1001"]["ex1"] == "10" and rows["s1001"]["ex3"] == "10" and rows["s1001"]["total"] == "20"
     assert rows["s1001"]["email"] == "ada.lovelace@example.edu" and rows["s1001"]["max"] == "20"
-    assert rows["s1002"]["late_days"] == "2" and rows["s1002"]["total"] == "8"   # 10 - 20 %
+    assert rows["s1002"]["late_days"] == "2" and rows["s1002"]["total"] == "8"  # 10 - 20 %
     assert "not a readable zip" in rows["s1003"]["problems"] and "not a readable notebook" in rows["s1004"]["problems"]
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["students"]["s1001"]["files"] == {EX1.module: f"lovelace_ada_23001_9901_{EX1.module}.py",
-                                                      EX3.module: f"lovelace_ada_23001_9902_{EX3.module}.py"}
+    assert manifest["students"]["s1001"]["files"] == {
+        EX1.module: f"lovelace_ada_23001_9901_{EX1.module}.py",
+        EX3.module: f"lovelace_ada_23001_9902_{EX3.module}.py",
+    }
     assert manifest["not_in_roster"] == ["stranger"] and manifest["no_submission"] == ["s1005"]
     canvas = list(csv.reader((out / "export" / "canvas.csv").open()))
     assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Homework 1: levels and QOS"]
@@ -236,7 +261,7 @@ def test_3_4_a_term_run_shows_problems_applies_points_and_late_policy_and_export
     summary = (out / "summary.md").read_text()
     assert "item_analysis.html" in summary and "Problems to look at" in summary
     html = (out / "item_analysis.html").read_text()
-    assert "<svg" in html and "Discrimination" in html and "src=\"http" not in html
+    assert "<svg" in html and "Discrimination" in html and 'src="http' not in html
 
 
 def test_3_empty_class_is_an_error_and_removed_students_results_move_aside(tmp_path):
@@ -250,10 +275,13 @@ def test_3_empty_class_is_an_error_and_removed_students_results_move_aside(tmp_p
     write(subs / "kim" / f"{EX1.module}.py", EX1.solution_code)
     write(subs / "lee" / f"{EX1.module}.py", WRONG_EX1)
     out = tmp_path / "results"
-    grade_class(subs, out, ROOT / "solutions", budget=QUICK, assignment=Assignment.of_exercises(["ex1"], list(MASTERS.values())))
+    grade_class(
+        subs, out, ROOT / "solutions", budget=QUICK, assignment=Assignment.of_exercises(["ex1"], list(MASTERS.values()))
+    )
     shutil.rmtree(subs / "lee")
-    run = grade_class(subs, out, ROOT / "solutions", budget=QUICK,
-                      assignment=Assignment.of_exercises(["ex1"], list(MASTERS.values())))
+    run = grade_class(
+        subs, out, ROOT / "solutions", budget=QUICK, assignment=Assignment.of_exercises(["ex1"], list(MASTERS.values()))
+    )
     assert run.removed == ["lee"] and run.reused == ["kim"] and run.graded == []
     assert not (out / "feedback" / "lee.md").exists() and (out / "removed" / "feedback" / "lee.md").exists()
     assert "lee" not in (out / "gradebook.csv").read_text()
@@ -264,37 +292,53 @@ def test_3_tests_failed_most_often_ignore_missing_submissions_and_the_plot_has_i
     write(subs / "kim" / f"{EX1.module}.py", EX1.solution_code)
     write(subs / "lee" / f"{EX3.module}.py", EX3.solution_code)
     out = tmp_path / "results"
-    grade_class(subs, out, ROOT / "solutions", budget=QUICK,
-                assignment=Assignment.of_exercises(["ex1", "ex3"], list(MASTERS.values())))
+    grade_class(
+        subs,
+        out,
+        ROOT / "solutions",
+        budget=QUICK,
+        assignment=Assignment.of_exercises(["ex1", "ex3"], list(MASTERS.values())),
+    )
     summary = (out / "summary.md").read_text()
-    assert "Tests failed most often" not in summary    # nobody who handed an exercise in failed a test
-    assert "| 1 |" in summary                          # handed in: one student each
+    assert "Tests failed most often" not in summary  # nobody who handed an exercise in failed a test
+    assert "| 1 |" in summary  # handed in: one student each
     # the plot: y-label and whole-number ticks
-    from rpc_impersonation.grading import classroom
+    from rpc_impersonation.grading import class_reports
+
     captured = {}
-    original = classroom._plot
+    original = class_reports._plot
 
     def spy(path, run):
         import matplotlib.figure
+
         real_savefig = matplotlib.figure.Figure.savefig
 
         def savefig(fig, *a, **k):
             captured["axes"] = fig.axes
             return real_savefig(fig, *a, **k)
+
         matplotlib.figure.Figure.savefig = savefig
         try:
             original(path, run)
         finally:
             matplotlib.figure.Figure.savefig = real_savefig
-    classroom._plot = spy
+
+    class_reports._plot = spy
     try:
-        grade_class(subs, out, ROOT / "solutions", budget=QUICK,
-                    assignment=Assignment.of_exercises(["ex1", "ex3"], list(MASTERS.values())))
+        grade_class(
+            subs,
+            out,
+            ROOT / "solutions",
+            budget=QUICK,
+            assignment=Assignment.of_exercises(["ex1", "ex3"], list(MASTERS.values())),
+        )
     finally:
-        classroom._plot = original
+        class_reports._plot = original
     for ax in captured["axes"]:
         assert ax.get_ylabel() == "students"
-        assert all(float(t).is_integer() for t in ax.get_yticks()) and all(float(t).is_integer() for t in ax.get_xticks())
+        assert all(float(t).is_integer() for t in ax.get_yticks()) and all(
+            float(t).is_integer() for t in ax.get_xticks()
+        )
 
 
 def test_4_assignment_and_roster_files_are_checked_with_clear_errors(tmp_path):
@@ -306,30 +350,35 @@ def test_4_assignment_and_roster_files_are_checked_with_clear_errors(tmp_path):
         'exercises = ["ex1"]\n[late]\npenalty_per_day = 10\n': "needs a due date",
         'exercises = ["ex1"]\ndue = 2026-03-06T23:59:00Z\n[late]\npenalty = 3\n': "unknown key(s) ['penalty']",
         'exercise = ["ex1"]\n': "unknown key(s) ['exercise']",
-        'exercises = [\n': "not valid TOML",
+        "exercises = [\n": "not valid TOML",
     }
     for text, message in bad.items():
         with pytest.raises(ImpersonationError, match=re.escape(message)):
             Assignment.load(write(tmp_path / "a.toml", text), masters)
-    for text, message in {"id,name\n1,A\n": "missing column(s) ['email']",
-                          "id,name,email\n1,A,a@x\n1,B,b@x\n": "line 3: id '1' is already used on line 2",
-                          "id,name,email\n1,A,nobody\n": "line 2: email 'nobody'"}.items():
+    for text, message in {
+        "id,name\n1,A\n": "missing column(s) ['email']",
+        "id,name,email\n1,A,a@x\n1,B,b@x\n": "line 3: id '1' is already used on line 2",
+        "id,name,email\n1,A,nobody\n": "line 2: email 'nobody'",
+    }.items():
         with pytest.raises(ImpersonationError, match=re.escape(message)):
             Roster.load(write(tmp_path / "r.csv", text))
     a = Assignment.load(ROOT / "assignments" / "hw1.toml", masters)
     due = a.due
     from datetime import timedelta
-    assert a.lateness(10, due + timedelta(minutes=14)).days == 0                 # grace
-    assert a.lateness(10, due + timedelta(minutes=16)).penalty == 1              # 1 started day: 10 %
-    assert a.lateness(10, due + timedelta(days=6)).refused                       # past the cutoff
+
+    assert a.lateness(10, due + timedelta(minutes=14)).days == 0  # grace
+    assert a.lateness(10, due + timedelta(minutes=16)).penalty == 1  # 1 started day: 10 %
+    assert a.lateness(10, due + timedelta(days=6)).refused  # past the cutoff
     assert "unknown" in a.lateness(10, None).note
 
 
 # --- 5. interrupts, ordinary errors, honest messages ---------------------------------------------------------------
 
+
 @pytest.mark.parametrize("sig,group", [(signal.SIGINT, True), (signal.SIGTERM, False)], ids=["ctrl-c", "sigterm"])
 def test_5_an_interrupt_stops_within_a_second_keeps_graded_students_and_writes_a_partial_gradebook(
-        tmp_path, sig, group):
+    tmp_path, sig, group
+):
     """Ctrl-C reaches the whole process group (the sandboxes too); SIGTERM only the grader."""
     course = course_copy(tmp_path)
     subs = tmp_path / "subs"
@@ -342,15 +391,21 @@ def test_5_an_interrupt_stops_within_a_second_keeps_graded_students_and_writes_a
     os.chmod(scratch, 0o755)
     out = tmp_path / "results"
     env = {**ENV, "TMPDIR": str(scratch)}
-    proc = subprocess.Popen([sys.executable, "-m", "rpc_impersonation.grading", "grade", "--exercises", "ex1",
-                             "--jobs", "2", subs, out], cwd=course, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rpc_impersonation.grading", "grade", "--exercises", "ex1", "--jobs", "2", subs, out],
+        cwd=course,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 90
         while not all((out / "students" / f"{n}.json").exists() for n in ("a1", "a2")):
             assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
             time.sleep(0.05)
-        time.sleep(0.5)        # the loopers are running now
+        time.sleep(0.5)  # the loopers are running now
         sent = time.monotonic()
         (os.killpg if group else os.kill)(proc.pid, sig)
         stdout, stderr = proc.communicate(timeout=20)
@@ -368,7 +423,7 @@ def test_5_an_interrupt_stops_within_a_second_keeps_graded_students_and_writes_a
     assert rows["a1"]["total"] == rows["a2"]["total"] == f"{EX1_MAX:g}"
     assert any("interrupted" in r["problems"] for r in rows.values())
     assert "PARTIAL" in (out / "summary.md").read_text() and not (out / "export" / "grades.csv").exists()
-    assert leftovers == []          # no temporary folder left holding student code
+    assert leftovers == []  # no temporary folder left holding student code
     time.sleep(0.3)
     assert not [p for p in Path("/proc").iterdir() if p.name.isdigit() and _in_session(p, proc.pid)]
 
@@ -396,21 +451,31 @@ def test_5_ordinary_errors_have_no_traceback_and_nothing_to_do_is_said_plainly(t
     assert done.returncode == 2 and "unknown exercise 'ex99'" in done.stderr
     done = cli("grade", subs, tmp_path / "r", "--roster", tmp_path / "nope.csv", cwd=course)
     assert done.returncode == 2 and "nope.csv" in done.stderr and "Traceback" not in done.stderr
-    first = cli("grade", "--exercises", "ex1,ex3", subs, tmp_path / "r", cwd=course)   # nobody handed in ex3
+    first = cli("grade", "--exercises", "ex1,ex3", subs, tmp_path / "r", cwd=course)  # nobody handed in ex3
     assert first.returncode == 0 and "Traceback" not in first.stderr, first.stderr
     assert "nobody handed it in" in (tmp_path / "r" / "item_analysis.html").read_text()
     again = cli("grade", "--exercises", "ex1,ex3", subs, tmp_path / "r", cwd=course)
     assert again.returncode == 0 and "graded now        0" in again.stdout and "unchanged (kept)  1" in again.stdout
     assert "graded 1 students" not in again.stdout
     # a closed pipe is no error
-    for module, args in (("rpc_impersonation", ["explain", "double_hop", "--json"]),
-                         ("rpc_impersonation.grading", ["--help"])):
-        shell = subprocess.run(f"{sys.executable} -m {module} {' '.join(args)} | head -c 20", shell=True, cwd=course,
-                               capture_output=True, text=True, env=ENV, timeout=120)
+    for module, args in (
+        ("rpc_impersonation", ["explain", "double_hop", "--json"]),
+        ("rpc_impersonation.grading", ["--help"]),
+    ):
+        shell = subprocess.run(
+            f"{sys.executable} -m {module} {' '.join(args)} | head -c 20",
+            shell=True,
+            cwd=course,
+            capture_output=True,
+            text=True,
+            env=ENV,
+            timeout=120,
+        )
         assert "Traceback" not in shell.stderr and "BrokenPipe" not in shell.stderr, shell.stderr
 
 
 # --- 6. the Gradescope runner never crashes on a stray file -------------------------------------------------------
+
 
 def test_6_gradescope_runner_survives_a_non_json_notebook_and_a_symlink(tmp_path):
     sub = tmp_path / "submission"
@@ -429,6 +494,7 @@ def test_6_gradescope_runner_survives_a_non_json_notebook_and_a_symlink(tmp_path
 
 
 # --- 7. the student bundle, --help, --root, --version --------------------------------------------------------------
+
 
 def test_7_the_bundle_tells_students_how_to_submit_and_holds_only_what_is_for_them(tmp_path):
     folder, archive = release(ROOT, tmp_path / "bundle")
@@ -472,20 +538,33 @@ def test_7_help_explains_every_argument_and_root_goes_anywhere(tmp_path):
 
 # --- item analysis -----------------------------------------------------------------------------------------------
 
-def _result(exercise: str, passed: dict[str, bool], message: str = "expected 1, your code returned 2") -> ExerciseResult:
-    return ExerciseResult(exercise, exercise, [Outcome(n, 1 if ok else 0, 1, "passed" if ok else "failed",
-                                                          "" if ok else message) for n, ok in passed.items()])
+
+def _result(
+    exercise: str, passed: dict[str, bool], message: str = "expected 1, your code returned 2"
+) -> ExerciseResult:
+    return ExerciseResult(
+        exercise,
+        exercise,
+        [
+            Outcome(n, 1 if ok else 0, 1, "passed" if ok else "failed", "" if ok else message)
+            for n, ok in passed.items()
+        ],
+    )
 
 
 def test_item_analysis_shares_discrimination_and_wrong_answers_leave_out_missing_work():
     results, handed = {}, {}
     for i in range(10):
         strong = i >= 5
-        results[f"s{i}"] = [_result("ex1", {"easy": True, "hard": strong, "harder": i >= 6, "medium": i >= 4,
-                                            "noise": i % 2 == 0})]
+        results[f"s{i}"] = [
+            _result("ex1", {"easy": True, "hard": strong, "harder": i >= 6, "medium": i >= 4, "noise": i % 2 == 0})
+        ]
         handed[f"s{i}"] = {"ex1"}
-    results["absent"] = [_result("ex1", {"easy": False, "hard": False, "harder": False, "medium": False,
-                                         "noise": False}, "ex1 is missing")]
+    results["absent"] = [
+        _result(
+            "ex1", {"easy": False, "hard": False, "harder": False, "medium": False, "noise": False}, "ex1 is missing"
+        )
+    ]
     handed["absent"] = set()
     stats = {s.test: s for s in item_analysis(results, handed)}
     assert stats["easy"].attempted == 10 and stats["easy"].failed == 0 and stats["easy"].point_biserial is None
@@ -497,6 +576,7 @@ def test_item_analysis_shares_discrimination_and_wrong_answers_leave_out_missing
 
 # --- docs/grading.md "Running a term": every command is run ------------------------------------------------------
 
+
 def term_blocks() -> list[str]:
     doc = (ROOT / "docs" / "grading.md").read_text()
     section = doc.split("### Running a term", 1)[1].split("\n### ", 1)[0]
@@ -506,14 +586,17 @@ def term_blocks() -> list[str]:
 def canvas_download(path: Path) -> None:
     def member(name: str, text: str, when: tuple) -> tuple:
         return zipfile.ZipInfo(name, date_time=when), text
+
     on_time, late = (2026, 3, 6, 20, 0, 0), (2026, 3, 8, 10, 0, 0)
-    files = [member(f"lovelace_ada_23001_9901_{EX1.module}.py", EX1.solution_code, on_time),
-             member(f"lovelace_ada_23001_9902_{EX3.module}.py", EX3.solution_code, on_time),
-             member(f"moreau_bea_23002_9921_{EX1.module}.py", EX1.solution_code, late),
-             member(f"moreau_bea_23002_9922_{EX3.module}.py", WRONG_EX1, late),
-             member(f"tanaka_cy_23003_9931_{EX1.module}.py", WRONG_EX1, on_time),
-             member("tanaka_cy_23003_9932_ex1_level_capabilities-1.py", EX1.solution_code, on_time),
-             member(f"tanaka_cy_23003_9933_{EX3.module}.py", EX3.solution_code, on_time)]
+    files = [
+        member(f"lovelace_ada_23001_9901_{EX1.module}.py", EX1.solution_code, on_time),
+        member(f"lovelace_ada_23001_9902_{EX3.module}.py", EX3.solution_code, on_time),
+        member(f"moreau_bea_23002_9921_{EX1.module}.py", EX1.solution_code, late),
+        member(f"moreau_bea_23002_9922_{EX3.module}.py", WRONG_EX1, late),
+        member(f"tanaka_cy_23003_9931_{EX1.module}.py", WRONG_EX1, on_time),
+        member("tanaka_cy_23003_9932_ex1_level_capabilities-1.py", EX1.solution_code, on_time),
+        member(f"tanaka_cy_23003_9933_{EX3.module}.py", EX3.solution_code, on_time),
+    ]
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w") as z:
         for info, text in files:
@@ -532,8 +615,14 @@ def test_the_term_walkthrough_in_the_docs_runs_command_by_command(tmp_path):
     env = {**ENV, "PATH": f"{bin_dir}:{os.environ['PATH']}", "TZ": "UTC"}
     outputs = []
     for block in blocks:
-        done = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", block], cwd=course, env=env,
-                              capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            ["bash", "-e", "-o", "pipefail", "-c", block],
+            cwd=course,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, f"{block}\n{done.stdout}\n{done.stderr}"
         assert "Traceback" not in done.stderr, done.stderr
         outputs.append(done.stdout)
@@ -553,8 +642,14 @@ def test_the_term_walkthrough_in_the_docs_runs_command_by_command(tmp_path):
     assert "graded now        0" in regrade and "unchanged (kept)  3" in regrade
     master = course / "solutions" / f"{EX3.module}.py"
     master.write_text(master.read_text() + "\n# fixed a hidden test\n")
-    again = subprocess.run(["bash", "-e", "-c", blocks[-1].split("\n", 1)[1]], cwd=course, env=env,
-                           capture_output=True, text=True, timeout=300)
+    again = subprocess.run(
+        ["bash", "-e", "-c", blocks[-1].split("\n", 1)[1]],
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert again.returncode == 0 and "graded now        3" in again.stdout, again.stdout + again.stderr
 
 

@@ -34,6 +34,7 @@ def _cheat(exercise: str) -> str:
 
 # ---------------------------------------------------------------- the exercise set
 
+
 def test_twelve_exercises_one_per_notebook_01_to_07():
     assert len(MASTERS) >= 12
     covered = {m.notebook[:2] for m in MASTERS.values()}
@@ -88,6 +89,7 @@ def test_prediction_items_are_formative_and_say_so():
 
 # ---------------------------------------------------------------- sections and links
 
+
 def test_every_section_link_names_a_heading_that_exists():
     assert missing_headings(ROOT / "notebooks" / "source") == []
     assert link("05.session") == "notebooks/05_ncalrpc_exception.ipynb#Why:-whose-logon-session?"
@@ -97,12 +99,14 @@ def test_a_renamed_heading_is_caught(tmp_path):
     for nb in (ROOT / "notebooks" / "source").glob("*.nb"):
         shutil.copy(nb, tmp_path / nb.name)
     source = tmp_path / "05_ncalrpc_exception.nb"
-    source.write_text(source.read_text(encoding="utf-8").replace("## Why: whose logon session?", "## Why"),
-                      encoding="utf-8")
+    source.write_text(
+        source.read_text(encoding="utf-8").replace("## Why: whose logon session?", "## Why"), encoding="utf-8"
+    )
     assert missing_headings(tmp_path) == ['05.session: 05_ncalrpc_exception "Why: whose logon session?"']
 
 
 # ---------------------------------------------------------------- the engine cannot answer
+
 
 class _InProcess:
     """Runs a module's functions in this process, with the whole package importable (the control)."""
@@ -129,9 +133,7 @@ def test_call_the_engine_scores_zero_on_every_reasoning_exercise(exercise):
 
 
 def test_the_engine_primitives_exercise_still_refuses_the_chain_evaluator():
-    source = ("from rpc_impersonation import load_named\n"
-              "def trace(world, client, hops):\n"
-              "    return []\n")
+    source = "from rpc_impersonation import load_named\ndef trace(world, client, hops):\n    return []\n"
     r = grade_exercise(MASTERS["ex8"], source, hidden=True, budget=QUICK)
     assert r.score == 0 and "load_named" in r.problem
 
@@ -152,7 +154,8 @@ def test_visible_checks_import_only_the_case_loader():
     for path in sorted((ROOT / "exercises" / "checks").glob("ex*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         imports = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
-            a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+            a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
+        }
         assert imports == {"rpc_impersonation.grading.spec"}, path.name
         assert "def " not in path.read_text(encoding="utf-8"), f"{path.name} holds code, not stored answers"
 
@@ -161,16 +164,25 @@ def test_verify_scan_finds_every_way_of_importing_a_deciding_module(tmp_path):
     bundle = tmp_path / "exercises"
     shutil.copytree(ROOT / "exercises", bundle)
     assert answer_sources(bundle, ROOT / "solutions") == []
-    sneaky = {"a.py": "import importlib\nE = importlib.import_module('rpc_impersonation.engine')\n",
-              "b.py": "m = __import__(\"rpc_impersonation.chain\")\n",
-              "c.py": "from rpc_impersonation import evaluate\n",
-              "d.py": "from rpc_impersonation.scenarios.loader import load_named\n",
-              "e.py": "import solutions.ex1_level_capabilities\n"}
+    sneaky = {
+        "a.py": "import importlib\nE = importlib.import_module('rpc_impersonation.engine')\n",
+        "b.py": 'm = __import__("rpc_impersonation.chain")\n',
+        "c.py": "from rpc_impersonation import evaluate\n",
+        "d.py": "from rpc_impersonation.scenarios.loader import load_named\n",
+        "e.py": "import solutions.ex1_level_capabilities\n",
+    }
     for name, text in sneaky.items():
         (bundle / "checks" / name).write_text(text, encoding="utf-8")
     nb = json.loads((bundle / "ex1_level_capabilities.ipynb").read_text(encoding="utf-8"))
-    nb["cells"].append({"cell_type": "code", "metadata": {}, "source": "from rpc_impersonation.capabilities import "
-                        "run_capability\n", "outputs": [], "execution_count": None})
+    nb["cells"].append(
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "source": "from rpc_impersonation.capabilities import run_capability\n",
+            "outputs": [],
+            "execution_count": None,
+        }
+    )
     (bundle / "ex1_level_capabilities.ipynb").write_text(json.dumps(nb), encoding="utf-8")
     hits = answer_sources(bundle, ROOT / "solutions")
     for name in sneaky:
@@ -181,14 +193,19 @@ def test_verify_scan_finds_every_way_of_importing_a_deciding_module(tmp_path):
 
 def test_verify_refuses_a_hidden_case_that_repeats_a_visible_one(tmp_path):
     from rpc_impersonation.grading.course import hidden_cases_in_bundle
+
     assert hidden_cases_in_bundle(ROOT / "solutions") == []
     folder = tmp_path / "solutions"
     folder.mkdir()
-    text = MASTERS["ex6"].text.replace('    rule_case(_variant, hidden=True)\n',
-                                       '    rule_case(_variant, hidden=True)\nrule_case("lb-impersonate", True)\n')
-    text = text.replace('def rule_case(variant, hidden):\n    accepted',
-                        'def rule_case(variant, hidden):\n    hidden_name = " again" if hidden and variant == '
-                        '"lb-impersonate" else ""\n    accepted')
+    text = MASTERS["ex6"].text.replace(
+        "    rule_case(_variant, hidden=True)\n",
+        '    rule_case(_variant, hidden=True)\nrule_case("lb-impersonate", True)\n',
+    )
+    text = text.replace(
+        "def rule_case(variant, hidden):\n    accepted",
+        'def rule_case(variant, hidden):\n    hidden_name = " again" if hidden and variant == '
+        '"lb-impersonate" else ""\n    accepted',
+    )
     text = text.replace('ask(f"deciding_rule({variant!r})"', 'ask(f"deciding_rule({variant!r}){hidden_name}"')
     (folder / MASTERS["ex6"].path.name).write_text(text, encoding="utf-8")
     found = hidden_cases_in_bundle(folder)
@@ -197,9 +214,11 @@ def test_verify_refuses_a_hidden_case_that_repeats_a_visible_one(tmp_path):
 
 # ---------------------------------------------------------------- feedback that teaches
 
+
 def _stub_run(answers):
     def run(function, *args):
         return answers(function, *args)
+
     run.drive = run
     return run
 
@@ -218,15 +237,25 @@ def test_hidden_feedback_by_default_shows_the_concept_not_the_value():
     hidden = next(t for t in MASTERS["ex6"].tests(hidden=True) if t.data["name"] == "who_reaches('lb-delegate')['C']")
     assert hidden.name.startswith("hidden test ") and "lb-delegate" not in hidden.name
     result = outcome(hidden, _stub_run(lambda fn, v: {"LB": None, "RB": None, "C": "NT AUTHORITY\\ANONYMOUS LOGON"}))
-    assert result.status == "failed" and result.rule == "R19" and result.section.endswith("#With-Delegate-from-LB-to-RB")
+    assert (
+        result.status == "failed" and result.rule == "R19" and result.section.endswith("#With-Delegate-from-LB-to-RB")
+    )
     assert "userA" not in result.message and "ANONYMOUS" not in result.message and "lb-delegate" not in result.message
     assert "Read: notebooks/05_ncalrpc_exception.ipynb" in result.message
 
 
 def test_the_instructor_chooses_what_a_hidden_failure_discloses():
     from rpc_impersonation.grading.spec import Failed, feedback_text
-    exc = Failed("x", misconception="ntlm-delegates", rule="R19", section="04.conditions", got="ntlm",
-                 expected="kerberos", what="least_provider('x')")
+
+    exc = Failed(
+        "x",
+        misconception="ntlm-delegates",
+        rule="R19",
+        section="04.conditions",
+        got="ntlm",
+        expected="kerberos",
+        what="least_provider('x')",
+    )
     value, concept, none = (feedback_text(exc, d) for d in ("value", "concept", "none"))
     assert "'kerberos'" in value and "'ntlm'" in value and "R19" in value
     assert "kerberos" not in concept and "'ntlm'" not in concept and "NTLM can delegate" in concept
@@ -236,8 +265,9 @@ def test_the_instructor_chooses_what_a_hidden_failure_discloses():
 
 
 def test_graded_results_carry_structured_fields():
-    r = grade_exercise(MASTERS["ex1"], "def can_do(level, capability, placement):\n    return True\n",
-                       hidden=True, budget=QUICK)
+    r = grade_exercise(
+        MASTERS["ex1"], "def can_do(level, capability, placement):\n    return True\n", hidden=True, budget=QUICK
+    )
     failed = [t for t in r.tests if t.status == "failed"]
     assert failed and all(t.rule in RULES and t.section.startswith("notebooks/") for t in failed)
     assert {t.misconception for t in failed} >= {"impersonate-network", "identify-acts"}
@@ -245,14 +275,21 @@ def test_graded_results_carry_structured_fields():
 
 # ---------------------------------------------------------------- check as a command
 
+
 def test_check_command_fails_and_lists_misconception_rule_section(tmp_path):
     course = tmp_path / "course"
     shutil.copytree(ROOT / "exercises", course / "exercises")
     (course / "exercises" / "ex6_ncalrpc_variants.py").write_text(
         'def who_reaches(v):\n    return {"LB": "CORP\\\\userA", "RB": "CORP\\\\userA", "C": "CORP\\\\userA"}\n'
-        'def deciding_rule(v):\n    return "R27"\n', encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "rpc_impersonation.grading", "check", "ex6", "--folder", str(course)],
-                          capture_output=True, text=True, timeout=120)
+        'def deciding_rule(v):\n    return "R27"\n',
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "rpc_impersonation.grading", "check", "ex6", "--folder", str(course)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 1, done.stdout + done.stderr
     assert "misconception: ncalrpc-every-hop; rule: R28; section: notebooks/05_ncalrpc_exception.ipynb#" in done.stdout
     report = check("ex6", course)
@@ -262,14 +299,18 @@ def test_check_command_fails_and_lists_misconception_rule_section(tmp_path):
 def test_check_passes_with_the_solution(tmp_path):
     course = tmp_path / "course"
     shutil.copytree(ROOT / "exercises", course / "exercises")
-    solved = [line for line in MASTERS["ex12"].solution_code.splitlines()
-              if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")]
+    solved = [
+        line
+        for line in MASTERS["ex12"].solution_code.splitlines()
+        if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")
+    ]
     (course / "exercises" / "ex12_delegation_conditions.py").write_text("\n".join(solved) + "\n", encoding="utf-8")
     report = check("ex12", course)
     assert report.passed and report.score == report.max_score > 0
 
 
 # ---------------------------------------------------------------- copies of the engine
+
 
 def test_a_copy_of_the_engine_is_flagged_for_the_instructor_only():
     engine = (ROOT / "src" / "rpc_impersonation" / "engine.py").read_text(encoding="utf-8")
@@ -278,14 +319,17 @@ def test_a_copy_of_the_engine_is_flagged_for_the_instructor_only():
     assert "engine's own deciding code" in similarity_problem(copied, "ex4_effective_levels")
     for m in MASTERS.values():
         assert similarity_problem(m.solution_code.split("### BEGIN TESTS")[0], m.module) == "", m.id
-    r = grade_exercise(MASTERS["ex4"], copied + "\n\ndef effective_level(*a):\n    return 'identify'\n",
-                       hidden=True, budget=QUICK)
+    r = grade_exercise(
+        MASTERS["ex4"], copied + "\n\ndef effective_level(*a):\n    return 'identify'\n", hidden=True, budget=QUICK
+    )
     assert r.flags and "engine" in r.flags[0]
     from rpc_impersonation.grading.report import markdown_feedback
+
     assert "deciding code" not in markdown_feedback("x", [r])
 
 
 # ---------------------------------------------------------------- the docs
+
 
 def test_docs_show_each_exercises_common_wrong_answers_as_generated():
     sys.path.insert(0, str(ROOT / "scripts"))

@@ -54,12 +54,20 @@ def test_self_check_on_untouched_exercises_says_not_implemented():
 
 def test_self_check_from_the_command_line(tmp_path):
     shutil.copytree(ROOT / "exercises", tmp_path / "exercises")
-    done = subprocess.run([sys.executable, "-m", "rpc_impersonation.grading", "check", "ex3"], cwd=tmp_path,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "rpc_impersonation.grading", "check", "ex3"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert "least_level is not implemented yet" in done.stdout and "total: 0/" in done.stdout
     assert done.returncode == 1, "check must fail while a visible test fails"
-    bad = subprocess.run([sys.executable, "-m", "rpc_impersonation.grading", "check", "ex42"], cwd=tmp_path,
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "rpc_impersonation.grading", "check", "ex42"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2 and "unknown exercise 'ex42'; expected one of all, ex1" in bad.stderr
 
 
@@ -69,19 +77,22 @@ def grade_hostile(case: str, exercise: str = "ex1"):
     return grade_exercise(master, path.read_text() if path.exists() else None, budget=QUICK)
 
 
-@pytest.mark.parametrize("case,message", [
-    ("infinite_loop", "timed out"),
-    ("loop_at_import", "timed out after"),
-    ("deep_recursion", "recursed too deeply"),
-    ("sys_exit", "called sys.exit(3)"),
-    ("os_exit", "sandbox process ended"),
-    ("interpreter_crash", "sandbox process ended"),
-    ("memory_bomb", "ran out of memory"),
-    ("syntax_error", "SyntaxError"),
-    ("missing_function", "function can_do() is missing"),
-    ("wrong_type", "not plain data"),
-    ("renamed_file", "ex1_level_capabilities.py is missing"),
-])
+@pytest.mark.parametrize(
+    "case,message",
+    [
+        ("infinite_loop", "timed out"),
+        ("loop_at_import", "timed out after"),
+        ("deep_recursion", "recursed too deeply"),
+        ("sys_exit", "called sys.exit(3)"),
+        ("os_exit", "sandbox process ended"),
+        ("interpreter_crash", "sandbox process ended"),
+        ("memory_bomb", "ran out of memory"),
+        ("syntax_error", "SyntaxError"),
+        ("missing_function", "function can_do() is missing"),
+        ("wrong_type", "not plain data"),
+        ("renamed_file", "ex1_level_capabilities.py is missing"),
+    ],
+)
 def test_hostile_submission_scores_zero_with_a_clear_message(case, message):
     result = grade_hostile(case)
     assert result.score == 0, (case, result.score)
@@ -114,8 +125,12 @@ def test_unchecked_handler_is_caught_by_the_graders_engine():
     result = grade_hostile("unchecked_handler", "ex2")
     bad = {t.name for t in result.tests if t.status != "passed"}
     assert "unauthenticated client: never works as SYSTEM for the caller" in bad
-    assert any(t.hidden and t.data["name"] == "unauthenticated local client: never works as SYSTEM for the caller"
-               and t.name in bad for t in MASTERS["ex2"].tests())
+    assert any(
+        t.hidden
+        and t.data["name"] == "unauthenticated local client: never works as SYSTEM for the caller"
+        and t.name in bad
+        for t in MASTERS["ex2"].tests()
+    )
     assert "well-behaved client: returns the right code" not in bad
 
 
@@ -142,8 +157,16 @@ def class_folder(tmp_path: Path) -> Path:
     with zipfile.ZipFile(subs / "bea.zip", "w") as z:
         for m in MASTERS.values():
             z.writestr(f"work/{m.module}.py", m.solution_code)
-    cells = [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
-              "source": f"# file: {m.module}.py\n{m.solution_code}"} for m in MASTERS.values()]
+    cells = [
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+            "source": f"# file: {m.module}.py\n{m.solution_code}",
+        }
+        for m in MASTERS.values()
+    ]
     (subs / "cy.ipynb").write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
     # single modules, one exercise done
     (subs / f"dee__{MASTERS['ex4'].module}.py").write_text(MASTERS["ex4"].solution_code)
@@ -255,7 +278,8 @@ def test_nbgrader_export_carries_every_test_with_its_points(tmp_path, layout):
     cells = [c for p in paths for c in json.loads(p.read_text())["cells"]]
     graded = [c for c in cells if c["metadata"]["nbgrader"]["grade"]]
     assert sum(c["metadata"]["nbgrader"]["points"] for c in graded) == sum(
-        t.points for m in MASTERS.values() for t in m.tests())
+        t.points for m in MASTERS.values() for t in m.tests()
+    )
     hidden = [c for c in graded if "BEGIN HIDDEN TESTS" in c["source"]]
     assert len(hidden) == sum(t.hidden for m in MASTERS.values() for t in m.tests())
     answers = [c for c in cells if c["metadata"]["nbgrader"]["solution"]]

@@ -31,8 +31,10 @@ MASTERS = {m.id: m for m in load_masters(ROOT / "solutions")}
 QUICK = Budget(per_call=2.0, per_exercise=15.0, import_time=5.0)
 #: exercise 1's graded maximum (its visible cases are practice and count 0)
 EX1_FULL = sum(t.points for t in MASTERS["ex1"].tests())
-ROOT_ONLY = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("bwrap"),
-                               reason="the full sandbox (bubblewrap, an unprivileged uid per worker) needs root")
+ROOT_ONLY = pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("bwrap"),
+    reason="the full sandbox (bubblewrap, an unprivileged uid per worker) needs root",
+)
 
 
 @cache
@@ -97,12 +99,17 @@ def test_attack_01_identical_students_get_identical_totals_twenty_times(tmp_path
         work = tmp_path / f"run{run}"
         solutions = course(work, "ex1")
         subs = a_class(work, {f"s{i:02d}": correct for i in range(16)})
-        results = grade_class(subs, work / "out", solutions, jobs=4, budget=QUICK,
-                              progress_stream=open(os.devnull, "w"))
+        results = grade_class(
+            subs, work / "out", solutions, jobs=4, budget=QUICK, progress_stream=open(os.devnull, "w")
+        )
         assert len(results) == 16
         seen |= set(totals(results).values())
         maxima |= {sum(r.max_score for r in rs) for rs in results.values()}
-        assert seen == {solution_score()} and maxima == {sum(t.points for t in MASTERS["ex1"].tests())}, (run, seen, maxima)
+        assert seen == {solution_score()} and maxima == {sum(t.points for t in MASTERS["ex1"].tests())}, (
+            run,
+            seen,
+            maxima,
+        )
         assert time.monotonic() - started < 600, "the race test must stay bounded"
 
 
@@ -115,9 +122,11 @@ def test_attack_02_standard_library_imports_work_in_the_sandbox():
 def test_attack_02_the_harness_files_are_not_importable_by_student_code():
     """The harness loads its parts by path (run as python -I, its folder is not on sys.path): the student's
     code finds none of them by importing, so it cannot reach the zygote's code through sys.path."""
-    names = ("harness", "harness_wording", "harness_seccomp", "harness_drive", "harness_student")
-    probe = (MASTERS["ex1"].solution_code + "\nimport importlib.util as _util\n"
-             f"assert [n for n in {names!r} if _util.find_spec(n) is not None] == []\n")
+    names = ("harness", "harness_wording", "harness_seccomp", "harness_drive", "harness_student", "harness_ending")
+    probe = (
+        MASTERS["ex1"].solution_code + "\nimport importlib.util as _util\n"
+        f"assert [n for n in {names!r} if _util.find_spec(n) is not None] == []\n"
+    )
     result = grade_exercise(MASTERS["ex1"], probe, budget=QUICK)
     assert result.score == solution_score() > 0, (result.problem, [t.message for t in result.tests][:2])
 
@@ -141,23 +150,30 @@ def test_attack_03_changing_a_master_regrades_on_resume(tmp_path):
     subs = a_class(tmp_path, {"ada": MASTERS["ex3"].solution_code}, "ex3")
     first = grade_class(subs, tmp_path / "out", solutions, jobs=1, budget=QUICK, progress_stream=open(os.devnull, "w"))
     master = solutions / MASTERS["ex3"].path.name
-    master.write_text(master.read_text().replace('misconception="more-is-safer", hidden=hidden)',
-                                                 'misconception="more-is-safer", hidden=hidden, points=5)'))
+    master.write_text(
+        master.read_text().replace(
+            'misconception="more-is-safer", hidden=hidden)', 'misconception="more-is-safer", hidden=hidden, points=5)'
+        )
+    )
     again = grade_class(subs, tmp_path / "out", solutions, jobs=1, budget=QUICK, progress_stream=open(os.devnull, "w"))
     hidden_least_level = sum(t.hidden and t.data["call"] == "least_level" for t in MASTERS["ex3"].tests())
     assert totals(first)["ada"] + 4 * hidden_least_level == totals(again)["ada"] == again["ada"][0].max_score
 
 
 # --- 4, 5, 6. nothing a submission sends can crash the class ------------------------------------------------
-@pytest.mark.parametrize("case,reason", [
-    ("deep_nesting", "nested"),
-    ("replaces_serializer", "cannot read"),
-    ("scribbles_on_fds", "a reply of"),
-])
+@pytest.mark.parametrize(
+    "case,reason",
+    [
+        ("deep_nesting", "nested"),
+        ("replaces_serializer", "cannot read"),
+        ("scribbles_on_fds", "a reply of"),
+    ],
+)
 def test_attacks_04_05_06_unreadable_replies_score_zero_and_the_class_completes(tmp_path, case, reason):
     subs = a_class(tmp_path, {"aaa_hostile": hostile(case), "zed": MASTERS["ex1"].solution_code})
-    results = grade_class(subs, tmp_path / "out", course(tmp_path, "ex1"), jobs=2, budget=QUICK,
-                          progress_stream=open(os.devnull, "w"))
+    results = grade_class(
+        subs, tmp_path / "out", course(tmp_path, "ex1"), jobs=2, budget=QUICK, progress_stream=open(os.devnull, "w")
+    )
     assert totals(results) == {"aaa_hostile": 0, "zed": solution_score()}
     problem = results["aaa_hostile"][0].problem
     assert reason in problem or any(reason in t.message for t in results["aaa_hostile"][0].tests), problem
@@ -183,9 +199,24 @@ def test_attack_08_a_submission_cannot_run_a_classmates_module(tmp_path):
     for p in subs.rglob("*"):
         p.chmod(0o755 if p.is_dir() else 0o644)
     subs.chmod(0o755)
-    done = subprocess.run([sys.executable, "-m", "rpc_impersonation.grading", "grade", str(subs), str(work / "out"),
-                           "--root", str(work), "--jobs", "2"], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(Path(rpc_impersonation.__file__).parent.parent)})
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rpc_impersonation.grading",
+            "grade",
+            str(subs),
+            str(work / "out"),
+            "--root",
+            str(work),
+            "--jobs",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(Path(rpc_impersonation.__file__).parent.parent)},
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     rows = list(csv.DictReader(io.StringIO((work / "out" / "gradebook.csv").read_text())))
     score = {r["student"]: float(r["total"]) for r in rows}
@@ -198,8 +229,9 @@ def test_attack_09_a_symlink_to_the_master_is_not_read(tmp_path):
     (subs / "eve").mkdir(parents=True)
     (subs / "eve" / "ex1_level_capabilities.py").symlink_to(MASTERS["ex1"].path)
     (subs / "mallory").symlink_to(ROOT / "solutions")
-    results = grade_class(subs, tmp_path / "out", course(tmp_path, "ex1"), jobs=1, budget=QUICK,
-                          progress_stream=open(os.devnull, "w"))
+    results = grade_class(
+        subs, tmp_path / "out", course(tmp_path, "ex1"), jobs=1, budget=QUICK, progress_stream=open(os.devnull, "w")
+    )
     assert totals(results)["eve"] == 0 and "symbolic link" in results["eve"][0].problem
     assert totals(results).get("mallory", 0) == 0
 
@@ -212,9 +244,11 @@ def test_attack_10_a_fresh_copy_of_the_evaluator_cannot_be_loaded():
 
 
 def test_attack_10_the_allowed_modules_are_all_there_is():
-    probe = ("import os, rpc_impersonation\n"
-             "def can_do(level, capability, placement):\n"
-             "    return sorted(os.listdir(os.path.dirname(rpc_impersonation.__file__)))\n")
+    probe = (
+        "import os, rpc_impersonation\n"
+        "def can_do(level, capability, placement):\n"
+        "    return sorted(os.listdir(os.path.dirname(rpc_impersonation.__file__)))\n"
+    )
     result = grade_exercise(MASTERS["ex1"], probe, budget=QUICK)
     listing = result.tests[0].message
     assert "constants.py" in listing and "engine.py" not in listing and "chain.py" not in listing, listing
@@ -235,8 +269,9 @@ def test_attack_11_hidden_inputs_never_reach_what_the_student_sees(tmp_path):
 
 def test_attack_11_huge_values_and_messages_are_capped(tmp_path):
     subs = a_class(tmp_path, {"eve": hostile("huge_value")})
-    grade_class(subs, tmp_path / "out", course(tmp_path, "ex1"), jobs=1, budget=QUICK,
-                progress_stream=open(os.devnull, "w"))
+    grade_class(
+        subs, tmp_path / "out", course(tmp_path, "ex1"), jobs=1, budget=QUICK, progress_stream=open(os.devnull, "w")
+    )
     for path in (tmp_path / "out").rglob("*"):
         if path.is_file() and path.suffix in (".json", ".md", ".csv"):
             assert path.stat().st_size < 64 * 1024, (path, path.stat().st_size)
@@ -255,10 +290,17 @@ def test_attack_12_no_process_outlives_its_exercise():
 
 @ROOT_ONLY
 def test_attack_12_a_killer_left_behind_costs_the_next_classmate_nothing(tmp_path):
-    subs = a_class(tmp_path, {"aaa_killer": hostile("kills_everyone"), "bea": MASTERS["ex1"].solution_code,
-                              "zed": MASTERS["ex1"].solution_code})
-    results = grade_class(subs, tmp_path / "out", course(tmp_path, "ex1"), jobs=1, budget=QUICK,
-                          progress_stream=open(os.devnull, "w"))
+    subs = a_class(
+        tmp_path,
+        {
+            "aaa_killer": hostile("kills_everyone"),
+            "bea": MASTERS["ex1"].solution_code,
+            "zed": MASTERS["ex1"].solution_code,
+        },
+    )
+    results = grade_class(
+        subs, tmp_path / "out", course(tmp_path, "ex1"), jobs=1, budget=QUICK, progress_stream=open(os.devnull, "w")
+    )
     assert totals(results)["bea"] == totals(results)["zed"] == solution_score()
 
 
@@ -320,25 +362,27 @@ def test_a_child_holding_the_reply_pipe_does_not_stall_the_grader():
 
 @ROOT_ONLY
 def test_nothing_of_the_host_is_visible_inside():
-    probe = ("import os\n"
-             "def can_do(level, capability, placement):\n"
-             "    seen = {}\n"
-             "    for path in ('/proc/1/cmdline', '/etc/passwd', '/root', '/work', '/home', '/dev/shm', '/students',\n"
-             "                 '/sys'):\n"
-             "        seen[path] = os.path.exists(path)\n"
-             "    seen['others'] = os.listdir('/students') if os.path.isdir('/students') else []\n"
-             "    try:\n"
-             "        open('/student/ex1_level_capabilities.py', 'a')\n"
-             "        seen['student file writable'] = True\n"
-             "    except OSError:\n"
-             "        seen['student file writable'] = False\n"
-             "    seen['uid'] = os.getuid()\n"
-             "    try:\n"
-             "        os.kill(1, 9)\n"
-             "        seen['killed init'] = True\n"
-             "    except OSError:\n"
-             "        seen['killed init'] = False\n"
-             "    return seen\n")
+    probe = (
+        "import os\n"
+        "def can_do(level, capability, placement):\n"
+        "    seen = {}\n"
+        "    for path in ('/proc/1/cmdline', '/etc/passwd', '/root', '/work', '/home', '/dev/shm', '/students',\n"
+        "                 '/sys'):\n"
+        "        seen[path] = os.path.exists(path)\n"
+        "    seen['others'] = os.listdir('/students') if os.path.isdir('/students') else []\n"
+        "    try:\n"
+        "        open('/student/ex1_level_capabilities.py', 'a')\n"
+        "        seen['student file writable'] = True\n"
+        "    except OSError:\n"
+        "        seen['student file writable'] = False\n"
+        "    seen['uid'] = os.getuid()\n"
+        "    try:\n"
+        "        os.kill(1, 9)\n"
+        "        seen['killed init'] = True\n"
+        "    except OSError:\n"
+        "        seen['killed init'] = False\n"
+        "    return seen\n"
+    )
     result = grade_exercise(MASTERS["ex1"], probe, budget=QUICK)
     message = result.tests[0].message
     for path in ("/proc/1/cmdline", "/etc/passwd", "/work", "/home", "/dev/shm", "/sys"):
@@ -364,12 +408,17 @@ def test_gradescope_runner_always_writes_results_json(tmp_path):
 def test_gradescope_run_script_writes_results_json_even_when_the_grader_cannot_start(tmp_path):
     from rpc_impersonation.grading.gradescope import RUN
 
-    (tmp_path / "source" / "solutions").mkdir(parents=True)   # no package: python cannot even import it
+    (tmp_path / "source" / "solutions").mkdir(parents=True)  # no package: python cannot even import it
     (tmp_path / "submission").mkdir()
     script = tmp_path / "run_autograder"
     script.write_text(RUN)
-    done = subprocess.run(["bash", str(script)], env={**os.environ, "AUTOGRADER_ROOT": str(tmp_path)},
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        ["bash", str(script)],
+        env={**os.environ, "AUTOGRADER_ROOT": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0
     saved = json.loads((tmp_path / "results" / "results.json").read_text())
     assert saved["score"] == 0 and "could not run" in saved["output"]

@@ -24,8 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = Path(__file__).parent / "hostile"
 MASTERS = {m.id: m for m in load_masters(ROOT / "solutions")}
 QUICK = Budget(per_call=2.0, per_exercise=15.0, import_time=5.0)
-ROOT_ONLY = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("bwrap"),
-                               reason="the full sandbox (bubblewrap, an unprivileged uid per worker) needs root")
+ROOT_ONLY = pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("bwrap"),
+    reason="the full sandbox (bubblewrap, an unprivileged uid per worker) needs root",
+)
 
 
 def solution_score(exercise: str = "ex1") -> float:
@@ -57,8 +59,9 @@ def one_exercise_class(tmp: Path, students: dict[str, str], exercise: str = "ex1
 # --- held (was a HOLE before 8a1ae39): a forged "stopped" frame no longer reaches the next classmate ----------
 @ROOT_ONLY
 def test_red_forged_stopped_frame_costs_the_next_classmate_nothing(tmp_path):
-    totals, results = one_exercise_class(tmp_path, {"aaa_eve": hostile("red_forged_stopped_frame"),
-                                                    "bea": MASTERS["ex1"].solution_code})
+    totals, results = one_exercise_class(
+        tmp_path, {"aaa_eve": hostile("red_forged_stopped_frame"), "bea": MASTERS["ex1"].solution_code}
+    )
     assert totals["aaa_eve"] == 0  # its own reply stream is broken: that costs only itself
     assert totals["bea"] == solution_score() > 0, results["bea"][0].problem
 
@@ -78,20 +81,28 @@ def test_red_forged_frames_cannot_carry_hidden_inputs_into_a_visible_problem():
 # --- held (was a HOLE): the nesting pre-scan was quadratic on a crafted frame; json.loads alone now -------
 def test_red_unterminated_string_frame_is_refused_with_a_reason():
     """Held: the crafted frame reaches the grader and scores 0 with a reason (here at a small size)."""
-    result = grade_exercise(MASTERS["ex1"], hostile("red_slow_frame_scan", **{
-        "PAIRS = (256 * 1024 - 8) // 2": "PAIRS = 500"}), budget=QUICK)
+    result = grade_exercise(
+        MASTERS["ex1"], hostile("red_slow_frame_scan", **{"PAIRS = (256 * 1024 - 8) // 2": "PAIRS = 500"}), budget=QUICK
+    )
     assert result.score == 0
     assert "unreadable reply" in result.problem, result.problem
 
 
 def test_red_a_full_size_crafted_frame_is_decoded_quickly():
     pairs = (256 * 1024 - 8) // 2
-    code = ("import time; from rpc_impersonation.grading.sandbox import decode_frame, SandboxFault\n"
-            f"data = b'\"' + b'\\\\\"' * {pairs}\n"
-            "try:\n    decode_frame(data)\nexcept SandboxFault:\n    pass\nprint('decoded')\n")
+    code = (
+        "import time; from rpc_impersonation.grading.sandbox import decode_frame, SandboxFault\n"
+        f"data = b'\"' + b'\\\\\"' * {pairs}\n"
+        "try:\n    decode_frame(data)\nexcept SandboxFault:\n    pass\nprint('decoded')\n"
+    )
     try:
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=4,
-                              env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=4,
+            env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        )
     except subprocess.TimeoutExpired:
         pytest.fail("decode_frame took more than 4 s on one 256 KiB frame")
     assert "decoded" in done.stdout, done.stderr[-1000:]
@@ -130,12 +141,13 @@ def test_red_hidden_inputs_cannot_be_smuggled_through_the_kernel_keyring():
     shown = markdown_feedback("eve", results) + json.dumps(gradescope_results(results))
     assert "least_level(" in shown  # the receiving end ran
     # the hidden tests' names say "anonymous" on purpose; their *inputs*, as ex1 stored them, must not show
-    assert "|anonymous," not in shown, shown[shown.find("|anonymous,") - 300:][:600]
+    assert "|anonymous," not in shown, shown[shown.find("|anonymous,") - 300 :][:600]
 
 
 # --- held (was a HOLE): a notebook that is JSON but not a notebook stopped the whole class run ------------
-@pytest.mark.parametrize("notebook", ["list.ipynb", "nested.ipynb", "cells_not_a_list.ipynb",
-                                      "cell_not_an_object.ipynb"])
+@pytest.mark.parametrize(
+    "notebook", ["list.ipynb", "nested.ipynb", "cells_not_a_list.ipynb", "cell_not_an_object.ipynb"]
+)
 def test_red_a_broken_notebook_costs_only_its_author(tmp_path, notebook):
     solutions = tmp_path / "solutions"
     solutions.mkdir()
@@ -144,8 +156,9 @@ def test_red_a_broken_notebook_costs_only_its_author(tmp_path, notebook):
     (subs / "ada").mkdir(parents=True)
     (subs / "ada" / "ex1_level_capabilities.py").write_text(MASTERS["ex1"].solution_code)
     shutil.copy(HOSTILE / "red_broken_notebooks" / notebook, subs / "eve.ipynb")
-    results = grade_class(subs, tmp_path / "out", solutions, jobs=1, budget=QUICK,
-                          progress_stream=open(os.devnull, "w"))
+    results = grade_class(
+        subs, tmp_path / "out", solutions, jobs=1, budget=QUICK, progress_stream=open(os.devnull, "w")
+    )
     assert sum(r.score for r in results["ada"]) == solution_score() > 0 and sum(r.score for r in results["eve"]) == 0
     assert "not a readable notebook" in results["eve"][0].problem
     assert (tmp_path / "out" / "gradebook.csv").exists()
@@ -203,13 +216,20 @@ def test_red_a_giant_sparse_file_is_not_read_whole(tmp_path):
     eve.mkdir(parents=True)
     with open(eve / "ex1_level_capabilities.py", "wb") as f:
         f.truncate(4 << 30)  # sparse: no disk space used
-    code = ("import resource, sys; from pathlib import Path\n"
-            "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
-            "from rpc_impersonation.grading.classroom import discover\n"
-            "subs = discover(Path(sys.argv[1]))\n"
-            "print('problems:', subs[0].problems)\n")
-    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "submissions")], capture_output=True,
-                          text=True, timeout=30, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    code = (
+        "import resource, sys; from pathlib import Path\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
+        "from rpc_impersonation.grading.classroom import discover\n"
+        "subs = discover(Path(sys.argv[1]))\n"
+        "print('problems:', subs[0].problems)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "submissions")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
     assert done.returncode == 0 and "larger than" in done.stdout, done.stderr[-600:]
 
 
@@ -260,22 +280,35 @@ def test_red_staged_submissions_are_not_readable_by_other_local_users():
 # --- held (was a HOLE): a lone surrogate in a message ended the class run (feedback written as UTF-8) --------
 def test_red_a_lone_surrogate_costs_only_its_author(tmp_path):
     # and a folder whose name is not UTF-8 (b"caf\xe9": Python names it with a lone surrogate)
-    totals, _ = one_exercise_class(tmp_path, {"aaa_eve": hostile("red_lone_surrogate"),
-                                                    "bea": MASTERS["ex1"].solution_code,
-                                                    "caf\udce9": MASTERS["ex1"].solution_code})
+    totals, _ = one_exercise_class(
+        tmp_path,
+        {
+            "aaa_eve": hostile("red_lone_surrogate"),
+            "bea": MASTERS["ex1"].solution_code,
+            "caf\udce9": MASTERS["ex1"].solution_code,
+        },
+    )
     assert totals == {"aaa_eve": 0, "bea": solution_score(), "caf": solution_score()} and totals["bea"] > 0
     assert (tmp_path / "out" / "gradebook.csv").exists()
-    for path in [*(tmp_path / "out").rglob("*.md"), *(tmp_path / "out").rglob("*.csv"),
-                 *(tmp_path / "out").rglob("*.json")]:
+    for path in [
+        *(tmp_path / "out").rglob("*.md"),
+        *(tmp_path / "out").rglob("*.csv"),
+        *(tmp_path / "out").rglob("*.json"),
+    ]:
         path.read_text(encoding="utf-8")
 
 
 def test_red_a_lone_surrogate_does_not_break_the_self_check(tmp_path):
     shutil.copytree(ROOT / "exercises" / "checks", tmp_path / "exercises" / "checks")
     shutil.copy(HOSTILE / "red_lone_surrogate" / "ex1_level_capabilities.py", tmp_path / "exercises")
-    done = subprocess.run([sys.executable, "-m", "rpc_impersonation.grading", "check", "ex1", "--folder",
-                           str(tmp_path)], capture_output=True, text=True, timeout=60, cwd=tmp_path,
-                          env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    done = subprocess.run(
+        [sys.executable, "-m", "rpc_impersonation.grading", "check", "ex1", "--folder", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
     assert "Traceback" not in done.stderr, done.stderr[-800:]
     assert "ex1" in done.stdout
 
@@ -302,8 +335,9 @@ def test_red_zip_tricks_are_read_safely(tmp_path):
     assert found["liar"].files == {} and "not a readable zip" in found["liar"].problems[0]
     # members with '..' or an absolute path are refused by name (discovery reads members into memory only)
     assert found["traversal"].files == {}, found["traversal"].files
-    assert len(found["traversal"].problems) == 2 and all("absolute path or '..'; refused" in p
-                                                         for p in found["traversal"].problems)
+    assert len(found["traversal"].problems) == 2 and all(
+        "absolute path or '..'; refused" in p for p in found["traversal"].problems
+    )
 
 
 # --- held: signals at the sandbox's root processes, raised limits, setuid, chroot --------------------------------
@@ -345,17 +379,28 @@ def _nested(levels: int) -> list:
 def test_red_reply_frames_that_are_deep_huge_or_carry_lone_surrogates():
     from rpc_impersonation.grading.sandbox import MAX_DEPTH, SandboxFault, decode_frame
 
-    refused = {"deep list": b"[" * 100_000 + b"]" * 100_000,
-               "just past the depth cap": json.dumps({"op": "ok", "output": "", "v": _nested(MAX_DEPTH)}).encode(),
-               "a 5000-digit integer": b'{"op": "ok", "output": "", "v": ' + b"9" * 5000 + b"}",
-               "bad UTF-8": b'{"op": "ok", "output": "\xff"}'}
+    refused = {
+        "deep list": b"[" * 100_000 + b"]" * 100_000,
+        "just past the depth cap": json.dumps({"op": "ok", "output": "", "v": _nested(MAX_DEPTH)}).encode(),
+        "a 5000-digit integer": b'{"op": "ok", "output": "", "v": ' + b"9" * 5000 + b"}",
+        "bad UTF-8": b'{"op": "ok", "output": "\xff"}',
+    }
     for frame in refused.values():
         with pytest.raises(SandboxFault):
             decode_frame(frame)
     at_cap = decode_frame(json.dumps({"op": "ok", "output": "", "v": _nested(MAX_DEPTH - 1)}).encode())  # dict+63
     assert at_cap["op"] == "ok"
-    repaired = decode_frame(json.dumps({"op": "error", "kind": "ValueError", "message": "x\udcff",
-                                        "output": "\ud800y", "args": {"k\udc80": ["\udfff"]}}).encode())
+    repaired = decode_frame(
+        json.dumps(
+            {
+                "op": "error",
+                "kind": "ValueError",
+                "message": "x\udcff",
+                "output": "\ud800y",
+                "args": {"k\udc80": ["\udfff"]},
+            }
+        ).encode()
+    )
     assert repaired["message"] == "x\ufffd" and repaired["output"] == "\ufffdy"
     assert repaired["args"] == {"k\ufffd": ["\ufffd"]}
     json.dumps(repaired, ensure_ascii=False).encode("utf-8")  # encodable now
@@ -388,8 +433,13 @@ if pid == 0:
 alive = [os.waitpid(pid, 0)[1] >> 8, subprocess.run(["true"]).returncode, os.getpid() > 0]
 print(json.dumps([found, alive]))
 """
-    done = subprocess.run([sys.executable, "-I", "-c", code, str(ROOT / "src" / "rpc_impersonation" / "grading")],
-                          check=False, capture_output=True, text=True, timeout=30)
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", code, str(ROOT / "src" / "rpc_impersonation" / "grading")],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert done.returncode == 0, done.stderr[-800:]
     found, alive = json.loads(done.stdout)
     for name, (result, errno) in found.items():
@@ -406,12 +456,20 @@ def test_red_a_handler_that_calls_nothing_earns_no_safety_points():
 
 
 # --- held: a refused import names the module, never a machine path -----------------------------------------------
-@pytest.mark.parametrize("line", ["from rpc_impersonation import engine", "from rpc_impersonation import evaluate",
-                                  "from rpc_impersonation.engine import evaluate", "import rpc_impersonation.chain",
-                                  "from rpc_impersonation import no_such_name"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "from rpc_impersonation import engine",
+        "from rpc_impersonation import evaluate",
+        "from rpc_impersonation.engine import evaluate",
+        "import rpc_impersonation.chain",
+        "from rpc_impersonation import no_such_name",
+    ],
+)
 def test_red_a_refused_import_shows_no_machine_path(line):
-    result = grade_exercise(MASTERS["ex1"], f"{line}\n\ndef can_do(level, capability, placement):\n    return True\n",
-                            budget=QUICK)
+    result = grade_exercise(
+        MASTERS["ex1"], f"{line}\n\ndef can_do(level, capability, placement):\n    return True\n", budget=QUICK
+    )
     shown = result.problem + result.output + " ".join(t.message for t in result.tests)
     assert result.score == 0 and "not allowed in this exercise" in shown, shown[:400]
     for machine in ("/work", "/tmp", "/root", "/home", "/pkg", "__init__.py", str(ROOT)):
@@ -419,11 +477,20 @@ def test_red_a_refused_import_shows_no_machine_path(line):
 
 
 # --- held: what makes JSON not a notebook, each named -------------------------------------------------------------
-@pytest.mark.parametrize(("text", "named"), [
-    ("[]", "top level is a JSON list"), ("5", "top level is a JSON int"), ('{"cells": 5}', "'cells' is a int"),
-    ('{"cells": [1]}', "cell 0 is a int"), ('{"cells": [{"cell_type": "code", "source": [1, 2]}]}', "cell 0's source"),
-    ('{"cells": [{"cell_type": "code", "source": {"a": 1}}]}', "cell 0's source"),
-    ("[" * 50_000 + "]" * 50_000, "nested too deeply"), ('{"cells": [', "Expecting value"), ("\udcff", "utf-8")])
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("[]", "top level is a JSON list"),
+        ("5", "top level is a JSON int"),
+        ('{"cells": 5}', "'cells' is a int"),
+        ('{"cells": [1]}', "cell 0 is a int"),
+        ('{"cells": [{"cell_type": "code", "source": [1, 2]}]}', "cell 0's source"),
+        ('{"cells": [{"cell_type": "code", "source": {"a": 1}}]}', "cell 0's source"),
+        ("[" * 50_000 + "]" * 50_000, "nested too deeply"),
+        ('{"cells": [', "Expecting value"),
+        ("\udcff", "utf-8"),
+    ],
+)
 def test_red_notebook_structure_is_checked(text, named):
     from rpc_impersonation.grading.submissions import notebook_modules
 

@@ -20,26 +20,53 @@ import tokenize
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["DECIDING", "VOCABULARY", "scan_for_deciding_imports",
-           "engine_similarity", "similarity_problem", "SIMILARITY_THRESHOLD"]
+__all__ = [
+    "DECIDING",
+    "VOCABULARY",
+    "scan_for_deciding_imports",
+    "engine_similarity",
+    "similarity_problem",
+    "SIMILARITY_THRESHOLD",
+]
 
 PACKAGE = "rpc_impersonation"
 #: Modules that decide outcomes; never importable by graded reasoning code.
-DECIDING = tuple(f"{PACKAGE}.{m}" for m in ("engine", "chain", "capabilities", "scenarios", "com", "kerberos",
-                                            "tables", "space", "tokens", "decisions", "views", "cli", "seeds"))
+DECIDING = tuple(
+    f"{PACKAGE}.{m}"
+    for m in (
+        "engine",
+        "chain",
+        "capabilities",
+        "scenarios",
+        "com",
+        "kerberos",
+        "tables",
+        "space",
+        "tokens",
+        "decisions",
+        "views",
+        "cli",
+        "seeds",
+    )
+)
 #: The vocabulary and data model an exercise may allow.
 VOCABULARY = tuple(f"{PACKAGE}.{m}" for m in ("constants", "binding", "world", "errors", "rules"))
 
 
 # ---------------------------------------------------------------- scanning the bundle
 
-_DYNAMIC = re.compile(r"""(?:import_module|__import__|import_from|find_spec|run_module|spec_from_file_location)"""
-                      r"""\s*\(\s*(?:f?["'])([^"']+)["']""")
+_DYNAMIC = re.compile(
+    r"""(?:import_module|__import__|import_from|find_spec|run_module|spec_from_file_location)"""
+    r"""\s*\(\s*(?:f?["'])([^"']+)["']"""
+)
 
 
 def _deciding_name(name: str) -> bool:
-    return any(name == d or name.startswith(d + ".") for d in DECIDING) or name in (
-        "solutions",) or name.startswith("solutions.")
+    return (
+        any(name == d or name.startswith(d + ".") for d in DECIDING)
+        or name in ("solutions",)
+        or name.startswith("solutions.")
+    )
 
 
 def _imports_in_python(text: str) -> list[tuple[int, str]]:
@@ -63,9 +90,18 @@ def _imports_in_python(text: str) -> list[tuple[int, str]]:
 
 
 #: Names the package re-exports, and the module each comes from.
-_OWNER = {"Engine": "engine", "Options": "engine", "Chain": "chain", "Hop": "chain", "Access": "chain",
-          "evaluate": "chain", "ChainResult": "chain", "load": "scenarios", "load_named": "scenarios",
-          "Decision": "decisions"}
+_OWNER = {
+    "Engine": "engine",
+    "Options": "engine",
+    "Chain": "chain",
+    "Hop": "chain",
+    "Access": "chain",
+    "evaluate": "chain",
+    "ChainResult": "chain",
+    "load": "scenarios",
+    "load_named": "scenarios",
+    "Decision": "decisions",
+}
 
 
 def _code_of(path: Path) -> list[tuple[str, str]]:
@@ -76,8 +112,14 @@ def _code_of(path: Path) -> list[tuple[str, str]]:
             cells = json.loads(text).get("cells", [])
         except (ValueError, AttributeError):
             return [(str(path), text)]
-        return [(f"{path} cell {i}", "".join(c.get("source", "")) if isinstance(c.get("source"), list)
-                 else c.get("source", "")) for i, c in enumerate(cells) if c.get("cell_type") == "code"]
+        return [
+            (
+                f"{path} cell {i}",
+                "".join(c.get("source", "")) if isinstance(c.get("source"), list) else c.get("source", ""),
+            )
+            for i, c in enumerate(cells)
+            if c.get("cell_type") == "code"
+        ]
     return [(str(path), text)]
 
 
@@ -99,8 +141,19 @@ def scan_for_deciding_imports(folder: str | Path) -> list[str]:
 
 SIMILARITY_THRESHOLD = 0.30
 _SHINGLE = 12
-_DECIDING_FILES = ("engine.py", "call.py", "thread.py", "chain.py", "capabilities.py", "com.py", "kerberos.py",
-                   "tables.py", "tokens.py", "decisions.py", "space.py")
+_DECIDING_FILES = (
+    "engine.py",
+    "call.py",
+    "thread.py",
+    "chain.py",
+    "capabilities.py",
+    "com.py",
+    "kerberos.py",
+    "tables.py",
+    "tokens.py",
+    "decisions.py",
+    "space.py",
+)
 
 
 def _tokens(source: str) -> list[str]:
@@ -139,7 +192,7 @@ _KEYWORDS = frozenset(__import__("keyword").kwlist)
 
 
 def _shingles(tokens: list[str]) -> set[int]:
-    return {hash(tuple(tokens[i:i + _SHINGLE])) for i in range(max(0, len(tokens) - _SHINGLE + 1))}
+    return {hash(tuple(tokens[i : i + _SHINGLE])) for i in range(max(0, len(tokens) - _SHINGLE + 1))}
 
 
 @lru_cache(maxsize=1)
@@ -156,7 +209,7 @@ def _engine_shingles() -> frozenset[int]:
 def engine_similarity(source: str) -> float:
     """Share of the submission's token shingles that also occur in the package's deciding code (0..1)."""
     mine = _shingles(_tokens(source))
-    if len(mine) < 20:   # too short to say anything
+    if len(mine) < 20:  # too short to say anything
         return 0.0
     return len(mine & _engine_shingles()) / len(mine)
 
@@ -166,5 +219,7 @@ def similarity_problem(source: str, module: str) -> str:
     share = engine_similarity(source)
     if share < SIMILARITY_THRESHOLD:
         return ""
-    return (f"{module}.py: {share:.0%} of its code matches the engine's own deciding code (token shingles); "
-            "check by hand whether it is a copy of the package")
+    return (
+        f"{module}.py: {share:.0%} of its code matches the engine's own deciding code (token shingles); "
+        "check by hand whether it is a copy of the package"
+    )

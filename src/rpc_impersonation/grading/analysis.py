@@ -29,7 +29,7 @@ class ItemStats:
     failed: int
     point_biserial: float | None
     upper_lower: float | None
-    wrong: list[tuple[str, int]] = field(default_factory=list)   # (misconception or message, students)
+    wrong: list[tuple[str, int]] = field(default_factory=list)  # (misconception or message, students)
 
     @property
     def failing_share(self) -> float:
@@ -92,8 +92,18 @@ def item_analysis(results: dict[str, list[ExerciseResult]], handed_in: dict[str,
             if not ok:
                 wrong[_wrong_key(t)] += 1
         failed = int(len(passed) - sum(passed))
-        stats.append(ItemStats(exercise, name, points, len(passed), failed, _pearson(passed, rest),
-                               _upper_lower(passed, rest), wrong.most_common(3)))
+        stats.append(
+            ItemStats(
+                exercise,
+                name,
+                points,
+                len(passed),
+                failed,
+                _pearson(passed, rest),
+                _upper_lower(passed, rest),
+                wrong.most_common(3),
+            )
+        )
     return stats
 
 
@@ -103,17 +113,21 @@ def _bars(title: str, rows: list[tuple[str, float]], lo: float, hi: float, fmt: 
     height = 40 + row_h * len(rows)
     scale = (width - label_w - 60) / (hi - lo)
     zero = label_w + (0 - lo) * scale
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-           f'aria-label="{html.escape(title)}">', f'<text x="4" y="16" font-size="13" font-weight="bold">'
-           f'{html.escape(title)}</text>']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+        f'aria-label="{html.escape(title)}">',
+        f'<text x="4" y="16" font-size="13" font-weight="bold">{html.escape(title)}</text>',
+    ]
     for i, (label, value) in enumerate(rows):
         y = 28 + i * row_h
         x0, x1 = sorted((zero, label_w + (value - lo) * scale))
         colour = "#D55E00" if value < 0 else "#0072B2"
-        out.append(f'<text x="{label_w - 6}" y="{y + 12}" font-size="11" text-anchor="end">'
-                   f'{html.escape(label[:58])}</text>')
-        out.append(f'<rect x="{x0:.1f}" y="{y + 2}" width="{max(x1 - x0, 0.5):.1f}" height="{row_h - 5}" '
-                   f'fill="{colour}"/>')
+        out.append(
+            f'<text x="{label_w - 6}" y="{y + 12}" font-size="11" text-anchor="end">{html.escape(label[:58])}</text>'
+        )
+        out.append(
+            f'<rect x="{x0:.1f}" y="{y + 2}" width="{max(x1 - x0, 0.5):.1f}" height="{row_h - 5}" fill="{colour}"/>'
+        )
         out.append(f'<text x="{x1 + 4:.1f}" y="{y + 12}" font-size="11">{format(value, fmt)}</text>')
     out.append(f'<line x1="{zero:.1f}" y1="24" x2="{zero:.1f}" y2="{height - 8}" stroke="#444"/>')
     out.append("</svg>")
@@ -122,32 +136,39 @@ def _bars(title: str, rows: list[tuple[str, float]], lo: float, hi: float, fmt: 
 
 def html_report(title: str, stats: list[ItemStats], students: int, histogram: dict[str, list[float]]) -> str:
     """One self-contained HTML page: tables and inline SVG charts."""
+
     def num(x: float | None) -> str:
         return "n/a" if x is None else f"{x:+.2f}"
 
     fail_rows = [(f"{s.exercise}: {s.test}", s.failing_share) for s in stats]
     disc_rows = [(f"{s.exercise}: {s.test}", s.point_biserial) for s in stats if s.point_biserial is not None]
-    parts = [f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Item analysis: "
-             f"{html.escape(title)}</title><style>body{{font-family:sans-serif;max-width:960px;margin:1em auto}}"
-             "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:2px 6px;"
-             "vertical-align:top}td.n{text-align:right}</style></head><body>",
-             f"<h1>Item analysis: {html.escape(title)}</h1>",
-             f"<p>{students} students. A student who did not hand in an exercise is left out of that exercise's "
-             "rows. <em>Discrimination</em>: correlation between passing the test and the total on the other "
-             "tests (point-biserial, corrected); <em>upper-lower</em>: share passing among the top 27% minus "
-             "among the bottom 27%. Values near 0 or below mean the test does not separate strong and weak "
-             "students (or everybody passed or failed it: n/a).</p>",
-             _bars("Share of students failing each test", fail_rows, 0.0, 1.0, ".0%")]
+    parts = [
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Item analysis: '
+        f"{html.escape(title)}</title><style>body{{font-family:sans-serif;max-width:960px;margin:1em auto}}"
+        "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:2px 6px;"
+        "vertical-align:top}td.n{text-align:right}</style></head><body>",
+        f"<h1>Item analysis: {html.escape(title)}</h1>",
+        f"<p>{students} students. A student who did not hand in an exercise is left out of that exercise's "
+        "rows. <em>Discrimination</em>: correlation between passing the test and the total on the other "
+        "tests (point-biserial, corrected); <em>upper-lower</em>: share passing among the top 27% minus "
+        "among the bottom 27%. Values near 0 or below mean the test does not separate strong and weak "
+        "students (or everybody passed or failed it: n/a).</p>",
+        _bars("Share of students failing each test", fail_rows, 0.0, 1.0, ".0%"),
+    ]
     if disc_rows:
         parts.append(_bars("Discrimination (point-biserial) of each test", disc_rows, -1.0, 1.0, "+.2f"))
-    parts.append("<h2>Per test</h2><table><tr><th>test</th><th>points</th><th>handed in</th><th>failed</th>"
-                 "<th>discrimination</th><th>upper-lower</th><th>most frequent wrong answers</th></tr>")
+    parts.append(
+        "<h2>Per test</h2><table><tr><th>test</th><th>points</th><th>handed in</th><th>failed</th>"
+        "<th>discrimination</th><th>upper-lower</th><th>most frequent wrong answers</th></tr>"
+    )
     for s in stats:
         wrong = "<br>".join(f"{n} &times; {html.escape(text)}" for text, n in s.wrong) or "&ndash;"
-        parts.append(f"<tr><td>{html.escape(s.exercise)}: {html.escape(s.test)}</td><td class=n>{s.points:g}</td>"
-                     f"<td class=n>{s.attempted}</td><td class=n>{s.failed} ({s.failing_share:.0%})</td>"
-                     f"<td class=n>{num(s.point_biserial)}</td><td class=n>{num(s.upper_lower)}</td>"
-                     f"<td>{wrong}</td></tr>")
+        parts.append(
+            f"<tr><td>{html.escape(s.exercise)}: {html.escape(s.test)}</td><td class=n>{s.points:g}</td>"
+            f"<td class=n>{s.attempted}</td><td class=n>{s.failed} ({s.failing_share:.0%})</td>"
+            f"<td class=n>{num(s.point_biserial)}</td><td class=n>{num(s.upper_lower)}</td>"
+            f"<td>{wrong}</td></tr>"
+        )
     parts.append("</table><h2>Scores per exercise</h2>")
     for exercise, scores in histogram.items():
         if not scores:

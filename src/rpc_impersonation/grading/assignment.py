@@ -36,15 +36,15 @@ _LATE = {"grace_minutes", "penalty_per_day", "cutoff_days"}
 @dataclass(frozen=True)
 class LatePolicy:
     grace_minutes: float = 0
-    penalty_per_day: float = 0          # percent of the points earned
-    cutoff_days: float | None = None    # later than due + grace + this many days: 0 points
+    penalty_per_day: float = 0  # percent of the points earned
+    cutoff_days: float | None = None  # later than due + grace + this many days: 0 points
 
 
 @dataclass(frozen=True)
 class Lateness:
-    days: int = 0                       # started days late (after the grace period)
-    penalty: float = 0                  # points taken off
-    refused: bool = False               # past the cutoff
+    days: int = 0  # started days late (after the grace period)
+    penalty: float = 0  # points taken off
+    refused: bool = False  # past the cutoff
     note: str = ""
 
 
@@ -60,11 +60,11 @@ class Assignment:
     path: str = ""
 
     @classmethod
-    def everything(cls, masters: list[Master]) -> "Assignment":
+    def everything(cls, masters: list[Master]) -> Assignment:
         return cls("all", "All exercises", tuple(m.id for m in masters))
 
     @classmethod
-    def of_exercises(cls, names: list[str], masters: list[Master]) -> "Assignment":
+    def of_exercises(cls, names: list[str], masters: list[Master]) -> Assignment:
         known = [m.id for m in masters]
         for n in names:
             if n not in known:
@@ -72,7 +72,7 @@ class Assignment:
         return cls("-".join(names), "Selected exercises", tuple(names))
 
     @classmethod
-    def load(cls, path: str | Path, masters: list[Master]) -> "Assignment":
+    def load(cls, path: str | Path, masters: list[Master]) -> Assignment:
         path = Path(path)
         where = f"assignment file {path}"
         doc = read_toml(path, where)
@@ -85,18 +85,21 @@ class Assignment:
         known = {m.id: m for m in masters}
         exercises = doc.get("exercises")
         if not isinstance(exercises, list) or not exercises or not all(isinstance(e, str) for e in exercises):
-            raise ImpersonationError(f"{where}: exercises = {exercises!r}: expected a non-empty list such as "
-                                     f"[\"ex1\", \"ex3\"]")
+            raise ImpersonationError(
+                f'{where}: exercises = {exercises!r}: expected a non-empty list such as ["ex1", "ex3"]'
+            )
         for e in exercises:
             if e not in known:
-                raise ImpersonationError(f"{where}: exercises: unknown exercise {e!r}; expected some of "
-                                         f"{', '.join(known)}")
+                raise ImpersonationError(
+                    f"{where}: exercises: unknown exercise {e!r}; expected some of {', '.join(known)}"
+                )
         if len(set(exercises)) != len(exercises):
             raise ImpersonationError(f"{where}: exercises lists an exercise twice: {exercises}")
         due = doc.get("due")
         if due is not None and (not isinstance(due, datetime) or due.tzinfo is None):
-            raise ImpersonationError(f"{where}: due = {due!r}: expected a date and time with a time zone, "
-                                     f"e.g. 2026-03-06T23:59:00+01:00")
+            raise ImpersonationError(
+                f"{where}: due = {due!r}: expected a date and time with a time zone, e.g. 2026-03-06T23:59:00+01:00"
+            )
         points = doc.get("points", {})
         if not isinstance(points, dict):
             raise ImpersonationError(f"{where}: points must be a table such as [points] ex1 = 10")
@@ -107,20 +110,32 @@ class Assignment:
                 raise ImpersonationError(f"{where}: points.{k} = {v!r}: expected a positive number")
         late = doc.get("late", {})
         if not isinstance(late, dict) or set(late) - _LATE:
-            raise ImpersonationError(f"{where}: late: unknown key(s) {sorted(set(late) - _LATE) if isinstance(late, dict) else late!r}; "
-                                     f"allowed: {sorted(_LATE)}")
+            raise ImpersonationError(
+                f"{where}: late: unknown key(s) {sorted(set(late) - _LATE) if isinstance(late, dict) else late!r}; "
+                f"allowed: {sorted(_LATE)}"
+            )
         for k, v in late.items():
             if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0 or (k == "penalty_per_day" and v > 100):
-                raise ImpersonationError(f"{where}: late.{k} = {v!r}: expected a number >= 0"
-                                         + (" and <= 100 (percent)" if k == "penalty_per_day" else ""))
+                raise ImpersonationError(
+                    f"{where}: late.{k} = {v!r}: expected a number >= 0"
+                    + (" and <= 100 (percent)" if k == "penalty_per_day" else "")
+                )
         if late and due is None:
             raise ImpersonationError(f"{where}: a [late] policy needs a due date")
         canvas_id = str(doc.get("canvas_id", ""))
         title = doc.get("title", aid)
         if not isinstance(title, str):
             raise ImpersonationError(f"{where}: title = {title!r}: expected text")
-        return cls(aid, title, tuple(exercises), due, {k: float(v) for k, v in points.items()},
-                   LatePolicy(**{k: float(v) for k, v in late.items()}), canvas_id, str(path))
+        return cls(
+            aid,
+            title,
+            tuple(exercises),
+            due,
+            {k: float(v) for k, v in points.items()},
+            LatePolicy(**{k: float(v) for k, v in late.items()}),
+            canvas_id,
+            str(path),
+        )
 
     def select(self, masters: list[Master]) -> list[Master]:
         by_id = {m.id: m for m in masters}
@@ -144,11 +159,19 @@ class Assignment:
             return Lateness()
         days = math.ceil(over / timedelta(days=1))
         if self.late.cutoff_days is not None and over > timedelta(days=self.late.cutoff_days):
-            return Lateness(days, total, True, f"submitted {days} day(s) late, after the cutoff of "
-                                               f"{self.late.cutoff_days:g} day(s): 0 points")
+            return Lateness(
+                days,
+                total,
+                True,
+                f"submitted {days} day(s) late, after the cutoff of {self.late.cutoff_days:g} day(s): 0 points",
+            )
         penalty = round(total * min(100.0, days * self.late.penalty_per_day) / 100, 2)
-        return Lateness(days, penalty, False, f"submitted {days} day(s) late: -{penalty:g} points "
-                                              f"({self.late.penalty_per_day:g}% per day)")
+        return Lateness(
+            days,
+            penalty,
+            False,
+            f"submitted {days} day(s) late: -{penalty:g} points ({self.late.penalty_per_day:g}% per day)",
+        )
 
 
 def read_toml(path: Path, where: str) -> dict:

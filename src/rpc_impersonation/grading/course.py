@@ -15,9 +15,9 @@ from pathlib import Path
 from ..errors import ImpersonationError
 from .allow import scan_for_deciding_imports
 from .masters import VisibleSpec, find_leaks, load_masters, notebook_json
-from .submissions import MAX_FILE_BYTES, MAX_ZIP_BYTES
 from .report import text_report
 from .runner import ExerciseResult, grade_exercise
+from .submissions import MAX_FILE_BYTES, MAX_ZIP_BYTES
 
 __all__ = ["find_root", "assign", "verify", "release", "check", "CheckReport"]
 
@@ -39,8 +39,11 @@ def assign(root: Path, out: Path | None = None) -> list[Path]:
     (out / "checks").mkdir(parents=True, exist_ok=True)
     written = []
     for m in load_masters(root / "solutions"):
-        files = {out / f"{m.module}.py": m.student_code(), out / "checks" / f"{m.module}.py": m.visible_tests_code(),
-                 out / f"{m.module}.ipynb": notebook_json(m.companion_notebook())}
+        files = {
+            out / f"{m.module}.py": m.student_code(),
+            out / "checks" / f"{m.module}.py": m.visible_tests_code(),
+            out / f"{m.module}.ipynb": notebook_json(m.companion_notebook()),
+        }
         for path, text in files.items():
             path.write_text(text, encoding="utf-8")
             written.append(path)
@@ -85,7 +88,8 @@ class VerifyReport:
     @property
     def ok(self) -> bool:
         return not (self.differences or self.stub_problems or self.leaks or self.deciding_imports) and all(
-            s == m for s, m in self.solution_scores.values())
+            s == m for s, m in self.solution_scores.values()
+        )
 
     def __str__(self) -> str:
         lines = [f"{ex}: solution scores {s:g}/{m:g}" for ex, (s, m) in self.solution_scores.items()]
@@ -110,12 +114,16 @@ def verify(root: Path) -> VerifyReport:
         solved = grade_exercise(m, m.solution_code, hidden=True)
         scores[m.id] = (solved.score, solved.max_score)
         if solved.score != solved.max_score:
-            stubs.append(f"{m.id} solution fails: " + "; ".join(t.message for t in solved.tests if t.status != "passed"))
+            stubs.append(
+                f"{m.id} solution fails: " + "; ".join(t.message for t in solved.tests if t.status != "passed")
+            )
         stub = grade_exercise(m, m.student_code(), hidden=True)
         bad = [t for t in stub.tests if t.status != "not implemented"]
         if stub.score != 0 or bad or stub.problem:
-            stubs.append(f"{m.id} untouched exercise: score {stub.score:g}, "
-                         + "; ".join(f"{t.name}: {t.status} {t.message}" for t in bad[:3]))
+            stubs.append(
+                f"{m.id} untouched exercise: score {stub.score:g}, "
+                + "; ".join(f"{t.name}: {t.status} {t.message}" for t in bad[:3])
+            )
     leaks = find_leaks(root / "exercises")
     sources = answer_sources(root / "exercises", root / "solutions") + hidden_cases_in_bundle(root / "solutions")
     return VerifyReport(differences, scores, stubs, leaks, sources)
@@ -125,12 +133,17 @@ def hidden_cases_in_bundle(solutions: Path) -> list[str]:
     """Hidden cases that ask exactly what a visible case asks: their answer would ship with the visible one."""
     out = []
     for m in load_masters(solutions):
+
         def key(t):
             d = t.data or {}
             return (d.get("call"), repr(d.get("args")), repr(d.get("field")), d.get("aspect"))
+
         visible = {key(t) for t in m.tests(hidden=False) if t.data}
-        out += [f"{m.id}: hidden case {t.data['name']!r} asks what a visible test asks (its answer is in the bundle)"
-                for t in m.tests(hidden=True) if t.hidden and t.data and key(t) in visible]
+        out += [
+            f"{m.id}: hidden case {t.data['name']!r} asks what a visible test asks (its answer is in the bundle)"
+            for t in m.tests(hidden=True)
+            if t.hidden and t.data and key(t) in visible
+        ]
     return out
 
 
@@ -144,8 +157,12 @@ def answer_sources(exercises: Path, solutions: Path) -> list[str]:
         stem = Path(where.split(":")[0].split(" cell ")[0]).stem
         m = masters.get(stem)
         in_module = Path(where.split(":")[0]).parent == exercises
-        if m is not None and in_module and not m.reasoning and any(name == a or name.startswith(a + ".")
-                                                                   for a in m.allow):
+        if (
+            m is not None
+            and in_module
+            and not m.reasoning
+            and any(name == a or name.startswith(a + ".") for a in m.allow)
+        ):
             continue
         out.append(hit)
     return out
@@ -223,8 +240,10 @@ def _ship_linked_docs(root: Path, out: Path) -> None:
 def _check_target(root: Path, out: Path, force: bool) -> None:
     course, target = root.resolve(), out.resolve()
     if target == course or target.is_relative_to(course) or course.is_relative_to(target):
-        raise ImpersonationError(f"release refused: {out} {'is' if target == course else 'holds' if course.is_relative_to(target) else 'is inside'} "
-                                 f"the course folder {course}; write the bundle outside it (e.g. ../dist/student-bundle)")
+        raise ImpersonationError(
+            f"release refused: {out} {'is' if target == course else 'holds' if course.is_relative_to(target) else 'is inside'} "
+            f"the course folder {course}; write the bundle outside it (e.g. ../dist/student-bundle)"
+        )
     archive = target.with_suffix(".zip")
     if archive.resolve().is_relative_to(course):
         raise ImpersonationError(f"release refused: the zip {archive} would be inside the course folder {course}")
@@ -234,12 +253,16 @@ def _check_target(root: Path, out: Path, force: bool) -> None:
         readme = target / "README.md"
         earlier = readme.is_file() and readme.read_text(encoding="utf-8", errors="replace").startswith(_BUNDLE_TITLE)
         if not force:
-            raise ImpersonationError(f"release refused: {out} is not empty; choose a new folder, or --force to "
-                                     f"replace an earlier student bundle")
+            raise ImpersonationError(
+                f"release refused: {out} is not empty; choose a new folder, or --force to "
+                f"replace an earlier student bundle"
+            )
         if not earlier:
             names = ", ".join(sorted(p.name for p in target.iterdir())[:5])
-            raise ImpersonationError(f"release refused: {out} holds other files ({names}), not an earlier student "
-                                     f"bundle; --force only replaces a bundle. Choose an empty or new folder")
+            raise ImpersonationError(
+                f"release refused: {out} holds other files ({names}), not an earlier student "
+                f"bundle; --force only replaces a bundle. Choose an empty or new folder"
+            )
     if archive.exists() and not force:
         raise ImpersonationError(f"release refused: {archive} exists; --force to replace it")
 
@@ -252,23 +275,32 @@ def release(root: Path, out: Path, force: bool = False) -> tuple[Path, Path]:
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent)) / out.name
     try:
-        shutil.copytree(root / "notebooks", staging / "notebooks",
-                        ignore=shutil.ignore_patterns("source", ".ipynb_checkpoints", "__pycache__", "*.cfg", ".*"))
-        shutil.copytree(root / "exercises", staging / "exercises",
-                        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", ".*"))
+        shutil.copytree(
+            root / "notebooks",
+            staging / "notebooks",
+            ignore=shutil.ignore_patterns("source", ".ipynb_checkpoints", "__pycache__", "*.cfg", ".*"),
+        )
+        shutil.copytree(
+            root / "exercises",
+            staging / "exercises",
+            ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", ".*"),
+        )
         (staging / "README.md").write_text(_bundle_readme(), encoding="utf-8")
         _ship_linked_docs(root, staging)
         leaks = find_leaks(staging)
         if leaks:
-            raise ImpersonationError("release refused: solution or hidden-test markers in "
-                                     f"{[str(Path(p).relative_to(staging)) for p in leaks]}")
+            raise ImpersonationError(
+                "release refused: solution or hidden-test markers in "
+                f"{[str(Path(p).relative_to(staging)) for p in leaks]}"
+            )
         archive = out.with_suffix(".zip")
         tmp_zip = staging.parent / "bundle.zip"
         with zipfile.ZipFile(tmp_zip, "w", zipfile.ZIP_DEFLATED) as z:
             for p in sorted(staging.rglob("*")):
                 if p.is_file():
-                    info = zipfile.ZipInfo(f"{out.name}/{p.relative_to(staging).as_posix()}",
-                                           date_time=(2026, 1, 1, 0, 0, 0))
+                    info = zipfile.ZipInfo(
+                        f"{out.name}/{p.relative_to(staging).as_posix()}", date_time=(2026, 1, 1, 0, 0, 0)
+                    )
                     info.compress_type = zipfile.ZIP_DEFLATED
                     z.writestr(info, p.read_bytes())
         if out.exists():
@@ -314,6 +346,7 @@ def _specs(exercises: Path, which: str) -> list[VisibleSpec]:
     chosen = [s for s in specs if s.id == which or s.module == which]
     if not chosen:
         from ..errors import InvalidValueError
+
         raise InvalidValueError("exercise", which, ["all", *(s.id for s in specs)])
     return chosen
 

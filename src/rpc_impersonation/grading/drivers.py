@@ -31,8 +31,12 @@ _API = ("rpc_impersonate_client", "rpc_revert_to_self", "rpc_revert_to_self_ex",
 
 def _answer(decision) -> dict[str, Any]:
     code = getattr(decision, "code", None)
-    return {"ok": bool(getattr(decision, "ok", False)), "code": int(code) if code is not None else -1,
-            "code_name": getattr(code, "name", str(code)), "sentence": str(getattr(decision, "sentence", ""))[:500]}
+    return {
+        "ok": bool(getattr(decision, "ok", False)),
+        "code": int(code) if code is not None else -1,
+        "code_name": getattr(code, "name", str(code)),
+        "sentence": str(getattr(decision, "sentence", ""))[:500],
+    }
 
 
 class HandlerDriver:
@@ -43,7 +47,7 @@ class HandlerDriver:
     """
 
     MAX_CALLS = 200
-    callbacks = True   # the handler's API calls come back to this driver while it runs
+    callbacks = True  # the handler's API calls come back to this driver while it runs
 
     def __init__(self, client: str) -> None:
         self.engine, self.thread = serve(client)
@@ -56,8 +60,12 @@ class HandlerDriver:
         if name not in _API or not all(isinstance(a, str) and len(a) <= 200 for a in args) or len(args) > 2:
             return {"ok": False, "code": -1, "code_name": "INVALID_CALL", "sentence": f"{name} is not an API call"}
         if len(self.trace) >= self.MAX_CALLS:
-            return {"ok": False, "code": -1, "code_name": "TOO_MANY_CALLS",
-                    "sentence": f"more than {self.MAX_CALLS} API calls in one request"}
+            return {
+                "ok": False,
+                "code": -1,
+                "code_name": "TOO_MANY_CALLS",
+                "sentence": f"more than {self.MAX_CALLS} API calls in one request",
+            }
         thread = self.thread
         if name in ("rpc_impersonate_client", "rpc_revert_to_self_ex"):
             handle = args[0] if args else "0"
@@ -112,8 +120,12 @@ def _trace_spec(scenario: str, chain: str) -> dict[str, Any]:
         path = Path(scenarios.__file__).parent / "data" / path.name
     doc = json.loads(path.read_text(encoding="utf-8"))
     node = next(c for c in doc["chains"] if c["name"] == chain)
-    return {"name": doc["name"], "world": doc["world"], "client": node["client"],
-            "hops": [[h["server"], h.get("binding", {})] for h in node["hops"]]}
+    return {
+        "name": doc["name"],
+        "world": doc["world"],
+        "client": node["client"],
+        "hops": [[h["server"], h.get("binding", {})] for h in node["hops"]],
+    }
 
 
 SANDBOX_DRIVERS = {"handler": HandlerDriver, "trace": TraceDriver}
@@ -143,8 +155,10 @@ def forbid(dotted: str) -> None:
     owner, name = _owner(dotted)
 
     def refused(*_a, _name=dotted, **_k):
-        raise NotAllowed(f"{_name} is not allowed in this exercise; use the engine's primitives "
-                         "(Engine, ServerThread) instead")
+        raise NotAllowed(
+            f"{_name} is not allowed in this exercise; use the engine's primitives (Engine, ServerThread) instead"
+        )
+
     setattr(owner, name, refused)
 
 
@@ -184,7 +198,8 @@ def thread_proxy(driver: HandlerDriver):
         rpc_revert_to_self_ex=lambda h=0: ask("rpc_revert_to_self_ex", h),
         open=lambda resource, right="read": ask("open", resource, right),
         access_check=lambda resource, right="read": ask("access_check", resource, right),
-        call_handle=call_handle)
+        call_handle=call_handle,
+    )
 
 
 def drive_handler(module, client: str):

@@ -27,9 +27,17 @@ class SandboxFault(Exception):
         self.kind = kind
 
 
-_OPS = {"zygote": {"pid": int}, "ready": {"output": str}, "import error": {"message": str, "output": str},
-        "ok": {"output": str}, "error": {"kind": str, "message": str, "output": str},
-        "callback": {"name": str, "args": list}, "ended": {}, "stopped": {}, "fault": {"message": str}}
+_OPS = {
+    "zygote": {"pid": int},
+    "ready": {"output": str},
+    "import error": {"message": str, "output": str},
+    "ok": {"output": str},
+    "error": {"kind": str, "message": str, "output": str},
+    "callback": {"name": str, "args": list},
+    "ended": {},
+    "stopped": {},
+    "fault": {"message": str},
+}
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 

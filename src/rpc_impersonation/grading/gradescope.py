@@ -56,6 +56,7 @@ def build_autograder(root: Path, out: Path) -> Path:
     package = Path(__file__).resolve().parent.parent
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+
         def add(name: str, data: bytes, mode: int = 0o644) -> None:
             info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
             info.external_attr = (mode | 0o100000) << 16
@@ -92,9 +93,16 @@ def run_submission(submission: Path, solutions: Path, results: Path, allow_weak_
         doc["output"] = "\n".join(filter(None, [*notes, doc["output"]]))
     except BaseException as exc:  # noqa: BLE001 - Gradescope must always get a results.json
         traceback.print_exc()
-        doc = {"score": 0, "output": cap(f"The autograder could not grade this submission ({type(exc).__name__}: "
-                                         f"{exc}). Your instructor has the details; please tell them.", 1000),
-               "stdout_visibility": "hidden", "tests": []}
+        doc = {
+            "score": 0,
+            "output": cap(
+                f"The autograder could not grade this submission ({type(exc).__name__}: "
+                f"{exc}). Your instructor has the details; please tell them.",
+                1000,
+            ),
+            "stdout_visibility": "hidden",
+            "tests": [],
+        }
         if not isinstance(exc, Exception):
             atomic_write(results, json.dumps(doc, indent=1, sort_keys=True))
             raise

@@ -28,7 +28,7 @@ import sys
 MAX_FRAME = 256 * 1024
 _HEADER = struct.Struct(">I")
 #: the harness's other files, copied beside this one (see :func:`_sibling`)
-PARTS = ("harness_wording", "harness_seccomp", "harness_drive", "harness_student")
+PARTS = ("harness_wording", "harness_seccomp", "harness_drive", "harness_student", "harness_ending")
 
 
 def _sibling(name):
@@ -36,29 +36,38 @@ def _sibling(name):
     sys.path (and stays off it, so the student's code finds nothing of the harness by importing)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location(name, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                                                     name + ".py"))
+    spec = importlib.util.spec_from_file_location(
+        name, os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py")
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-_wording, _seccomp, _drive, _student = (_sibling(name) for name in PARTS)
+_wording, _seccomp, _drive, _student, _ending = (_sibling(name) for name in PARTS)
 _plain, _short, _describe = _wording.plain, _wording.short, _wording.describe
-DENIED_SYSCALLS, seccomp_program, install_seccomp = (_seccomp.DENIED_SYSCALLS, _seccomp.seccomp_program,
-                                                     _seccomp.install_seccomp)
+DENIED_SYSCALLS, seccomp_program, install_seccomp = (
+    _seccomp.DENIED_SYSCALLS,
+    _seccomp.seccomp_program,
+    _seccomp.install_seccomp,
+)
 
 
 # --- frames -----------------------------------------------------------------------------------------------
 def write_frame(fd, message):
     data = json.dumps(message, separators=(",", ":")).encode("utf-8")
     if len(data) > MAX_FRAME:
-        data = json.dumps({"op": "error", "kind": "too large",
-                           "message": f"the reply is {len(data)} bytes; at most {MAX_FRAME} are accepted",
-                           "output": ""}).encode()
+        data = json.dumps(
+            {
+                "op": "error",
+                "kind": "too large",
+                "message": f"the reply is {len(data)} bytes; at most {MAX_FRAME} are accepted",
+                "output": "",
+            }
+        ).encode()
     view = memoryview(_HEADER.pack(len(data)) + data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 def _read_exact(fd, n):
@@ -82,21 +91,22 @@ def read_frame(fd):
 # --- the zygote -------------------------------------------------------------------------------------------
 def zygote(to_grader, from_grader, config):
     """Start, watch and end student processes; they talk to the grader over the data pipes directly."""
-    data_in, data_out = config["data"]   # requests from the grader, replies to it: every child's fds 3 and 4
-    child = None                         # (pid, pidfd or None)
+    data_in, data_out = config["data"]  # requests from the grader, replies to it: every child's fds 3 and 4
+    child = None  # (pid, pidfd or None)
     in_pidns = config.get("pidns", False) and os.getpid() <= 3
 
     def end_child():
         nonlocal child
-        status = _end_child(child, config, in_pidns) if child is not None else None
+        status = _ending.end_child(child, config, in_pidns) if child is not None else None
         child = None
         return status
 
     while True:
         watch = [from_grader] + ([child[1]] if child is not None and child[1] is not None else [])
         ready, _, _ = select.select(watch, [], [], None if child is None or child[1] is not None else 0.05)
-        if child is not None and ((child[1] is not None and child[1] in ready) or
-                                  (child[1] is None and _exited(child[0]))):
+        if child is not None and (
+            (child[1] is not None and child[1] in ready) or (child[1] is None and _ending.exited(child[0]))
+        ):
             status = end_child()
             write_frame(to_grader, {"op": "ended", "status": status})
             continue
@@ -116,93 +126,16 @@ def zygote(to_grader, from_grader, config):
             write_frame(to_grader, {"op": "stopped"})
         elif op == "start":
             end_child()
-            _drain(data_in)  # what the grader sent to an earlier process is not for this one
+            _ending.drain(data_in)  # what the grader sent to an earlier process is not for this one
             child = _fork_child(message, config, (to_grader, from_grader), data_in, data_out)
         else:
             write_frame(to_grader, {"op": "fault", "message": f"unknown control request {op!r}"})
 
 
-def _reap():
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
-def _clear_leftovers(config, in_pidns):
-    if in_pidns:
-        # every process of the sandbox but its init and this one, again until none is left (a fork
-        # bomb keeps forking while it is being killed)
-        for _ in range(400):
-            try:
-                os.kill(-1, signal.SIGKILL)
-            except ProcessLookupError:
-                break
-            _reap()
-            select.select([], [], [], 0.0025)
-    elif config.get("uid") is not None:
-        _kill_uid(config["uid"])
-    _reap()
-
-
-def _end_child(child, config, in_pidns):
-    """Kill the student process (pid, pidfd or None) and whatever it left; its exit status."""
-    pid, pidfd = child
-    status = None
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    try:
-        _, raw = os.waitpid(pid, 0)
-        status = os.waitstatus_to_exitcode(raw)
-    except ChildProcessError:
-        pass
-    if pidfd is not None:
-        os.close(pidfd)
-    _clear_leftovers(config, in_pidns)
-    return status
-
-
-def _drain(data_in):
-    """Throw away the requests still waiting on the data channel."""
-    while select.select([data_in], [], [], 0)[0]:
-        if not os.read(data_in, 65536):
-            return
-
-
 def _write_all(fd, data):
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
-
-
-def _exited(pid):
-    try:
-        done, _ = os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    if done:
-        # put the status back for end_child: we cannot, so remember it was reaped
-        return True
-    return False
-
-
-def _kill_uid(uid):
-    """Without a PID namespace (weak isolation): kill every process of the slot's uid."""
-    try:
-        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
-    except OSError:
-        return
-    for pid in pids:
-        try:
-            if os.stat(f"/proc/{pid}").st_uid == uid and pid != os.getpid():
-                os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
+        view = view[os.write(fd, view) :]
 
 
 def _fork_child(message, config, grader_fds, data_in, data_out):
@@ -216,9 +149,13 @@ def _fork_child(message, config, grader_fds, data_in, data_out):
         except BaseException as exc:  # noqa: BLE001 - the child never returns into the zygote's loop
             if _SETUP_DONE[0] is False:  # the sandbox itself failed: tell the grader why
                 try:
-                    write_frame(data_out if _SETUP_DONE[1] is None else _SETUP_DONE[1],
-                                {"op": "fault", "message": f"setting up the student's process: "
-                                                           f"{type(exc).__name__}: {exc}"[:1500]})
+                    write_frame(
+                        data_out if _SETUP_DONE[1] is None else _SETUP_DONE[1],
+                        {
+                            "op": "fault",
+                            "message": f"setting up the student's process: {type(exc).__name__}: {exc}"[:1500],
+                        },
+                    )
                 except BaseException:  # noqa: BLE001
                     pass
         os._exit(70)
@@ -230,7 +167,7 @@ def _fork_child(message, config, grader_fds, data_in, data_out):
 
 
 # --- the child --------------------------------------------------------------------------------------------
-_SETUP_DONE = [False, None]   # [student code may have run, the reply fd after setup]
+_SETUP_DONE = [False, None]  # [student code may have run, the reply fd after setup]
 #: made once in the zygote, inherited by every student process: building the filter imports ``platform``
 #: and loads libc (5-6 ms of each process's ~9 ms start when done in the child)
 _PREPARED = {"libc": None, "seccomp": None}
@@ -258,6 +195,7 @@ def _setup(message, config, request, reply, grader_fds):
         def check(result, what):
             if result != 0:
                 raise OSError(ctypes.get_errno(), what)
+
         student = message["student"]
         if not student.isalnum():
             raise ValueError(student)
@@ -267,15 +205,25 @@ def _setup(message, config, request, reply, grader_fds):
         check(libc.mount(None, b"/student", None, 0x1000 | 0x20 | 0x1 | 0x2 | 0x4 | 0x8, None), "read-only")
         for hide in (b"/students", b"/tmp"):
             size = int(config.get("tmp_bytes", 16 << 20)) if hide == b"/tmp" else 4096
-            check(libc.mount(b"tmpfs", hide, b"tmpfs", 0x2 | 0x4 | 0x8,  # MS_NOSUID | MS_NODEV | MS_NOEXEC
-                             f"size={size},mode={'1777' if hide == b'/tmp' else '0755'}".encode()), "tmpfs")
+            check(
+                libc.mount(
+                    b"tmpfs",
+                    hide,
+                    b"tmpfs",
+                    0x2 | 0x4 | 0x8,  # MS_NOSUID | MS_NODEV | MS_NOEXEC
+                    f"size={size},mode={'1777' if hide == b'/tmp' else '0755'}".encode(),
+                ),
+                "tmpfs",
+            )
     work = os.path.join(root, "tmp")
     os.chdir(work)
     # fds: 0 and 1 and 2 lead nowhere, 3 = requests, 4 = replies, nothing else stays open
     import fcntl
 
-    null = os.open(os.path.join(root, "dev", "null") if os.path.exists(os.path.join(root, "dev", "null"))
-                   else os.devnull, os.O_RDWR)
+    null = os.open(
+        os.path.join(root, "dev", "null") if os.path.exists(os.path.join(root, "dev", "null")) else os.devnull,
+        os.O_RDWR,
+    )
     # out of the way of 0-4 first, whatever numbers they had, so no dup2 below clobbers another
     null, request, reply = (fcntl.fcntl(fd, fcntl.F_DUPFD, 100) for fd in (null, request, reply))
     os.dup2(request, 3)
@@ -367,13 +315,23 @@ def _channel(captured, request, reply):
         try:
             data = dumps(fields, default=_plain, separators=(",", ":")).encode("utf-8")
         except (TypeError, ValueError, RecursionError) as exc:
-            data = dumps({"op": "error", "kind": "wrong type", "message":
-                          f"returned a value that is not plain data ({str(exc)[:300]})",
-                          "output": captured.take()}).encode()
+            data = dumps(
+                {
+                    "op": "error",
+                    "kind": "wrong type",
+                    "message": f"returned a value that is not plain data ({str(exc)[:300]})",
+                    "output": captured.take(),
+                }
+            ).encode()
         if len(data) > MAX_FRAME:
-            data = dumps({"op": "error", "kind": "too large", "message":
-                          f"returned a value of {len(data)} bytes as JSON; at most {MAX_FRAME} are accepted",
-                          "output": captured.take()}).encode()
+            data = dumps(
+                {
+                    "op": "error",
+                    "kind": "too large",
+                    "message": f"returned a value of {len(data)} bytes as JSON; at most {MAX_FRAME} are accepted",
+                    "output": captured.take(),
+                }
+            ).encode()
         _write_all(reply, _HEADER.pack(len(data)) + data)
 
     def receive():
@@ -393,8 +351,11 @@ def _import_student(path, module_name, send, captured):
         sys.modules[module_name] = module
         spec.loader.exec_module(module)
     except SystemExit as exc:
-        send(op="import error", message=f"the module called sys.exit({_short(exc.code)}) while being imported",
-             output=captured.take())
+        send(
+            op="import error",
+            message=f"the module called sys.exit({_short(exc.code)}) while being imported",
+            output=captured.take(),
+        )
         return None
     except BaseException as exc:  # noqa: BLE001 - every failure of student code is reported, none escapes
         send(op="import error", message=_describe(exc), output=captured.take())
@@ -410,8 +371,12 @@ def _answer(req, module, module_name, send, receive, captured):
         if req.get("op") == "call":
             fn = getattr(module, name, None)
             if fn is None or not callable(fn):
-                send(op="error", kind="missing", message=f"function {name}() is missing from {module_name}.py",
-                     output=captured.take())
+                send(
+                    op="error",
+                    kind="missing",
+                    message=f"function {name}() is missing from {module_name}.py",
+                    output=captured.take(),
+                )
                 return
             value = fn(*req.get("args", []))
         elif req.get("op") == "drive" and name in drivers:
@@ -425,16 +390,24 @@ def _answer(req, module, module_name, send, receive, captured):
     except NotImplementedError:
         send(op="error", kind="not implemented", message=f"{name} is not implemented yet", output=captured.take())
     except SystemExit as exc:
-        send(op="error", kind="exit", message=f"your code called sys.exit({_short(exc.code)})",
-             output=captured.take())
+        send(op="error", kind="exit", message=f"your code called sys.exit({_short(exc.code)})", output=captured.take())
     except RecursionError:
-        send(op="error", kind="recursion", message="your code recursed too deeply (RecursionError)",
-             output=captured.take())
+        send(
+            op="error",
+            kind="recursion",
+            message="your code recursed too deeply (RecursionError)",
+            output=captured.take(),
+        )
     except MemoryError:
-        send(op="error", kind="memory", message="your code ran out of memory (over the sandbox's limit)",
-             output=captured.take())
+        send(
+            op="error",
+            kind="memory",
+            message="your code ran out of memory (over the sandbox's limit)",
+            output=captured.take(),
+        )
     except BaseException as exc:  # noqa: BLE001
         send(op="error", kind="exception", message=_describe(exc), output=captured.take())
+
 
 # --- entry point ------------------------------------------------------------------------------------------
 def preflight(modules):
@@ -454,8 +427,8 @@ def main():
     import collections  # noqa: F401
     import ctypes  # noqa: F401
     import dataclasses  # noqa: F401
-    import fcntl  # noqa: F401
     import enum  # noqa: F401
+    import fcntl  # noqa: F401
     import functools  # noqa: F401
     import importlib.util  # noqa: F401
     import itertools  # noqa: F401

@@ -59,6 +59,7 @@ def drive_handler(module, args, send, receive):
         if answer.get("op") != "answer":
             raise RuntimeError("the grader ended the call")
         return answer.get("value")
+
     return handler(_ThreadProxy(ask))
 
 
@@ -88,8 +89,12 @@ def _build_world(spec):
         world.domain(**d)
     for g in node.get("groups", []):
         world.group(g)
-    for key, add in (("machines", world.machine), ("accounts", world.account), ("processes", world.process),
-                     ("resources", world.resource)):
+    for key, add in (
+        ("machines", world.machine),
+        ("accounts", world.account),
+        ("processes", world.process),
+        ("resources", world.resource),
+    ):
         for item in node.get(key, []):
             add(**item)
     world.validate()

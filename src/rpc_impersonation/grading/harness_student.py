@@ -52,5 +52,6 @@ class NotAllowed:
             raise ModuleNotFoundError(
                 f"{name} is not allowed in this exercise; your code may import only "
                 f"{', '.join(self.allowed) or 'nothing'} from rpc_impersonation (and the standard library)",
-                name=name)
+                name=name,
+            )
         return None

@@ -16,16 +16,21 @@ from .spec import Failed, Runner
 
 __all__ = ["delegation_design"]
 
-_KEYS = {"svc_front": {"trusted_for_delegation", "delegate_to"},
-         "client_binding": {"provider", "level", "mutual_auth"},
-         "backend_binding": {"provider", "level", "mutual_auth"}}
+_KEYS = {
+    "svc_front": {"trusted_for_delegation", "delegate_to"},
+    "client_binding": {"provider", "level", "mutual_auth"},
+    "backend_binding": {"provider", "level", "mutual_auth"},
+}
 
 
 def _build(config):
     shape = dict(misconception="wrong-shape", what="configure()")
     if not isinstance(config, dict) or set(config) != set(_KEYS):
-        raise Failed(f"configure() must return a dict with exactly the keys {sorted(_KEYS)}; got "
-                     f"{sorted(config) if isinstance(config, dict) else type(config).__name__}", **shape)
+        raise Failed(
+            f"configure() must return a dict with exactly the keys {sorted(_KEYS)}; got "
+            f"{sorted(config) if isinstance(config, dict) else type(config).__name__}",
+            **shape,
+        )
     for key, allowed in _KEYS.items():
         if not isinstance(config[key], dict) or set(config[key]) != allowed:
             raise Failed(f"{key} must be a dict with exactly the keys {sorted(allowed)}", **shape)
@@ -36,8 +41,9 @@ def _build(config):
         w.account("alice")
         w.account("adm", sensitive=True)
         front = config["svc_front"]
-        w.account("svc_front", trusted_for_delegation=front["trusted_for_delegation"],
-                  delegate_to=list(front["delegate_to"]))
+        w.account(
+            "svc_front", trusted_for_delegation=front["trusted_for_delegation"], delegate_to=list(front["delegate_to"])
+        )
         w.account("svc_db")
         w.process("client", on="WS1", runs_as="alice")
         w.process("admin_client", on="WS1", runs_as="adm")
@@ -69,34 +75,58 @@ def delegation_design(run: Runner, data: dict) -> None:
         who, decision = reached("client", "db1", "sales")
         if who != "CORP\\alice":
             provider = str(config["client_binding"]["provider"]).lower()
-            mis = "ntlm-delegates" if provider == "ntlm" else (
-                "mutual-not-needed" if not config["client_binding"]["mutual_auth"] else "delegate-alone")
+            mis = (
+                "ntlm-delegates"
+                if provider == "ntlm"
+                else ("mutual-not-needed" if not config["client_binding"]["mutual_auth"] else "delegate-alone")
+            )
             if str(config["client_binding"]["level"]).lower() == "impersonate":
                 mis = "impersonate-network"
             seen = f"DB1 acts as {who}" if who else f"the request never reaches DB1 ({decision.code_name})"
-            raise Failed("DB1 does not act as Alice", what=f"with your configuration {seen}", misconception=mis,
-                         **fields)
+            raise Failed(
+                "DB1 does not act as Alice", what=f"with your configuration {seen}", misconception=mis, **fields
+            )
     elif aspect == "db2-not-alice":
         who, _ = reached("client", "db2", "payroll")
         if who == "CORP\\alice":
-            raise Failed("DB2 acts as Alice", what="with your configuration DB2 acts as Alice",
-                         misconception="unlimited-delegation", **fields)
+            raise Failed(
+                "DB2 acts as Alice",
+                what="with your configuration DB2 acts as Alice",
+                misconception="unlimited-delegation",
+                **fields,
+            )
     elif aspect == "adm-not-delegated":
         who, _ = reached("admin_client", "db1", "sales")
         if who == "CORP\\adm":
-            raise Failed("adm delegated", what="with your configuration DB1 acts as the sensitive adm",
-                         misconception="sensitive-ignored", **fields)
+            raise Failed(
+                "adm delegated",
+                what="with your configuration DB1 acts as the sensitive adm",
+                misconception="sensitive-ignored",
+                **fields,
+            )
     elif aspect == "no-unconstrained":
         if config["svc_front"]["trusted_for_delegation"]:
-            raise Failed("unconstrained", what="svc_front is trusted for delegation to any computer",
-                         misconception="unlimited-delegation", **fields)
+            raise Failed(
+                "unconstrained",
+                what="svc_front is trusted for delegation to any computer",
+                misconception="unlimited-delegation",
+                **fields,
+            )
     elif aspect == "exactly-db1":
         if sorted(map(str, config["svc_front"]["delegate_to"])) != ["DB1"]:
-            raise Failed("delegate_to", what="svc_front's delegate_to is not exactly DB1",
-                         misconception="unlimited-delegation", **fields)
+            raise Failed(
+                "delegate_to",
+                what="svc_front's delegate_to is not exactly DB1",
+                misconception="unlimited-delegation",
+                **fields,
+            )
     elif aspect == "backend-not-delegate":
         if str(config["backend_binding"]["level"]).lower() == "delegate":
-            raise Failed("backend delegate", what="the front end grants DB1 Delegate, but DB1 only reads its own "
-                         "database", misconception="more-is-safer", **fields)
+            raise Failed(
+                "backend delegate",
+                what="the front end grants DB1 Delegate, but DB1 only reads its own database",
+                misconception="more-is-safer",
+                **fields,
+            )
     else:
         raise ImpersonationError(f"delegation_design: unknown aspect {aspect!r}")

@@ -32,8 +32,20 @@ from ..errors import ImpersonationError
 from .allow import DECIDING
 from .spec import DISCLOSURES, TestCase, case_data, collecting
 
-__all__ = ["Master", "VisibleSpec", "load_masters", "student_module", "MARKERS", "find_leaks", "notebook_json",
-           "DEFAULT_ALLOW", "ENGINE_ALLOW", "declared_allow", "parse", "stored_answer"]
+__all__ = [
+    "Master",
+    "VisibleSpec",
+    "load_masters",
+    "student_module",
+    "MARKERS",
+    "find_leaks",
+    "notebook_json",
+    "DEFAULT_ALLOW",
+    "ENGINE_ALLOW",
+    "declared_allow",
+    "parse",
+    "stored_answer",
+]
 
 SOLUTION_BEGIN, SOLUTION_END = "### BEGIN SOLUTION", "### END SOLUTION"
 TESTS, HIDDEN_BEGIN, HIDDEN_END = "### BEGIN TESTS", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
@@ -42,8 +54,12 @@ _NAME = re.compile(r"^(ex\d+)_[a-z0-9_]+$")
 
 #: What student code may import from the package when a master declares nothing: the vocabulary
 #: (constants, errors, the binding data model) and the exercises' shared data, never the engine.
-DEFAULT_ALLOW = ("rpc_impersonation.constants", "rpc_impersonation.errors", "rpc_impersonation.binding",
-                 "rpc_impersonation.grading.worlds")
+DEFAULT_ALLOW = (
+    "rpc_impersonation.constants",
+    "rpc_impersonation.errors",
+    "rpc_impersonation.binding",
+    "rpc_impersonation.grading.worlds",
+)
 #: Added for an exercise that names forbidden functions (old-style ``FORBID``): it is built on the
 #: engine's primitives, so the engine and the world are importable; the chain evaluator is not.
 ENGINE_ALLOW = ("rpc_impersonation.engine", "rpc_impersonation.world", "rpc_impersonation.decisions")
@@ -71,19 +87,26 @@ def declared_allow(code: str, where: str) -> tuple[str, ...]:
         raise ImpersonationError(f"{where}: the tests do not parse (line {exc.lineno}: {exc.msg})") from None
     found: dict[str, object] = {}
     for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
-                and node.targets[0].id in ("ALLOW", "FORBID"):
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id in ("ALLOW", "FORBID")
+        ):
             try:
                 found[node.targets[0].id] = ast.literal_eval(node.value)
             except ValueError:
-                raise ImpersonationError(f"{where}, line {node.lineno}: {node.targets[0].id} must be a literal "
-                                         "tuple of dotted module names") from None
+                raise ImpersonationError(
+                    f"{where}, line {node.lineno}: {node.targets[0].id} must be a literal tuple of dotted module names"
+                ) from None
     if "ALLOW" in found:
         allow = found["ALLOW"]
         if not isinstance(allow, (tuple, list)) or not all(
-                isinstance(a, str) and re.fullmatch(r"rpc_impersonation(\.[a-z_][a-z0-9_]*)+", a) for a in allow):
-            raise ImpersonationError(f"{where}: ALLOW must be a tuple of module names like "
-                                     f"'rpc_impersonation.constants', got {allow!r}")
+            isinstance(a, str) and re.fullmatch(r"rpc_impersonation(\.[a-z_][a-z0-9_]*)+", a) for a in allow
+        ):
+            raise ImpersonationError(
+                f"{where}: ALLOW must be a tuple of module names like 'rpc_impersonation.constants', got {allow!r}"
+            )
         return tuple(dict.fromkeys(allow))
     if found.get("FORBID"):
         return DEFAULT_ALLOW + ENGINE_ALLOW
@@ -100,10 +123,13 @@ def _collect(key: tuple[str, str], code: str, filename: str, name: str) -> tuple
                 except ImpersonationError:
                     raise
                 except Exception as exc:  # noqa: BLE001 - a master's own bug, reported with its place
-                    line = next((f.lineno for f in reversed(traceback.extract_tb(exc.__traceback__))
-                                 if f.filename == filename), "?")
-                    raise ImpersonationError(f"{filename}, line {line}: collecting the tests failed "
-                                             f"({type(exc).__name__}: {exc})") from None
+                    line = next(
+                        (f.lineno for f in reversed(traceback.extract_tb(exc.__traceback__)) if f.filename == filename),
+                        "?",
+                    )
+                    raise ImpersonationError(
+                        f"{filename}, line {line}: collecting the tests failed ({type(exc).__name__}: {exc})"
+                    ) from None
             if not found:
                 raise ImpersonationError(f"{filename} registers no tests")
             _TESTS[key] = tuple(found)
@@ -198,32 +224,37 @@ class Master:
     def visible_tests_code(self) -> str:
         """The visible tests as stored data: the answers of these cases only, computed now by the engine."""
         cases = case_data(list(self.tests(hidden=False)))
-        return (f'"""Visible tests of {self.id} (generated from its master; do not edit).\n\n'
-                f'Run them with: python -m rpc_impersonation.grading check {self.id}\n'
-                "The answers below were stored when the exercise was generated, for these cases only.\n"
-                '"""\n'
-                "from rpc_impersonation.grading.spec import load_cases\n\n"
-                f"ALLOW = {pprint.pformat(self.allow, width=110)}\n\n"
-                f"CASES = {pprint.pformat(cases, width=110, sort_dicts=False)}\n\n"
-                "load_cases(CASES)\n")
+        return (
+            f'"""Visible tests of {self.id} (generated from its master; do not edit).\n\n'
+            f"Run them with: python -m rpc_impersonation.grading check {self.id}\n"
+            "The answers below were stored when the exercise was generated, for these cases only.\n"
+            '"""\n'
+            "from rpc_impersonation.grading.spec import load_cases\n\n"
+            f"ALLOW = {pprint.pformat(self.allow, width=110)}\n\n"
+            f"CASES = {pprint.pformat(cases, width=110, sort_dicts=False)}\n\n"
+            "load_cases(CASES)\n"
+        )
 
     @cached_property
     def settings(self) -> dict:
         """The tests part's settings: DISCLOSE_HIDDEN (what a failed hidden test shows), FORMATIVE (a
         prediction item that counts little) and ALLOW_ENGINE_PRIMITIVES (only for the exercise about the
         engine's API; every other exercise's ALLOW must leave out the deciding modules)."""
-        found = _literals(self.parts[1] + self.parts[2], self.path.name,
-                          ("DISCLOSE_HIDDEN", "FORMATIVE", "ALLOW_ENGINE_PRIMITIVES"))
+        found = _literals(
+            self.parts[1] + self.parts[2], self.path.name, ("DISCLOSE_HIDDEN", "FORMATIVE", "ALLOW_ENGINE_PRIMITIVES")
+        )
         primitives = bool(found.get("ALLOW_ENGINE_PRIMITIVES", False))
-        bad = [a for a in self.allow if any(a == d or a.startswith(d + ".") or d.startswith(a + ".")
-                                            for d in DECIDING)]
+        bad = [a for a in self.allow if any(a == d or a.startswith(d + ".") or d.startswith(a + ".") for d in DECIDING)]
         if bad and not primitives:
-            raise ImpersonationError(f"master {self.path.name}: ALLOW lists deciding modules {bad}; reasoning "
-                                     "exercises may allow only the vocabulary and data model")
+            raise ImpersonationError(
+                f"master {self.path.name}: ALLOW lists deciding modules {bad}; reasoning "
+                "exercises may allow only the vocabulary and data model"
+            )
         disclose = found.get("DISCLOSE_HIDDEN", "concept")
         if disclose not in DISCLOSURES:
-            raise ImpersonationError(f"master {self.path.name}: DISCLOSE_HIDDEN = {disclose!r}; allowed: "
-                                     f"{', '.join(DISCLOSURES)}")
+            raise ImpersonationError(
+                f"master {self.path.name}: DISCLOSE_HIDDEN = {disclose!r}; allowed: {', '.join(DISCLOSURES)}"
+            )
         return {"disclose": disclose, "reasoning": not primitives, "formative": bool(found.get("FORMATIVE", False))}
 
     @property
@@ -238,15 +269,25 @@ class Master:
         ``hidden=True`` is the graded set: hidden tests (with the master's disclosure), and visible ones worth 0
         where their answer is stored in the bundle; ``hidden=False`` is the self-check's set, the visible tests
         with their practice points."""
-        found = _collect((str(self.path), self.text), self.parts[1] + self.parts[2], f"<tests of {self.module}>",
-                         f"tests_{self.id}")
+        found = _collect(
+            (str(self.path), self.text), self.parts[1] + self.parts[2], f"<tests of {self.module}>", f"tests_{self.id}"
+        )
         if not hidden:
             return [t for t in found if not t.hidden]
         graded = self.__dict__.get("_graded")
         if graded is None or graded[0] is not found:  # made once per collection (every student is graded on it)
             disclose = self.settings["disclose"]
-            graded = (found, tuple(replace(t, disclose=t.disclose or disclose) if t.hidden else
-                                   replace(t, points=0.0) if stored_answer(t) else t for t in found))
+            graded = (
+                found,
+                tuple(
+                    replace(t, disclose=t.disclose or disclose)
+                    if t.hidden
+                    else replace(t, points=0.0)
+                    if stored_answer(t)
+                    else t
+                    for t in found
+                ),
+            )
             self.__dict__["_graded"] = graded
         return list(graded[1])
 
@@ -269,18 +310,25 @@ class Master:
         """A notebook with the instructions, a cell to try the functions and the self-check."""
         cells = [
             _md(self.docstring.split("\n", 1)[0].join(["# ", ""]) + "\n\n" + self.docstring.split("\n", 1)[1].strip()),
-            _md(f"Write your answer in **`{self.module}.py`** (open it from the file browser). Then run the cells "
+            _md(
+                f"Write your answer in **`{self.module}.py`** (open it from the file browser). Then run the cells "
                 "below: the first reloads your module, the second runs the visible tests; each failure names "
-                "the misconception, the rule that makes the right answer right, and the section that teaches it."),
+                "the misconception, the rule that makes the right answer right, and the section that teaches it."
+            ),
             _code(f"import importlib\nimport {self.module}\nimportlib.reload({self.module})"),
             _code(f'from rpc_impersonation.grading import check\ncheck("{self.id}")'),
         ]
         for i, c in enumerate(cells):
             c["id"] = f"{self.id}-{i}"
-        return {"cells": cells, "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
-                                                            "name": "python3"},
-                                             "language_info": {"name": "python"}},
-                "nbformat": 4, "nbformat_minor": 5}
+        return {
+            "cells": cells,
+            "metadata": {
+                "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+                "language_info": {"name": "python"},
+            },
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
 
 
 def _md(text: str) -> dict:
@@ -318,7 +366,7 @@ def find_leaks(folder: str | Path) -> list[str]:
 class VisibleSpec:
     """The student's side of an exercise: the generated module and its visible tests (no master needed)."""
 
-    checks: Path      # exercises/checks/exN_topic.py
+    checks: Path  # exercises/checks/exN_topic.py
 
     @property
     def module(self) -> str:
@@ -364,13 +412,18 @@ def _literals(code: str, where: str, names: tuple[str, ...]) -> dict:
     """Module-level ``NAME = literal`` assignments of a tests part (read, never run)."""
     found = {}
     for node in parse(code).body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
-                and node.targets[0].id in names:
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id in names
+        ):
             try:
                 found[node.targets[0].id] = ast.literal_eval(node.value)
             except ValueError:
-                raise ImpersonationError(f"{where}, line {node.lineno}: {node.targets[0].id} must be a literal") \
-                    from None
+                raise ImpersonationError(
+                    f"{where}, line {node.lineno}: {node.targets[0].id} must be a literal"
+                ) from None
     return found
 
 

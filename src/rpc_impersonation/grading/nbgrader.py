@@ -43,8 +43,14 @@ def answer_cell_id(exercise: str) -> str:
 
 
 def _cell(kind: str, source: str, grade_id: str, *, solution: bool = False, points: float | None = None) -> dict:
-    meta = {"grade": points is not None, "grade_id": grade_id, "locked": not solution, "schema_version": 3,
-            "solution": solution, "task": False}
+    meta = {
+        "grade": points is not None,
+        "grade_id": grade_id,
+        "locked": not solution,
+        "schema_version": 3,
+        "solution": solution,
+        "task": False,
+    }
     if points is not None:
         meta["points"] = points
     cell: dict[str, Any] = {"cell_type": kind, "id": grade_id, "metadata": {"nbgrader": meta}, "source": source}
@@ -54,8 +60,13 @@ def _cell(kind: str, source: str, grade_id: str, *, solution: bool = False, poin
 
 
 def _exercise_cells(master: Master) -> list[dict]:
-    cells = [_cell("markdown", f"# {master.title}\n\n{master.docstring.split(chr(10), 1)[-1].strip()}",
-                   f"{master.id}-instructions")]
+    cells = [
+        _cell(
+            "markdown",
+            f"# {master.title}\n\n{master.docstring.split(chr(10), 1)[-1].strip()}",
+            f"{master.id}-instructions",
+        )
+    ]
     cells.append(_cell("code", master.solution_code.strip("\n"), answer_cell_id(master.id), solution=True))
     for i, t in enumerate(master.tests()):
         call = f"from rpc_impersonation.grading.nbgrader import check\ncheck({master.id!r}, {t.name!r}, globals())"
@@ -66,13 +77,24 @@ def _exercise_cells(master: Master) -> list[dict]:
 
 
 def _notebook(cells: list[dict]) -> dict:
-    return {"cells": cells, "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
-                                                        "name": "python3"}, "language_info": {"name": "python"}},
-            "nbformat": 4, "nbformat_minor": 5}
+    return {
+        "cells": cells,
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
 
 
-def export_course(solutions: str | Path, course: str | Path, layout: str = "per-exercise",
-                  assignment: str = "rpc", timeout: float = 30.0) -> list[Path]:
+def export_course(
+    solutions: str | Path,
+    course: str | Path,
+    layout: str = "per-exercise",
+    assignment: str = "rpc",
+    timeout: float = 30.0,
+) -> list[Path]:
     """Write an nbgrader course folder for the masters in ``solutions``; returns the source notebooks.
 
     ``timeout`` is nbgrader's limit for one cell, in seconds.
@@ -88,9 +110,13 @@ def export_course(solutions: str | Path, course: str | Path, layout: str = "per-
         f"c.CourseDirectory.root = {str(course.resolve())!r}\n"
         f"c.CourseDirectory.db_assignments = [dict(name={assignment!r})]\n"
         f"c.Execute.timeout = {timeout!r}\n"
-        "c.Execute.interrupt_on_timeout = True\n")
-    books = ({m.module: _exercise_cells(m) for m in masters} if layout == "per-exercise"
-             else {"all_exercises": [c for m in masters for c in _exercise_cells(m)]})
+        "c.Execute.interrupt_on_timeout = True\n"
+    )
+    books = (
+        {m.module: _exercise_cells(m) for m in masters}
+        if layout == "per-exercise"
+        else {"all_exercises": [c for m in masters for c in _exercise_cells(m)]}
+    )
     paths = []
     for name, cells in books.items():
         path = source / f"{name}.ipynb"
@@ -105,10 +131,14 @@ def run_nbgrader(course: str | Path, *args: str, solutions: str | Path, check: b
     import subprocess
     import sys
 
-    env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-               **{SOLUTIONS_VARIABLE: str(Path(solutions).resolve())})
-    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, check=check,
-                          capture_output=True, text=True)
+    env = dict(
+        os.environ,
+        PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+        **{SOLUTIONS_VARIABLE: str(Path(solutions).resolve())},
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, check=check, capture_output=True, text=True
+    )
 
 
 def fill_answers(notebook: Mapping[str, Any], answers: Mapping[str, str]) -> dict:
@@ -159,7 +189,8 @@ class _KernelRun:
 
     def _plain(self, name: str, call) -> Any:
         from .drivers import forbidden
-        from .harness_wording import describe as _describe, plain as _plain
+        from .harness_wording import describe as _describe
+        from .harness_wording import plain as _plain
 
         try:
             with forbidden(self.forbid, (self.namespace,)):  # only while the student's code runs

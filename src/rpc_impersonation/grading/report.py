@@ -18,9 +18,14 @@ def shown_message(t: TestResult) -> str:
     if t.hidden and t.status != "passed":
         if t.status == "not implemented" or t.rule or t.misconception:
             return cap(t.message, 1000)
-        return cap(f"hidden test: {t.concept}" if t.concept else
-                   "a hidden test failed; its inputs are not shown (see the visible tests and the rules they cite)", 300)
+        return cap(
+            f"hidden test: {t.concept}"
+            if t.concept
+            else "a hidden test failed; its inputs are not shown (see the visible tests and the rules they cite)",
+            300,
+        )
     return cap(t.message)
+
 
 _MARK = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "not implemented": "TODO"}
 
@@ -36,11 +41,21 @@ def text_report(results: list[ExerciseResult], visible_only: bool) -> str:
             lines.append(f"  {_MARK[t.status]:5} {t.name} ({t.points:g}/{t.max_points:g})")
             shown = shown_message(t)
             if shown:
-                lines.extend(textwrap.wrap(shown, 104, initial_indent=" " * 8, subsequent_indent=" " * 8,
-                                           break_long_words=False, break_on_hyphens=False))
+                lines.extend(
+                    textwrap.wrap(
+                        shown,
+                        104,
+                        initial_indent=" " * 8,
+                        subsequent_indent=" " * 8,
+                        break_long_words=False,
+                        break_on_hyphens=False,
+                    )
+                )
             if t.status == "failed" and (t.misconception or t.rule or t.section):
-                lines.append(f"        -> misconception: {t.misconception or '-'}; rule: {t.rule or '-'}; "
-                             f"section: {t.section or '-'}")
+                lines.append(
+                    f"        -> misconception: {t.misconception or '-'}; rule: {t.rule or '-'}; "
+                    f"section: {t.section or '-'}"
+                )
         if r.output.strip():
             lines.append("  your code printed:")
             lines.extend("    " + line for line in r.output.strip().splitlines()[:20])
@@ -61,8 +76,13 @@ def markdown_feedback(student: str, results: list[ExerciseResult], notes: list[s
         if r.problem:
             lines += [f"> {r.problem}", ""]
         for t in r.tests:
-            hidden = " (hidden test)" if t.hidden else " (practice: its answer is in your bundle, not graded)" \
-                if t.max_points == 0 else ""
+            hidden = (
+                " (hidden test)"
+                if t.hidden
+                else " (practice: its answer is in your bundle, not graded)"
+                if t.max_points == 0
+                else ""
+            )
             lines.append(f"- **{_MARK[t.status]}** {t.name}{hidden}: {t.points:g}/{t.max_points:g}")
             if shown_message(t):
                 lines.append(f"  - {shown_message(t)}")
@@ -80,12 +100,20 @@ def gradescope_results(results: list[ExerciseResult]) -> dict[str, Any]:
     tests = []
     for r in results:
         for t in r.tests:
-            entry = {"name": f"{r.exercise}: {t.name}", "score": t.points, "max_score": t.max_points,
-                     "output": shown_message(t) or ("passed" if t.status == "passed" else t.status),
-                     "visibility": "after_published" if t.hidden else "visible"}
+            entry = {
+                "name": f"{r.exercise}: {t.name}",
+                "score": t.points,
+                "max_score": t.max_points,
+                "output": shown_message(t) or ("passed" if t.status == "passed" else t.status),
+                "visibility": "after_published" if t.hidden else "visible",
+            }
             if t.rule or t.misconception or t.section:
                 entry["tags"] = [x for x in (t.rule, t.misconception, t.section) if x]
             tests.append(entry)
     problems = [f"{r.exercise}: {cap(r.problem)}" for r in results if r.problem]
-    return {"score": round(sum(r.score for r in results), 2), "output": "\n".join(problems),
-            "stdout_visibility": "hidden", "tests": tests}
+    return {
+        "score": round(sum(r.score for r in results), 2),
+        "output": "\n".join(problems),
+        "stdout_visibility": "hidden",
+        "tests": tests,
+    }

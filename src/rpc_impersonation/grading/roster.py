@@ -52,7 +52,7 @@ class Roster:
         self.students, self.path = students, path
 
     @classmethod
-    def load(cls, path: str | Path) -> "Roster":
+    def load(cls, path: str | Path) -> Roster:
         path = Path(path)
         try:
             text = path.read_text(encoding="utf-8-sig")
@@ -64,8 +64,10 @@ class Roster:
         header = [h.strip().lower() for h in reader.fieldnames or []]
         missing = [c for c in _REQUIRED if c not in header]
         if missing:
-            raise ImpersonationError(f"roster {path}: line 1: missing column(s) {missing}; expected {list(_REQUIRED)} "
-                                     f"(optional: {list(_OPTIONAL)}), found {header}")
+            raise ImpersonationError(
+                f"roster {path}: line 1: missing column(s) {missing}; expected {list(_REQUIRED)} "
+                f"(optional: {list(_OPTIONAL)}), found {header}"
+            )
         students, seen = [], {}
         for n, row in enumerate(reader, start=2):
             row = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k is not None}
@@ -78,7 +80,9 @@ class Roster:
                 raise ImpersonationError(f"roster {path}: line {n}: email {row['email']!r} is not an email address")
             key = student_key(row["id"])
             if key in seen:
-                raise ImpersonationError(f"roster {path}: line {n}: id {row['id']!r} is already used on line {seen[key]}")
+                raise ImpersonationError(
+                    f"roster {path}: line {n}: id {row['id']!r} is already used on line {seen[key]}"
+                )
             seen[key] = n
             students.append(Student(**{c: row.get(c, "") for c in (*_REQUIRED, *_OPTIONAL)}))
         if not students:
@@ -88,11 +92,11 @@ class Roster:
 
 @dataclass
 class Matching:
-    groups: dict[str, list[Entry]]          # student key -> the entries that are theirs
-    rows: dict[str, Student]                # student key -> roster row (empty without a roster)
-    unmatched: list[str]                    # entry labels that matched nobody
-    ambiguous: list[str]                    # entry labels that matched several students
-    missing: list[Student]                  # roster students with no submission
+    groups: dict[str, list[Entry]]  # student key -> the entries that are theirs
+    rows: dict[str, Student]  # student key -> roster row (empty without a roster)
+    unmatched: list[str]  # entry labels that matched nobody
+    ambiguous: list[str]  # entry labels that matched several students
+    missing: list[Student]  # roster students with no submission
 
 
 def match(entries: list[Entry], roster: Roster | None) -> Matching:
@@ -134,8 +138,10 @@ def _csv(rows: list[list]) -> str:
 def canvas_csv(title: str, canvas_id: str, max_points: float, grades: list[tuple[Student, float]]) -> str:
     """Canvas gradebook import: Student, ID, SIS User ID, SIS Login ID, Section, then 'Title (id)'."""
     column = f"{title} ({canvas_id})" if canvas_id else title
-    rows = [["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column],
-            ["    Points Possible", "", "", "", "", f"{max_points:g}"]]
+    rows = [
+        ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column],
+        ["    Points Possible", "", "", "", "", f"{max_points:g}"],
+    ]
     for s, total in grades:
         words = s.name.split()
         sortable = f"{words[-1]}, {' '.join(words[:-1])}" if len(words) > 1 else s.name

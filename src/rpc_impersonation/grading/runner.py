@@ -26,8 +26,16 @@ from .sandbox import Isolation, SandboxFault, Slot, choose_isolation
 from .session import MESSAGE_CHARS, Budget, Exercise, Run, Session, Unreadable, batchable_requests, cap
 from .spec import TestCase, outcome
 
-__all__ = ["TestResult", "ExerciseResult", "grade_exercise", "grade_submission", "Budget", "GRADER_VERSION",
-           "MESSAGE_CHARS", "cap"]
+__all__ = [
+    "TestResult",
+    "ExerciseResult",
+    "grade_exercise",
+    "grade_submission",
+    "Budget",
+    "GRADER_VERSION",
+    "MESSAGE_CHARS",
+    "cap",
+]
 
 
 def _grader_version() -> str:
@@ -51,10 +59,10 @@ class TestResult:
     status: str  # passed, failed, error, not implemented
     message: str = ""
     hidden: bool = False
-    concept: str = ""   # what a hidden test checks, in words safe to show the student
-    misconception: str = ""   # key of grading.misconceptions: the wrong idea the answer shows
-    rule: str = ""            # the rule that makes the right answer right
-    section: str = ""         # link to the notebook section that teaches it
+    concept: str = ""  # what a hidden test checks, in words safe to show the student
+    misconception: str = ""  # key of grading.misconceptions: the wrong idea the answer shows
+    rule: str = ""  # the rule that makes the right answer right
+    section: str = ""  # link to the notebook section that teaches it
 
 
 @dataclass
@@ -64,7 +72,7 @@ class ExerciseResult:
     tests: list[TestResult] = field(default_factory=list)
     output: str = ""
     problem: str = ""
-    flags: list[str] = field(default_factory=list)   # for the instructor only (e.g. a copy of the engine)
+    flags: list[str] = field(default_factory=list)  # for the instructor only (e.g. a copy of the engine)
 
     @property
     def score(self) -> float:
@@ -78,23 +86,44 @@ class ExerciseResult:
         return {**asdict(self), "score": self.score, "max_score": self.max_score}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "ExerciseResult":
+    def from_dict(cls, d: dict[str, Any]) -> ExerciseResult:
         known = set(TestResult.__dataclass_fields__)
-        return cls(d["exercise"], d["title"], [TestResult(**{k: v for k, v in t.items() if k in known})
-                                               for t in d["tests"]], d.get("output", ""), d.get("problem", ""),
-                   list(d.get("flags", [])))
+        return cls(
+            d["exercise"],
+            d["title"],
+            [TestResult(**{k: v for k, v in t.items() if k in known}) for t in d["tests"]],
+            d.get("output", ""),
+            d.get("problem", ""),
+            list(d.get("flags", [])),
+        )
 
 
 def _one(t: TestCase, run: Run) -> TestResult:
     o = outcome(t, run)
     concept = "; ".join(x for x in (o.misconception, o.rule and f"rule {o.rule}", o.section) if x)
-    return TestResult(t.name, t.points if o.status == "passed" else 0, t.points, o.status, cap(o.message), t.hidden,
-                      cap(concept, 300), o.misconception, o.rule, o.section)
+    return TestResult(
+        t.name,
+        t.points if o.status == "passed" else 0,
+        t.points,
+        o.status,
+        cap(o.message),
+        t.hidden,
+        cap(concept, 300),
+        o.misconception,
+        o.rule,
+        o.section,
+    )
 
 
-def grade_submission(masters: list[Master], files: dict[str, str | None], *, hidden: bool = True,
-                     budget: Budget = Budget(), isolation: Isolation | None = None,
-                     untrusted: bool = False) -> list[ExerciseResult]:
+def grade_submission(
+    masters: list[Master],
+    files: dict[str, str | None],
+    *,
+    hidden: bool = True,
+    budget: Budget = Budget(),
+    isolation: Isolation | None = None,
+    untrusted: bool = False,
+) -> list[ExerciseResult]:
     """Grade one submission (module name -> source) against ``masters``; one result per master."""
     chosen = isolation is None
     isolation = isolation or choose_isolation(untrusted=untrusted)
@@ -125,8 +154,9 @@ def grade_submission(masters: list[Master], files: dict[str, str | None], *, hid
 
 def _missing(m: Master, tests: list[TestCase]) -> ExerciseResult:
     problem = f"{m.module}.py is missing from the submission"
-    return ExerciseResult(m.id, m.title, [TestResult(t.name, 0, t.points, "error", problem, t.hidden) for t in tests],
-                          problem=problem)
+    return ExerciseResult(
+        m.id, m.title, [TestResult(t.name, 0, t.points, "error", problem, t.hidden) for t in tests], problem=problem
+    )
 
 
 class _Graded:
@@ -137,26 +167,29 @@ class _Graded:
         self.exercise = Exercise(m.module, budget.per_exercise)
         self.result = ExerciseResult(m.id, m.title)
         self.done: dict[str, TestResult] = {}
-        self.failed = False   # scored as a whole (an unreadable reply, a sandbox fault): no more tests run
+        self.failed = False  # scored as a whole (an unreadable reply, a sandbox fault): no more tests run
 
     def fail(self, problem: str, all_tests: bool) -> None:
         self.failed, self.result.problem = True, problem
         if all_tests:
             self.done.clear()
         for t in self.tests:
-            self.done.setdefault(t.name, TestResult(t.name, 0, t.points, "error", problem.removeprefix("scored 0: "),
-                                                    t.hidden))
+            self.done.setdefault(
+                t.name, TestResult(t.name, 0, t.points, "error", problem.removeprefix("scored 0: "), t.hidden)
+            )
 
     def finish(self) -> ExerciseResult:
         if self.exercise.import_error and not self.result.problem:
             self.result.problem = f"your module could not be imported: {self.exercise.import_error}"
-        self.result.tests = [self.done.get(t.name) or TestResult(t.name, 0, t.points, "error", "not run", t.hidden)
-                             for t in self.tests]
+        self.result.tests = [
+            self.done.get(t.name) or TestResult(t.name, 0, t.points, "error", "not run", t.hidden) for t in self.tests
+        ]
         return self.result
 
 
-def _grade_view(allow: tuple[str, ...], group: list[tuple[Master, list[TestCase]]], budget: Budget,
-                slot: Slot) -> dict[str, ExerciseResult]:
+def _grade_view(
+    allow: tuple[str, ...], group: list[tuple[Master, list[TestCase]]], budget: Budget, slot: Slot
+) -> dict[str, ExerciseResult]:
     """The exercises of one submission that share a package view, in one student process: every visible
     part first, then (each exercise's output to show taken) every hidden part, so nothing a hidden test
     gives the student's code can come back in what the student sees."""
@@ -193,8 +226,10 @@ def _run_part(g: _Graded, part: list[TestCase], session: Session, slot: Slot, al
         g.fail(f"scored 0: {cap(str(exc))}", all_tests=True)
         _restart(session, slot, allow)  # what the process sends next cannot be trusted to be in step
     except SandboxFault as exc:
-        g.fail(cap(f"the sandbox stopped while grading this exercise ({exc}); it was restarted for the next one"),
-               all_tests=False)
+        g.fail(
+            cap(f"the sandbox stopped while grading this exercise ({exc}); it was restarted for the next one"),
+            all_tests=False,
+        )
         _restart(session, slot, allow)
 
 
@@ -208,8 +243,12 @@ def _restart(session: Session, slot: Slot, allow: tuple[str, ...]) -> None:
         session.box = slot.sandbox(allow)
 
 
-def grade_exercise(master: Master, source: str | None, hidden: bool = True, budget: Budget = Budget(),
-                   isolation: Isolation | None = None) -> ExerciseResult:
+def grade_exercise(
+    master: Master,
+    source: str | None,
+    hidden: bool = True,
+    budget: Budget = Budget(),
+    isolation: Isolation | None = None,
+) -> ExerciseResult:
     """Grade ``source`` (the text of the student's module, None if missing) against the master's tests."""
-    return grade_submission([master], {master.module: source}, hidden=hidden, budget=budget,
-                            isolation=isolation)[0]
+    return grade_submission([master], {master.module: source}, hidden=hidden, budget=budget, isolation=isolation)[0]

@@ -30,14 +30,49 @@ from .frames import MAX_DEPTH, MAX_FRAME, SandboxFault, decode_frame
 from .sandbox_files import run_dir, view_modules
 from .sandbox_process import Limits, Sandbox, _Cgroup
 
-__all__ = ["Limits", "Isolation", "Sandbox", "SandboxFault", "choose_isolation", "View", "Slot", "MAX_FRAME",
-           "MAX_DEPTH", "decode_frame"]
+__all__ = [
+    "Limits",
+    "Isolation",
+    "Sandbox",
+    "SandboxFault",
+    "choose_isolation",
+    "View",
+    "Slot",
+    "MAX_FRAME",
+    "MAX_DEPTH",
+    "decode_frame",
+]
 
 #: Standard-library modules a student's code may reasonably use: the preflight imports them all.
-PREFLIGHT_MODULES = ("json", "re", "math", "itertools", "functools", "collections", "dataclasses", "enum",
-                     "typing", "string", "textwrap", "copy", "operator", "decimal", "fractions", "random",
-                     "statistics", "datetime", "abc", "contextlib", "heapq", "bisect", "types", "traceback",
-                     "importlib.util", "ctypes", "resource")
+PREFLIGHT_MODULES = (
+    "json",
+    "re",
+    "math",
+    "itertools",
+    "functools",
+    "collections",
+    "dataclasses",
+    "enum",
+    "typing",
+    "string",
+    "textwrap",
+    "copy",
+    "operator",
+    "decimal",
+    "fractions",
+    "random",
+    "statistics",
+    "datetime",
+    "abc",
+    "contextlib",
+    "heapq",
+    "bisect",
+    "types",
+    "traceback",
+    "importlib.util",
+    "ctypes",
+    "resource",
+)
 
 
 # --- isolation ---------------------------------------------------------------------------------------------
@@ -77,7 +112,7 @@ class Slot:
     _serial = 0
     _lock = threading.Lock()
 
-    def __init__(self, isolation: "Isolation") -> None:
+    def __init__(self, isolation: Isolation) -> None:
         self.isolation = isolation
         self.uid = isolation.take_uid()
         with Slot._lock:
@@ -110,7 +145,7 @@ class Slot:
             fh.write(source)
         self._protect(path, 0o440)
 
-    def sandbox(self, allow: tuple[str, ...]) -> "Sandbox":
+    def sandbox(self, allow: tuple[str, ...]) -> Sandbox:
         self.isolation._check_running()
         if self.isolation.shared_sandboxes:
             return self.isolation.shared_sandbox(self.uid, self.home, allow)
@@ -130,7 +165,7 @@ class Slot:
 
 @dataclass
 class Isolation:
-    name: str                      # bubblewrap, bubblewrap-user, process
+    name: str  # bubblewrap, bubblewrap-user, process
     limits: Limits = field(default_factory=Limits)
     uid_base: int = int(os.environ.get("RPC_GRADING_UID_BASE", "61000"))
     _slots: _Slots | None = field(default=None, repr=False)
@@ -160,14 +195,21 @@ class Isolation:
     def describe(self) -> str:
         if self.name == "bubblewrap":
             memory = "cgroup memory and process caps" if self.cgroups else "rlimits only (no writable cgroups)"
-            return ("bubblewrap sandbox (namespaces: pid, net, ipc, uts, mount; only the Python runtime, the allowed "
-                    f"modules and the student's own files, read-only; unprivileged uid per worker; seccomp filter; "
-                    f"{memory})")
+            return (
+                "bubblewrap sandbox (namespaces: pid, net, ipc, uts, mount; only the Python runtime, the allowed "
+                f"modules and the student's own files, read-only; unprivileged uid per worker; seccomp filter; "
+                f"{memory})"
+            )
         if self.name == "bubblewrap-user":
-            return ("bubblewrap sandbox in a user namespace (pid, net, ipc, mount namespaces; only the runtime, the "
-                    "allowed modules and the student's files; student code runs as the grader's own uid)")
-        return ("WEAK: a plain child process with rlimits" + (" and an unprivileged uid" if self.drops_uid else "")
-                + "; it can read the host's files")
+            return (
+                "bubblewrap sandbox in a user namespace (pid, net, ipc, mount namespaces; only the runtime, the "
+                "allowed modules and the student's files; student code runs as the grader's own uid)"
+            )
+        return (
+            "WEAK: a plain child process with rlimits"
+            + (" and an unprivileged uid" if self.drops_uid else "")
+            + "; it can read the host's files"
+        )
 
     @property
     def cgroups(self) -> bool:
@@ -191,7 +233,7 @@ class Isolation:
         self._check_running()
         return Slot(self)
 
-    def shared_sandbox(self, uid: int | None, home: Path, allow: tuple[str, ...]) -> "Sandbox":
+    def shared_sandbox(self, uid: int | None, home: Path, allow: tuple[str, ...]) -> Sandbox:
         self._check_running()
         key = (uid, allow)
         with self._lock:
@@ -233,8 +275,11 @@ def choose_isolation(untrusted: bool = True, allow_weak: bool = False, limits: L
                 _CHOSEN[key] = Isolation(old.name, old.limits, old.uid_base)
             return _CHOSEN[key]
         problems = []
-        candidates = ["bubblewrap" if os.geteuid() == 0 else "bubblewrap-user", "process"] \
-            if hasattr(os, "geteuid") else ["process"]
+        candidates = (
+            ["bubblewrap" if os.geteuid() == 0 else "bubblewrap-user", "process"]
+            if hasattr(os, "geteuid")
+            else ["process"]
+        )
         if forced:
             candidates = [forced]
         chosen = None
@@ -248,8 +293,9 @@ def choose_isolation(untrusted: bool = True, allow_weak: bool = False, limits: L
             except SandboxFault as exc:
                 problems.append(f"{name}: {exc}")
                 if name == "bubblewrap" and "cannot import" in str(exc):
-                    raise ImpersonationError(f"the sandbox starts but student code could not import the "
-                                             f"standard library: {exc}") from None
+                    raise ImpersonationError(
+                        f"the sandbox starts but student code could not import the standard library: {exc}"
+                    ) from None
                 continue
             chosen = iso
             break
@@ -258,8 +304,10 @@ def choose_isolation(untrusted: bool = True, allow_weak: bool = False, limits: L
         if chosen.name == "process" and untrusted and not allow_weak:
             raise ImpersonationError(
                 "refusing to grade untrusted code without a sandbox: bubblewrap is not usable here ("
-                + "; ".join(problems) + "). Install bubblewrap (apt-get install bubblewrap) or pass "
-                "--allow-weak-isolation to accept a plain child process that can read this machine's files")
+                + "; ".join(problems)
+                + "). Install bubblewrap (apt-get install bubblewrap) or pass "
+                "--allow-weak-isolation to accept a plain child process that can read this machine's files"
+            )
         _CHOSEN[key] = chosen
         return chosen
 
@@ -273,8 +321,15 @@ def _preflight(iso: Isolation) -> None:
         box = slot.sandbox(DEFAULT_ALLOW)
         box.start(slot.name, timeout=20)
         box.request({"op": "import", "module": "preflight_probe"}, timeout=20)
-        failed = box.request({"op": "preflight", "name": "preflight", "module": "preflight_probe",
-                              "args": [*PREFLIGHT_MODULES, *view_modules(DEFAULT_ALLOW)]}, timeout=20)
+        failed = box.request(
+            {
+                "op": "preflight",
+                "name": "preflight",
+                "module": "preflight_probe",
+                "args": [*PREFLIGHT_MODULES, *view_modules(DEFAULT_ALLOW)],
+            },
+            timeout=20,
+        )
         box.stop()
         if failed.get("op") != "ok":
             raise SandboxFault(f"the probe failed: {failed.get('message', failed)}")

@@ -23,19 +23,26 @@ __all__ = ["Limits", "Sandbox", "Host"]
 
 @dataclass(frozen=True)
 class Limits:
-    memory_bytes: int = 1024 * 1024 * 1024   # per process (RLIMIT_AS) and, with cgroups, per sandbox
-    processes: int = 48                      # processes and threads of one worker slot's uid
-    file_bytes: int = 4 * 1024 * 1024        # largest file the student's code may write
-    tmp_bytes: int = 16 * 1024 * 1024        # size of each view's private /tmp
+    memory_bytes: int = 1024 * 1024 * 1024  # per process (RLIMIT_AS) and, with cgroups, per sandbox
+    processes: int = 48  # processes and threads of one worker slot's uid
+    file_bytes: int = 4 * 1024 * 1024  # largest file the student's code may write
+    tmp_bytes: int = 16 * 1024 * 1024  # size of each view's private /tmp
     open_files: int = 64
-    cpu_seconds: int = 120                   # backstop; the grader's wall-clock limits come first
-    output_chars: int = 4000                 # of what the student's code prints, per view
+    cpu_seconds: int = 120  # backstop; the grader's wall-clock limits come first
+    output_chars: int = 4000  # of what the student's code prints, per view
     recursion: int = 3000
 
     def rlimits(self) -> dict[str, int]:
-        return {"RLIMIT_AS": self.memory_bytes, "RLIMIT_NPROC": self.processes, "RLIMIT_FSIZE": self.file_bytes,
-                "RLIMIT_NOFILE": self.open_files, "RLIMIT_CPU": self.cpu_seconds, "RLIMIT_CORE": 0,
-                "RLIMIT_MEMLOCK": 0, "RLIMIT_MSGQUEUE": 0}
+        return {
+            "RLIMIT_AS": self.memory_bytes,
+            "RLIMIT_NPROC": self.processes,
+            "RLIMIT_FSIZE": self.file_bytes,
+            "RLIMIT_NOFILE": self.open_files,
+            "RLIMIT_CPU": self.cpu_seconds,
+            "RLIMIT_CORE": 0,
+            "RLIMIT_MEMLOCK": 0,
+            "RLIMIT_MSGQUEUE": 0,
+        }
 
 
 class Host(Protocol):
@@ -56,9 +63,10 @@ class _Cgroup:
 
     def __init__(self, name: str, limits: Limits) -> None:
         self.dirs = []
-        for controller, settings in (("memory", {"memory.limit_in_bytes": limits.memory_bytes,
-                                                 "memory.memsw.limit_in_bytes": None}),
-                                     ("pids", {"pids.max": limits.processes * 2})):
+        for controller, settings in (
+            ("memory", {"memory.limit_in_bytes": limits.memory_bytes, "memory.memsw.limit_in_bytes": None}),
+            ("pids", {"pids.max": limits.processes * 2}),
+        ):
             d = self.ROOT / controller / "rpc-grading" / name
             d.mkdir(parents=True, exist_ok=True)
             for key, value in settings.items():
@@ -96,8 +104,9 @@ class Sandbox:
     _count = 0
     _count_lock = threading.Lock()
 
-    def __init__(self, isolation: Host, uid: int | None, folder: Path, allow: tuple[str, ...],
-                 shared: bool = False) -> None:
+    def __init__(
+        self, isolation: Host, uid: int | None, folder: Path, allow: tuple[str, ...], shared: bool = False
+    ) -> None:
         self.isolation, self.uid, self.folder, self.allow, self.shared = isolation, uid, folder, allow, shared
         self.pkg = files.package_view(allow)
         self.cgroup = None
@@ -120,8 +129,21 @@ class Sandbox:
         fresh /tmp and, when shared, mounts the current student's folder as /student itself."""
         python, runtime, hidden = files.python(), files.runtime_mounts(), files.site_packages()
         privileged = self.isolation.name == "bubblewrap"
-        args = ["bwrap", "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net", "--unshare-ipc",
-                "--unshare-uts", "--hostname", "sandbox", "--clearenv", "--setenv", "LANG", "C.UTF-8"]
+        args = [
+            "bwrap",
+            "--die-with-parent",
+            "--new-session",
+            "--unshare-pid",
+            "--unshare-net",
+            "--unshare-ipc",
+            "--unshare-uts",
+            "--hostname",
+            "sandbox",
+            "--clearenv",
+            "--setenv",
+            "LANG",
+            "C.UTF-8",
+        ]
         if privileged:
             for cap in ("CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_SYS_ADMIN"):
                 args += ["--cap-add", cap]
@@ -145,25 +167,51 @@ class Sandbox:
             args += ["--dev-bind", f"/dev/{dev}", f"/dev/{dev}"]
         args += ["--ro-bind", str(files.harness_dir()), "/grader", "--ro-bind", str(self.pkg), "/pkg"]
         if self.shared:
-            args += ["--ro-bind", str(self.folder), "/students", "--perms", "0755", "--dir", "/student",
-                     "--perms", "0755", "--dir", "/tmp"]
+            args += [
+                "--ro-bind",
+                str(self.folder),
+                "/students",
+                "--perms",
+                "0755",
+                "--dir",
+                "/student",
+                "--perms",
+                "0755",
+                "--dir",
+                "/tmp",
+            ]
         else:
-            args += ["--ro-bind", str(self.folder), "/student", "--size", str(self.isolation.limits.tmp_bytes),
-                     "--tmpfs", "/tmp", "--chmod", "1777", "/tmp"]
-        args += ["--chdir", "/", "--", python, "-I", "-S", "-B", "/grader/harness.py", str(to_grader),
-                 str(from_grader)]
+            args += [
+                "--ro-bind",
+                str(self.folder),
+                "/student",
+                "--size",
+                str(self.isolation.limits.tmp_bytes),
+                "--tmpfs",
+                "/tmp",
+                "--chmod",
+                "1777",
+                "/tmp",
+            ]
+        args += ["--chdir", "/", "--", python, "-I", "-S", "-B", "/grader/harness.py", str(to_grader), str(from_grader)]
         return args
 
     def _spawn(self) -> None:
         to_grader_r, to_grader_w = os.pipe()
         from_grader_r, from_grader_w = os.pipe()
-        data_in_r, data_in_w = os.pipe()      # requests to the student process
-        data_out_r, data_out_w = os.pipe()    # its replies
+        data_in_r, data_in_w = os.pipe()  # requests to the student process
+        data_out_r, data_out_w = os.pipe()  # its replies
         kind = self.isolation.name
         limits = self.isolation.limits
-        config: dict[str, Any] = {"limits": limits.rlimits(), "uid": self.uid, "output_chars": limits.output_chars,
-                                  "recursion": limits.recursion, "tmp_bytes": limits.tmp_bytes,
-                                  "preload": files.view_modules(self.allow), "data": [data_in_r, data_out_w]}
+        config: dict[str, Any] = {
+            "limits": limits.rlimits(),
+            "uid": self.uid,
+            "output_chars": limits.output_chars,
+            "recursion": limits.recursion,
+            "tmp_bytes": limits.tmp_bytes,
+            "preload": files.view_modules(self.allow),
+            "data": [data_in_r, data_out_w],
+        }
         if kind.startswith("bubblewrap"):
             command = self._bwrap(to_grader_w, from_grader_r)
             config.update(pidns=True, root="/", mount=self.shared)
@@ -178,13 +226,26 @@ class Sandbox:
             os.chmod(base / "tmp", 0o700)
             self.base = base
             config.update(root=str(base))
-            command = [files.python(), "-I", "-S", "-B", str(files.harness_dir() / "harness.py"), str(to_grader_w),
-                       str(from_grader_r)]
+            command = [
+                files.python(),
+                "-I",
+                "-S",
+                "-B",
+                str(files.harness_dir() / "harness.py"),
+                str(to_grader_w),
+                str(from_grader_r),
+            ]
         self.stderr = tempfile.TemporaryFile()
         try:
-            self.process = subprocess.Popen(command, pass_fds=(to_grader_w, from_grader_r, data_in_r, data_out_w),
-                                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.stderr,
-                                            close_fds=True, start_new_session=True)
+            self.process = subprocess.Popen(
+                command,
+                pass_fds=(to_grader_w, from_grader_r, data_in_r, data_out_w),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=self.stderr,
+                close_fds=True,
+                start_new_session=True,
+            )
         finally:
             for fd in (to_grader_w, from_grader_r, data_in_r, data_out_w):
                 os.close(fd)
@@ -216,7 +277,7 @@ class Sandbox:
         try:
             view = memoryview(HEADER.pack(len(data)) + data)
             while view:
-                view = view[os.write(self.writer, view):]
+                view = view[os.write(self.writer, view) :]
         except OSError:
             raise SandboxFault("the sandbox is gone", kind="sandbox") from None
 
@@ -229,7 +290,7 @@ class Sandbox:
             if left <= 0 or not select.select([], [self.data_writer], [], left)[1]:
                 raise SandboxFault("the student's process does not read its requests", kind="timeout")
             try:
-                view = view[os.write(self.data_writer, view):]
+                view = view[os.write(self.data_writer, view) :]
             except BlockingIOError:
                 continue
             except OSError:
@@ -242,11 +303,12 @@ class Sandbox:
             return None, buffer
         (size,) = HEADER.unpack(buffer[:4])
         if size > MAX_FRAME:
-            raise SandboxFault(f"a reply of {size} bytes (at most {MAX_FRAME} are accepted)",
-                               kind="sandbox" if control else "protocol")
+            raise SandboxFault(
+                f"a reply of {size} bytes (at most {MAX_FRAME} are accepted)", kind="sandbox" if control else "protocol"
+            )
         if len(buffer) < 4 + size:
             return None, buffer
-        return buffer[4:4 + size], buffer[4 + size:]
+        return buffer[4 : 4 + size], buffer[4 + size :]
 
     def _wait(self, timeout: float, data: bool) -> tuple[str, dict[str, Any]]:
         """The next frame: ("data", frame) from the student process if ``data``, else/or ("control", frame)."""

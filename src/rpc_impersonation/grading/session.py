@@ -37,9 +37,9 @@ def cap(text: str, limit: int = MESSAGE_CHARS) -> str:
 
 @dataclass(frozen=True)
 class Budget:
-    per_call: float = 5.0          # seconds for one call into the student's code
-    per_exercise: float = 60.0     # seconds for all tests of one exercise
-    import_time: float = 10.0      # seconds to import the student's module
+    per_call: float = 5.0  # seconds for one call into the student's code
+    per_exercise: float = 60.0  # seconds for all tests of one exercise
+    import_time: float = 10.0  # seconds to import the student's module
 
 
 class Unreadable(Exception):
@@ -83,7 +83,7 @@ class Exercise:
     """What one exercise's tests have met in the student's process (a process may serve several)."""
 
     module: str
-    left: float                        # seconds of its time budget not used yet
+    left: float  # seconds of its time budget not used yet
     import_error: str | None = None
     timed_out: bool = False
     output: str = ""
@@ -94,7 +94,7 @@ class Exercise:
         if not text or self.output.endswith(_DROPPED):
             return
         room = limit - len(self.output)
-        self.output += text if len(text) <= room else text[:max(room, 0)] + _DROPPED
+        self.output += text if len(text) <= room else text[: max(room, 0)] + _DROPPED
 
 
 class Session:
@@ -105,8 +105,8 @@ class Session:
         self.box, self.student, self.budget = box, student, budget
         self.running = False
         self.imported: set[str] = set()
-        self.pending: deque[tuple[str, str]] = deque()   # (question key, its name): sent together, not read yet
-        self.answered: dict[str, dict[str, Any]] = {}    # replies read before their test asked
+        self.pending: deque[tuple[str, str]] = deque()  # (question key, its name): sent together, not read yet
+        self.answered: dict[str, dict[str, Any]] = {}  # replies read before their test asked
         self.exercise = Exercise("", 0.0)
 
     def begin(self, exercise: Exercise) -> None:
@@ -163,8 +163,10 @@ class Session:
             self.exercise.timed_out = True
             self.stop()
             if time.monotonic() >= self.exercise.deadline:  # the exercise's budget ran out, not the call's
-                raise StudentError(f"the time limit for this exercise ({self.budget.per_exercise:g} s) was used up "
-                                   f"while {what}", kind="timeout")
+                raise StudentError(
+                    f"the time limit for this exercise ({self.budget.per_exercise:g} s) was used up while {what}",
+                    kind="timeout",
+                )
             limit = self.budget.per_call if what.startswith("running") else self.budget.import_time
             raise StudentError(f"timed out after {limit:.1f} s while {what} (an endless loop?)", kind="timeout")
         if exc.kind == "protocol":
@@ -238,8 +240,9 @@ class Session:
             raise SandboxFault(cap(str(reply.get("message", "")), 500), kind="sandbox")
         self.running = False
 
-    def request(self, key: str, message: dict[str, Any], name: str,
-                callback: Callable[[str, list[Any]], Any] | None = None) -> Any:
+    def request(
+        self, key: str, message: dict[str, Any], name: str, callback: Callable[[str, list[Any]], Any] | None = None
+    ) -> Any:
         """The answer to ``message`` (a question with this key): sent with others earlier, or now."""
         self._ready()
         reply = self._prefetched(key)
@@ -276,8 +279,10 @@ class Session:
 def _ended(reply: dict[str, Any], what: str) -> str:
     if reply.get("reason"):
         return f"the sandbox stopped your code while {what}: {cap(str(reply['reason']), 300)}"
-    return (f"the sandbox process ended while {what} (exit code {reply.get('status')}: os._exit, a crash of the "
-            "interpreter, the memory limit, or killed)")
+    return (
+        f"the sandbox process ended while {what} (exit code {reply.get('status')}: os._exit, a crash of the "
+        "interpreter, the memory limit, or killed)"
+    )
 
 
 class Run:
@@ -312,4 +317,5 @@ class Run:
         def ask() -> Any:
             message, d = _drive(self.session.exercise.module, driver, list(args))
             return d.finish(self.session.request(key, message, driver, d.callback))
+
         return self._ask(key, ask)
