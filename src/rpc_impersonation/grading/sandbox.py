@@ -1,17 +1,17 @@
-"""Where student code runs: a bubblewrap sandbox per submission, a fresh process per exercise view.
+"""Where student code runs, and how strongly it is kept apart (see docs/grading.md, "Isolation").
 
-Isolation levels, strongest first (``choose_isolation`` picks one and says which):
+Isolation levels, strongest first (``choose_isolation`` picks one, checks it and says which):
 
-* ``bubblewrap`` (the grader runs as root, as on CI and Gradescope): one ``bwrap`` per submission
-  with its own PID, network, IPC and UTS namespaces and nothing of the host but the Python runtime
-  and ``/usr``, read-only. Each exercise view (``exN-v`` for the visible tests, ``exN-h`` for the
-  hidden ones) is a small root of its own: the runtime, a package view holding only the modules the
-  exercise allows, the student's file, a private size-capped ``/tmp``. The trusted harness forks a
-  child per view, which enters fresh IPC and network namespaces, chroots into the view, sets its
-  rlimits and drops to the worker slot's own unprivileged uid before the student's module is
-  imported. Memory and process counts are also capped per slot with cgroups where they are writable.
-* ``bubblewrap-user`` (not root, unprivileged user namespaces available): one sandbox per view;
-  the student's code runs as the grader's own uid inside the namespaces.
+* ``bubblewrap`` (the grader runs as root, as on CI and Gradescope): one long-lived ``bwrap`` per
+  worker slot and *package view* (the modules an exercise allows), with its own PID, network, IPC
+  and UTS namespaces and nothing of the host but ``/usr``, the Python runtime, the harness and the
+  view, read-only. Its zygote forks one process per view of a submission (runner.py), which takes
+  mount and IPC namespaces of its own, mounts only the current student's folder and a fresh
+  size-capped ``/tmp``, sets its rlimits, drops to the slot's own unprivileged uid and installs a
+  seccomp filter before the student's modules are imported. Memory and process counts are also
+  capped per sandbox with cgroups where they are writable.
+* ``bubblewrap-user`` (not root, unprivileged user namespaces available): a sandbox per slot, view
+  and submission; the student's code runs as the grader's own uid inside the namespaces.
 * ``process`` (no bubblewrap): a plain child process with rlimits, the package view and
   ``python -I -S``; the host's files are visible to it. Refused for untrusted code unless the
   instructor allows it explicitly; the students' self-check uses it when nothing better exists.
