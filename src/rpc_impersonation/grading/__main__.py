@@ -217,9 +217,9 @@ def _run(args: argparse.Namespace) -> int:
             print(path.relative_to(root))
         return 0
     if args.command == "verify":
-        report = verify(root)
-        print(report)
-        return 0 if report.ok else 1
+        verified = verify(root)
+        print(verified)
+        return 0 if verified.ok else 1
     if args.command == "release":
         folder, archive = release(root, Path(args.out), force=args.force)
         print(f"student bundle: {folder} and {archive}")

@@ -78,19 +78,21 @@ def item_analysis(results: dict[str, list[ExerciseResult]], handed_in: dict[str,
                 order.setdefault((r.exercise, t.name), t.max_points)
     stats = []
     for (exercise, name), points in order.items():
-        passed, rest, wrong = [], [], Counter()
+        passed: list[float] = []
+        rest: list[float] = []
+        wrong: Counter[str] = Counter()
         for s, rs in sorted(results.items()):
-            r = next((r for r in rs if r.exercise == exercise), None)
-            if r is None or exercise not in handed_in.get(s, ()):
+            result = next((r for r in rs if r.exercise == exercise), None)
+            if result is None or exercise not in handed_in.get(s, ()):
                 continue
-            t = next((t for t in r.tests if t.name == name), None)
-            if t is None:
+            test = next((t for t in result.tests if t.name == name), None)
+            if test is None:
                 continue
-            ok = t.status == "passed"
+            ok = test.status == "passed"
             passed.append(1.0 if ok else 0.0)
-            rest.append(totals[s] - t.points)
+            rest.append(totals[s] - test.points)
             if not ok:
-                wrong[_wrong_key(t)] += 1
+                wrong[_wrong_key(test)] += 1
         failed = int(len(passed) - sum(passed))
         stats.append(
             ItemStats(

@@ -44,7 +44,7 @@ def write_reports(out: Path, run: ClassRun) -> None:
     rows = []
     for s in sorted(run.submissions):
         sub, grade = run.submissions[s], run.grades.get(s)
-        row = {
+        row: dict[str, str | int] = {
             "student": s,
             "id": sub.roster.get("id", ""),
             "name": sub.roster.get("name", sub.display),
@@ -142,7 +142,7 @@ def _summary(run: ClassRun) -> str:
             f"| {m.id} {m.title} | {most:g} | {mean:.1f} | {median:g} | {sum(s == most for s in scores)} | "
             f"{sum(s == 0 for s in scores)} | {len(scores)} |"
         )
-    failing = Counter()
+    failing: Counter[str] = Counter()
     modules = {m.id: m.module for m in run.masters}
     for s, rs in results.items():
         for r in rs:

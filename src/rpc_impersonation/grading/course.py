@@ -83,7 +83,7 @@ class VerifyReport:
     solution_scores: dict[str, tuple[float, float]]
     stub_problems: list[str]
     leaks: list[str]
-    deciding_imports: list[str] = None
+    deciding_imports: list[str] | None = None
 
     @property
     def ok(self) -> bool:

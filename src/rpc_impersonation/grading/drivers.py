@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -221,4 +221,5 @@ def drive_trace(module, scenario: str, chain: str):
     return fn(s.world, c.client, [(h.server, h.binding) for h in c.hops])
 
 
-DRIVERS = {"handler": drive_handler, "trace": drive_trace}
+#: driver name -> driver(module, *plain args)
+DRIVERS: dict[str, Callable[..., Any]] = {"handler": drive_handler, "trace": drive_trace}

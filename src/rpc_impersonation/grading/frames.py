@@ -27,7 +27,7 @@ class SandboxFault(Exception):
         self.kind = kind
 
 
-_OPS = {
+_OPS: dict[str, dict[str, type]] = {
     "zygote": {"pid": int},
     "ready": {"output": str},
     "import error": {"message": str, "output": str},

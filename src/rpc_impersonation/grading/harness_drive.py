@@ -5,7 +5,13 @@ Part of the harness (copied into the sandbox beside ``harness.py``). A driver ca
 back to the grader as a ``callback`` frame.
 """
 
+from __future__ import annotations
+
 import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rpc_impersonation.world import World
 
 __all__ = ["drive_handler", "drive_trace", "DRIVERS"]
 
@@ -63,7 +69,7 @@ def drive_handler(module, args, send, receive):
     return handler(_ThreadProxy(ask))
 
 
-_WORLDS = {}
+_WORLDS: dict[str, World] = {}  # scenario key -> its world
 
 
 def drive_trace(module, args, send, receive):

@@ -260,7 +260,7 @@ class Master:
     @property
     def reasoning(self) -> bool:
         """True for exercises that ask students to reason (no engine primitive is allowed)."""
-        return self.settings["reasoning"]
+        return bool(self.settings["reasoning"])
 
     def tests(self, hidden: bool = True) -> list[TestCase]:
         """The master's tests, in file order, collected once per master text (their caches of expected

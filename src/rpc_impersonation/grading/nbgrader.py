@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -143,7 +143,7 @@ def run_nbgrader(course: str | Path, *args: str, solutions: str | Path, check: b
 
 def fill_answers(notebook: Mapping[str, Any], answers: Mapping[str, str]) -> dict:
     """A copy of a released notebook with the answer cell of each exercise in ``answers`` replaced."""
-    nb = json.loads(json.dumps(notebook))
+    nb: dict = json.loads(json.dumps(notebook))
     wanted = {answer_cell_id(exercise): source for exercise, source in answers.items()}
     for cell in nb["cells"]:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
@@ -187,7 +187,7 @@ class _KernelRun:
 
         return self._plain(driver, lambda: DRIVERS[driver](self.module, *args))
 
-    def _plain(self, name: str, call) -> Any:
+    def _plain(self, name: str, call: Callable[[], Any]) -> Any:
         from .drivers import forbidden
         from .harness_wording import describe as _describe
         from .harness_wording import plain as _plain

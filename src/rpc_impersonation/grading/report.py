@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 from typing import Any
 
 from .runner import ExerciseResult, TestResult, cap
@@ -62,7 +63,7 @@ def text_report(results: list[ExerciseResult], visible_only: bool) -> str:
     return "\n".join(lines)
 
 
-def markdown_feedback(student: str, results: list[ExerciseResult], notes: list[str] = ()) -> str:
+def markdown_feedback(student: str, results: list[ExerciseResult], notes: Sequence[str] = ()) -> str:
     """The student's feedback; ``notes`` are what the grader noticed about the submission itself."""
     total = sum(r.score for r in results)
     most = sum(r.max_score for r in results)

@@ -68,7 +68,8 @@ class Roster:
                 f"roster {path}: line 1: missing column(s) {missing}; expected {list(_REQUIRED)} "
                 f"(optional: {list(_OPTIONAL)}), found {header}"
             )
-        students, seen = [], {}
+        students: list[Student] = []
+        seen: dict[str, int] = {}  # student key -> the line that has it
         for n, row in enumerate(reader, start=2):
             row = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k is not None}
             if not any(row.values()):

@@ -16,12 +16,12 @@ the same answer) is in session.py.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .allow import similarity_problem
-from .masters import Master
 from .sandbox import Isolation, SandboxFault, Slot, choose_isolation
 from .session import MESSAGE_CHARS, Budget, Exercise, Run, Session, Unreadable, batchable_requests, cap
 from .spec import TestCase, outcome
@@ -36,6 +36,24 @@ __all__ = [
     "MESSAGE_CHARS",
     "cap",
 ]
+
+
+class Gradable(Protocol):
+    """What grading needs of an exercise: a master, or the student's VisibleSpec (its visible tests)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def module(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def allow(self) -> tuple[str, ...]: ...
+
+    def tests(self, hidden: bool = ...) -> list[TestCase]: ...
 
 
 def _grader_version() -> str:
@@ -116,8 +134,8 @@ def _one(t: TestCase, run: Run) -> TestResult:
 
 
 def grade_submission(
-    masters: list[Master],
-    files: dict[str, str | None],
+    masters: Sequence[Gradable],
+    files: Mapping[str, str | None],
     *,
     hidden: bool = True,
     budget: Budget = Budget(),
@@ -130,10 +148,11 @@ def grade_submission(
     slot = isolation.slot()
     try:
         for m in masters:
-            if files.get(m.module) is not None:
-                slot.write(m.module, files[m.module])
+            source = files.get(m.module)
+            if source is not None:
+                slot.write(m.module, source)
         results: dict[str, ExerciseResult] = {}
-        views: dict[tuple[str, ...], list[Master]] = {}
+        views: dict[tuple[str, ...], list[Gradable]] = {}
         for m in masters:
             if files.get(m.module) is None:
                 results[m.id] = _missing(m, m.tests(hidden))
@@ -142,7 +161,8 @@ def grade_submission(
         for allow, group in views.items():
             results.update(_grade_view(allow, [(m, m.tests(hidden)) for m in group], budget, slot))
         for m in masters:
-            flag = similarity_problem(files[m.module], m.module) if files.get(m.module) else ""
+            source = files.get(m.module)
+            flag = similarity_problem(source, m.module) if source else ""
             if flag:
                 results[m.id].flags.append(flag)
         return [results[m.id] for m in masters]
@@ -152,7 +172,7 @@ def grade_submission(
             isolation.close()  # nothing of this call keeps running
 
 
-def _missing(m: Master, tests: list[TestCase]) -> ExerciseResult:
+def _missing(m: Gradable, tests: list[TestCase]) -> ExerciseResult:
     problem = f"{m.module}.py is missing from the submission"
     return ExerciseResult(
         m.id, m.title, [TestResult(t.name, 0, t.points, "error", problem, t.hidden) for t in tests], problem=problem
@@ -162,7 +182,7 @@ def _missing(m: Master, tests: list[TestCase]) -> ExerciseResult:
 class _Graded:
     """One exercise while its view's process serves it: its state in the process, its tests, what they got."""
 
-    def __init__(self, m: Master, tests: list[TestCase], budget: Budget) -> None:
+    def __init__(self, m: Gradable, tests: list[TestCase], budget: Budget) -> None:
         self.master, self.tests = m, tests
         self.exercise = Exercise(m.module, budget.per_exercise)
         self.result = ExerciseResult(m.id, m.title)
@@ -188,7 +208,7 @@ class _Graded:
 
 
 def _grade_view(
-    allow: tuple[str, ...], group: list[tuple[Master, list[TestCase]]], budget: Budget, slot: Slot
+    allow: tuple[str, ...], group: list[tuple[Gradable, list[TestCase]]], budget: Budget, slot: Slot
 ) -> dict[str, ExerciseResult]:
     """The exercises of one submission that share a package view, in one student process: every visible
     part first, then (each exercise's output to show taken) every hidden part, so nothing a hidden test
@@ -244,7 +264,7 @@ def _restart(session: Session, slot: Slot, allow: tuple[str, ...]) -> None:
 
 
 def grade_exercise(
-    master: Master,
+    master: Gradable,
     source: str | None,
     hidden: bool = True,
     budget: Budget = Budget(),

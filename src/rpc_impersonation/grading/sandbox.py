@@ -170,7 +170,7 @@ class Isolation:
     uid_base: int = int(os.environ.get("RPC_GRADING_UID_BASE", "61000"))
     _slots: _Slots | None = field(default=None, repr=False)
     _cgroups: bool | None = field(default=None, repr=False)
-    _shared: dict = field(default_factory=dict, repr=False)
+    _shared: dict[tuple[int | None, tuple[str, ...]], Sandbox] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     halted: bool = field(default=False, repr=False)
 

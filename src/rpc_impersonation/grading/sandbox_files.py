@@ -87,7 +87,8 @@ def _package_init(modules: list[str]) -> str:
     from .masters import parse
 
     tree = parse((_PACKAGE / "__init__.py").read_text(encoding="utf-8"))
-    here, refused = {}, {}
+    here: dict[str, str] = {}  # name -> the module in the view that defines it
+    refused: dict[str, str] = {}
     for node in tree.body:
         if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
             target = here if f"rpc_impersonation.{node.module}" in modules else refused
@@ -132,6 +133,7 @@ def package_view(allow: tuple[str, ...]) -> Path:
         (target / "__init__.py").write_text(_package_init(modules), encoding="utf-8")
         for name in modules:
             source = _source_of(name)
+            assert source is not None, name  # view_modules lists only modules it found the source of
             rel = source.relative_to(_PACKAGE)
             dest = target / rel
             dest.parent.mkdir(parents=True, exist_ok=True)

@@ -109,9 +109,9 @@ class Sandbox:
     ) -> None:
         self.isolation, self.uid, self.folder, self.allow, self.shared = isolation, uid, folder, allow, shared
         self.pkg = files.package_view(allow)
-        self.cgroup = None
+        self.cgroup: _Cgroup | None = None
         self.buffer = self.data_buffer = b""
-        self.process = None
+        self.process: subprocess.Popen[bytes] | None = None
         self.closed = False
         with Sandbox._count_lock:
             Sandbox._count += 1

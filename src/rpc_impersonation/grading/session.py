@@ -17,7 +17,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from .drivers import SANDBOX_DRIVERS
 from .sandbox import Sandbox, SandboxFault
@@ -158,7 +158,7 @@ class Session:
         self.stop()  # what a failed import did to the process stays out of the other exercises
         raise StudentError(ex.import_error, kind="import")
 
-    def _fault(self, exc: SandboxFault, what: str):
+    def _fault(self, exc: SandboxFault, what: str) -> NoReturn:
         if exc.kind == "timeout":
             self.exercise.timed_out = True
             self.stop()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextvars
 import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -208,7 +208,7 @@ def _register(data: dict) -> TestCase:
         name,
         float(data["points"]),
         bool(data.get("hidden", False)),
-        lambda run, _d=data: judge(run, _d),
+        lambda run: judge(run, data),
         data,
         data.get("disclose", ""),
     )
@@ -225,7 +225,7 @@ def ask(
     points: float = 1,
     hidden: bool = False,
     field: str | int | None = None,
-    wrong: dict | list = (),
+    wrong: dict[Any, str] | Sequence[Sequence[Any]] = (),
     misconception: str = "",
     right: str = "",
     drive: bool = False,

@@ -187,9 +187,12 @@ def notebook_modules(path: Path | None = None, data: bytes | None = None) -> dic
     Raises ValueError (naming what is wrong) for anything that is not a JSON notebook: bad UTF-8 or
     JSON, nesting past the parser's guard, a top level that is not an object, ``cells`` that is not
     a list of objects, a ``source`` that is neither a string nor a list of strings."""
-    raw = data if data is not None else read_capped(path, MAX_FILE_BYTES * 4)
+    if data is None:
+        if path is None:
+            raise TypeError("notebook_modules() needs a path or the data")
+        data = read_capped(path, MAX_FILE_BYTES * 4)
     try:
-        nb = json.loads(raw.decode("utf-8", errors="strict"))
+        nb = json.loads(data.decode("utf-8", errors="strict"))
     except RecursionError:
         raise ValueError("nested too deeply to be a notebook") from None
     if not isinstance(nb, dict):
@@ -225,9 +228,7 @@ def add_notebook_candidates(data: bytes, label: str, modules, entry: Entry, mtim
         module, warning = module_for(name, modules)
         if module:
             entry.candidates.append(
-                Candidate(
-                    module, f"{label}#{name}", lambda t=text: t.encode(), mtime, warning and f"{label}: {warning}"
-                )
+                Candidate(module, f"{label}#{name}", text.encode, mtime, warning and f"{label}: {warning}")
             )
         elif warning:
             entry.warnings.append(f"{label}: {warning}")

@@ -170,7 +170,7 @@ def resolve(student: str, entries: list[Entry], decisions: dict) -> Submission:
     times = []
     for module, cands in sorted(by_module.items()):
         exercise = module.split("_", 1)[0]
-        texts = []
+        texts: list[str | None] = []
         for c in cands:
             try:
                 texts.append(c.text())
@@ -195,19 +195,22 @@ def resolve(student: str, entries: list[Entry], decisions: dict) -> Submission:
                     f'([students.{student}] {exercise} = "...")'
                 )
                 continue
-            i = next((k for k, t in enumerate(texts) if t is not None), None)
-            if i is None:
+            readable = next((k for k, t in enumerate(texts) if t is not None), None)
+            if readable is None:
                 continue
+            i = readable
             if len(cands) > 1:
                 sub.warnings.append(f"{exercise}: identical copies {', '.join(c.label for c in cands)}")
-        if texts[i] is None:
+        text = texts[i]
+        if text is None:
             continue
-        sub.files[module] = texts[i]
+        sub.files[module] = text
         sub.sources[module] = cands[i].label
         if cands[i].warning:
             sub.warnings.append(cands[i].warning)
-        if cands[i].mtime:
-            times.append(cands[i].mtime)
+        mtime = cands[i].mtime
+        if mtime:
+            times.append(mtime)
     if "submitted" in decisions:
         sub.submitted, sub.submitted_from = decisions["submitted"], "resolutions"
     elif times:

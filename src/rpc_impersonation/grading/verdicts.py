@@ -8,9 +8,8 @@ value, the default for hidden tests; ``"none"``: only that it failed). See spec.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from ..rules import RULES
 from .misconceptions import describe
@@ -55,7 +54,13 @@ class NotImplementedYet(StudentError):
         super().__init__(f"{function} is not implemented yet", kind="not implemented")
 
 
-Runner = Callable[..., Any]
+class Runner(Protocol):
+    """A test's ``run``: ``run(function, *args)`` calls the student's function, ``run.drive(driver, *args)``
+    runs one of the drivers over the student's module; both return plain data or raise StudentError."""
+
+    def __call__(self, function: str, *args: Any) -> Any: ...
+
+    def drive(self, driver: str, *args: Any) -> Any: ...
 
 
 @dataclass(frozen=True)

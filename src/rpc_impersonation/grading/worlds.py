@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 if TYPE_CHECKING:
     from ..world import World
@@ -39,14 +39,25 @@ def handler_world() -> World:
     return w
 
 
+class ClientBinding(TypedDict, total=False):
+    """The plain names of a client's binding (keywords of ``Binding.of``)."""
+
+    protseq: str
+    provider: str
+    level: str
+
+
 #: Client name -> (calling process, binding). The service's handler is run once per client.
-HANDLER_CLIENTS = {
-    "unauthenticated": ("remote_alice", dict(provider="none", level="impersonate")),
-    "unauthenticated local": ("console_bob", dict(protseq="ncacn_ip_tcp", provider="none", level="impersonate")),
-    "anonymous": ("console_bob", dict(protseq="ncalrpc", provider="ntlm", level="anonymous")),
-    "identify-level": ("remote_alice", dict(provider="ntlm", level="identify")),
-    "well-behaved": ("remote_alice", dict(provider="ntlm", level="impersonate")),
-    "local well-behaved": ("console_bob", dict(protseq="ncalrpc", provider="ntlm", level="impersonate")),
+HANDLER_CLIENTS: dict[str, tuple[str, ClientBinding]] = {
+    "unauthenticated": ("remote_alice", ClientBinding(provider="none", level="impersonate")),
+    "unauthenticated local": (
+        "console_bob",
+        ClientBinding(protseq="ncacn_ip_tcp", provider="none", level="impersonate"),
+    ),
+    "anonymous": ("console_bob", ClientBinding(protseq="ncalrpc", provider="ntlm", level="anonymous")),
+    "identify-level": ("remote_alice", ClientBinding(provider="ntlm", level="identify")),
+    "well-behaved": ("remote_alice", ClientBinding(provider="ntlm", level="impersonate")),
+    "local well-behaved": ("console_bob", ClientBinding(protseq="ncalrpc", provider="ntlm", level="impersonate")),
 }
 
 
