@@ -188,23 +188,43 @@ class _Graded:
         self.result = ExerciseResult(m.id, m.title)
         self.done: dict[str, TestResult] = {}
         self.failed = False  # scored as a whole (an unreadable reply, a sandbox fault): no more tests run
+        self.shown_import_error: str | None = None  # as it stood when the output to show was taken
+        self.hiding = False  # its hidden part may have run: what the process sends now may carry hidden inputs
 
-    def fail(self, problem: str, all_tests: bool) -> None:
-        self.failed, self.result.problem = True, problem
-        if all_tests:
-            self.done.clear()
+    def show(self) -> None:
+        """What the student sees is final: the output, and an import error met so far. From now on what
+        goes wrong is shown by its kind only; the detail goes to the hidden tests (the instructor's)."""
+        self.result.output, self.shown_import_error = self.exercise.output, self.exercise.import_error
+        self.hiding = True
+
+    def fail(self, problem: str, all_tests: bool, headline: str) -> None:
+        """Score the exercise as a whole; ``headline`` is what is shown instead of ``problem`` (whose
+        detail the student's code may have chosen) once the hidden part may have run."""
+        shown = headline if self.hiding else problem
+        self.failed, self.result.problem = True, shown
         for t in self.tests:
-            self.done.setdefault(
-                t.name, TestResult(t.name, 0, t.points, "error", problem.removeprefix("scored 0: "), t.hidden)
-            )
+            if all_tests or t.name not in self.done:
+                message = (problem if t.hidden else shown).removeprefix("scored 0: ")
+                self.done[t.name] = TestResult(t.name, 0, t.points, "error", message, t.hidden)
 
     def finish(self) -> ExerciseResult:
-        if self.exercise.import_error and not self.result.problem:
-            self.result.problem = f"your module could not be imported: {self.exercise.import_error}"
+        error = self.exercise.import_error
+        if error and not self.result.problem:
+            # one met in a process that ran hidden tests may quote their inputs: its reason stays with them
+            shown = error == self.shown_import_error
+            self.result.problem = f"your module could not be imported: {error}" if shown else _HIDDEN_IMPORT
         self.result.tests = [
             self.done.get(t.name) or TestResult(t.name, 0, t.points, "error", "not run", t.hidden) for t in self.tests
         ]
         return self.result
+
+
+_HIDDEN_IMPORT = "your module could not be imported for the hidden tests (the reason is kept for your instructor)"
+_HIDDEN_UNREADABLE = (
+    "scored 0: your code's process sent a reply the grader cannot read during the hidden tests "
+    "(what it sent is kept for your instructor)"
+)
+_HIDDEN_FAULT = "the sandbox stopped while grading this exercise's hidden tests; it was restarted for the next one"
 
 
 def _grade_view(
@@ -219,7 +239,7 @@ def _grade_view(
         for g in graded:
             _run_part(g, [t for t in g.tests if not t.hidden], session, slot, allow)
         for g in graded:
-            g.result.output = g.exercise.output
+            g.show()
         for g in graded:
             _run_part(g, [t for t in g.tests if t.hidden], session, slot, allow)
     finally:
@@ -243,12 +263,13 @@ def _run_part(g: _Graded, part: list[TestCase], session: Session, slot: Slot, al
         finally:
             session.end()
     except Unreadable as exc:
-        g.fail(f"scored 0: {cap(str(exc))}", all_tests=True)
+        g.fail(f"scored 0: {cap(str(exc))}", all_tests=True, headline=_HIDDEN_UNREADABLE)
         _restart(session, slot, allow)  # what the process sends next cannot be trusted to be in step
     except SandboxFault as exc:
         g.fail(
             cap(f"the sandbox stopped while grading this exercise ({exc}); it was restarted for the next one"),
             all_tests=False,
+            headline=_HIDDEN_FAULT,
         )
         _restart(session, slot, allow)
 

@@ -20,6 +20,10 @@ from .frames import HEADER, MAX_FRAME, SandboxFault, decode_frame
 
 __all__ = ["Limits", "Sandbox", "Host"]
 
+#: what a student process may send; "ended", "stopped" and "zygote" are the zygote's word alone (on the
+#: control pipe), and "fault" on the data pipe only as a new process's first frame (its setup failed)
+_DATA_OPS = frozenset({"ready", "import error", "ok", "error", "callback"})
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -310,8 +314,9 @@ class Sandbox:
             return None, buffer
         return buffer[4 : 4 + size], buffer[4 + size :]
 
-    def _wait(self, timeout: float, data: bool) -> tuple[str, dict[str, Any]]:
-        """The next frame: ("data", frame) from the student process if ``data``, else/or ("control", frame)."""
+    def _wait(self, timeout: float, data: bool, first: bool = False) -> tuple[str, dict[str, Any]]:
+        """The next frame: ("data", frame) from the student process if ``data``, else/or ("control", frame).
+        A data frame that only the zygote may send is refused (``first``: a setup fault is the exception)."""
         if self.closed:
             raise SandboxFault("the sandbox is closed", kind="sandbox")
         deadline = time.monotonic() + timeout
@@ -319,7 +324,10 @@ class Sandbox:
             if data:
                 frame, self.data_buffer = self._take(self.data_buffer, control=False)
                 if frame is not None:
-                    return "data", decode_frame(frame)
+                    message = decode_frame(frame)
+                    if message["op"] not in _DATA_OPS and not (first and message["op"] == "fault"):
+                        raise SandboxFault(f"a frame {message['op']!r}, which only the sandbox itself may send")
+                    return "data", message
             try:
                 frame, self.buffer = self._take(self.buffer, control=True)
             except SandboxFault:
@@ -361,7 +369,7 @@ class Sandbox:
         word that it ended."""
         self._drop_data()
         self._send({"op": "start", "student": student, "allow": list(self.allow)})
-        return self._wait(timeout, data=True)[1]
+        return self._wait(timeout, data=True, first=True)[1]
 
     def request(self, message: dict[str, Any], timeout: float, callback=None) -> dict[str, Any]:
         """Send a request to the student process; answer its callbacks; its final frame (or "ended")."""
