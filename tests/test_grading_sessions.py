@@ -195,3 +195,30 @@ def can_do(level, capability, placement):
     assert any("time limit for this exercise" in t.message for t in ex1.tests)
     assert not any("timed out after" in t.message for t in ex1.tests)  # no call took its whole 2 s
     assert (results["ex3"].score, results["ex4"].score) == (full()["ex3"], full()["ex4"])
+
+
+def test_a_sandbox_whose_stop_times_out_is_replaced_not_reused(monkeypatch):
+    """If stopping a process ever outlasts its limit, the sandbox's late "stopped" must not be taken for the
+    next process's first frame (that would zero the next exercise, or a classmate's): the sandbox is closed
+    and the next exercise gets a new one."""
+    from rpc_impersonation.grading import sandbox_process
+    from rpc_impersonation.grading.frames import SandboxFault
+
+    expected = full()  # the isolation is chosen (its preflight stops a process too) before the stop is slowed
+    real_stop, calls = sandbox_process.Sandbox.stop, []
+
+    def slow_stop(self, timeout=5.0):
+        if not calls:  # the first stop: asked for, but its answer comes too late
+            calls.append(self)
+            self._send({"op": "stop"})
+            raise SandboxFault("no answer in time", kind="timeout")
+        return real_stop(self, timeout)
+
+    monkeypatch.setattr(sandbox_process.Sandbox, "stop", slow_stop)
+    looping = (
+        MASTERS["ex1"].solution_code + "\n\ndef can_do(level, capability, placement):\n    while True:\n        pass\n"
+    )
+    results = grade(ex1=looping)
+    assert calls and calls[0].closed
+    assert results["ex1"].score == 0
+    assert (results["ex3"].score, results["ex4"].score) == (expected["ex3"], expected["ex4"])

@@ -203,7 +203,7 @@ class Session:
         try:
             self.box.send_batch(list(requests.values()), self._left(self.budget.per_call))
         except SandboxFault as exc:
-            self._fault(exc, "sending the tests' calls")
+            self._fault(exc, "running your functions (they stopped reading their requests)")
         self.pending.extend((key, m["name"]) for key, m in requests.items())
 
     def _read_pending(self) -> tuple[str, dict[str, Any]] | None:
@@ -273,7 +273,12 @@ class Session:
         self.answered.clear()
         if self.running:
             self.running = False
-            self.box.stop()
+            try:
+                self.box.stop()
+            except SandboxFault:
+                # its late "stopped" would be read as the next process's first frame: this sandbox is done
+                self.box.close()
+                raise
 
 
 def _ended(reply: dict[str, Any], what: str) -> str:
