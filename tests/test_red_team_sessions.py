@@ -15,6 +15,7 @@ from rpc_impersonation.grading.classroom import grade_class
 from rpc_impersonation.grading.masters import load_masters
 from rpc_impersonation.grading.report import gradescope_results, markdown_feedback
 from rpc_impersonation.grading.runner import Budget, grade_submission
+from test_grading_sessions import RECORDS  # exercise 1 keeping every input where exercise 3 can read it
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = Path(__file__).parent / "hostile"
@@ -112,19 +113,6 @@ def test_a_module_imported_after_hidden_tests_ran_cannot_show_them_in_its_import
     """Exercise 4's last visible call ends the process, so the hidden part starts a fresh one: exercise 1's
     hidden tests run in it, then exercise 3's module is imported there, reads what exercise 1 recorded
     and fails with it. Before the fix exercise 3's problem line listed exercise 1's hidden inputs."""
-    records = (
-        MASTERS["ex1"].solution_code
-        + """
-import builtins
-builtins.SEEN = getattr(builtins, "SEEN", [])
-_right = can_do
-
-
-def can_do(level, capability, placement):
-    builtins.SEEN.append(level)
-    return _right(level, capability, placement)
-"""
-    )
     fails_with_them = (
         MASTERS["ex3"].solution_code
         + """
@@ -148,7 +136,7 @@ def effective_level(*args):
     return _right(*args)
 """
     )
-    results = grade(*SHARED, ex1=records, ex3=fails_with_them, ex4=ends)
+    results = grade(*SHARED, ex1=RECORDS, ex3=fails_with_them, ex4=ends)
     seen = shown({e: results[e] for e in ("ex1", "ex3")})  # (ex4's visible cases ask about Anonymous)
     assert "LEAK" not in seen and HIDDEN_ONLY not in seen, results["ex3"].problem
     ex3 = results["ex3"]
