@@ -289,7 +289,9 @@ class _Hops:
             for kind in space.kinds
         }
         self.files = {m: f"file@M{m}" for m in range(space.hops + 1)}
-        self.memo: dict = {}
+        self.options = space.options
+        self.memo: dict = {}  # one hop situation -> (record, server thread or None)
+        self.rows: dict = {}  # one calling situation -> its row (see row)
         self.last = space.hops
 
     def forget(self) -> None:
@@ -298,18 +300,34 @@ class _Hops:
             if thread is not None and thread.call_handle is not None:
                 self.engine.active.pop(thread.call_handle.number, None)
         self.memo.clear()
+        self.rows.clear()
 
-    def run(self, caller, k: int, machine: int, fresh: int, i: int, opt: HopOption, ignore: bool):
-        """(record, server thread or None, server's machine number, highest machine number so far)."""
-        m = fresh + 1 if opt.remote else machine
-        server = self.servers[k, m, opt.kind]
-        key = (caller.process.name, caller.effective_token, server, i, ignore)
-        found = self.memo.get(key)
+    def row(self, caller, k: int, machine: int, fresh: int, ignore: bool) -> tuple:
+        """Every option's hop from ``caller`` at hop ``k``, in option order, each as (record, server thread
+        or None, server's machine number, highest machine number so far, whether the chain stops there).
+
+        A row depends only on the calling process, its token, ``k``, the machines and ``ignore``; a walk
+        meets the same few hundred rows thousands of times, so each is built once.
+        """
+        key = (k, caller.process.name, caller.effective_token, machine, fresh, ignore)
+        found = self.rows.get(key)
         if found is None:
-            found = self.memo[key] = self._hop(
-                caller, server, self.bindings[i, ignore], self.files[m], opt, k == self.last
-            )
-        return found[0], found[1], m, max(fresh, m)
+            found = self.rows[key] = self._row(caller, k, machine, fresh, ignore)
+        return found
+
+    def _row(self, caller, k: int, machine: int, fresh: int, ignore: bool) -> tuple:
+        name, token, last = caller.process.name, caller.effective_token, k == self.last
+        memo, servers, out = self.memo, self.servers, []
+        for i, opt in enumerate(self.options):
+            m = fresh + 1 if opt.remote else machine
+            server = servers[k, m, opt.kind]
+            key = (name, token, server, i, ignore)
+            found = memo.get(key)
+            if found is None:
+                found = memo[key] = self._hop(caller, server, self.bindings[i, ignore], self.files[m], opt, last)
+            record, thread = found
+            out.append((record, thread, m, max(fresh, m), last or record.stopped))
+        return tuple(out)
 
     @staticmethod
     def _hop(caller, server: str, binding: Binding, resource: str, option: HopOption, last: bool = False):
@@ -365,22 +383,19 @@ def walk(space: ChainSpace, visit, engine=None) -> int:
     every choice of the hops it never reached). Identical hop situations are evaluated once.
     """
     hops = _Hops(space, engine)
-    n = len(space.options)
-    plan = tuple(enumerate(space.options))
+    weights = {k: len(space.options) ** (space.hops - k) for k in range(1, space.hops + 1)}
+    row = hops.row
     total = 0
 
     def step(k, caller, machine, fresh, ignore, path, client, sensitive):
         nonlocal total
-        last = k == space.hops
-        weight = n ** (space.hops - k)
-        for i, opt in plan:
-            record, nxt, m, highest = hops.run(caller, k, machine, fresh, i, opt, ignore)
-            p2 = path + (record,)
-            if last or record.stopped:
-                visit(client, sensitive, ignore, p2, weight)
+        weight = weights[k]
+        for record, nxt, m, highest, stops in row(caller, k, machine, fresh, ignore):
+            if stops:
+                visit(client, sensitive, ignore, path + (record,), weight)
                 total += weight
             else:
-                step(k + 1, nxt, m, highest, ignore, p2, client, sensitive)
+                step(k + 1, nxt, m, highest, ignore, path + (record,), client, sensitive)
 
     with _without_gc_pauses():
         for client, sensitive, ignore, thread in _roots(space, hops.engine):
@@ -404,7 +419,6 @@ def check_all(space: ChainSpace, check: Callable[[Hashable, HopRecord], Hashable
     """
     hops = _Hops(space, engine)
     n = len(space.options)
-    plan = tuple(enumerate(space.options))
     seen: dict = {}
 
     def node(k, caller, machine, fresh, ignore, state, path) -> int:
@@ -412,17 +426,16 @@ def check_all(space: ChainSpace, check: Callable[[Hashable, HopRecord], Hashable
         covered = seen.get(key)
         if covered is None:
             covered = 0
-            for i, opt in plan:
-                record, nxt, m, highest = hops.run(caller, k, machine, fresh, i, opt, ignore)
+            for record, nxt, m, highest, stops in hops.row(caller, k, machine, fresh, ignore):
                 try:
                     after = check(state, record)
                 except AssertionError as failure:
-                    config = ChainConfig((*path, opt), state[1], ignore)
+                    config = ChainConfig((*path, record.option), state[1], ignore)
                     raise AssertionError(f"{failure}\nat hop {k} of {config.describe()}") from failure
-                if k == space.hops or record.stopped:
+                if stops:
                     covered += n ** (space.hops - k)
                 else:
-                    covered += node(k + 1, nxt, m, highest, ignore, after, (*path, opt))
+                    covered += node(k + 1, nxt, m, highest, ignore, after, (*path, record.option))
             seen[key] = covered
         return covered
 
