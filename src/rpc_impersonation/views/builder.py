@@ -146,36 +146,12 @@ class ChainBuilder(WidgetView):
         level: str = "impersonate",
         mutual_auth: bool = True,
     ) -> None:
-        row = {
-            "server": W.Dropdown(
-                options=SANDBOX_SERVERS,
-                value=server,
-                description="server",
-                layout=W.Layout(width="190px"),
-                style={"description_width": "50px"},
-            ),
-            # every control has a visible name, which is also its accessible name (axe: select-name)
-            "protseq": W.Dropdown(
-                options=PROTSEQS,
-                value=protseq,
-                description="over",
-                layout=W.Layout(width="170px"),
-                style={"description_width": "36px"},
-            ),
-            "provider": W.Dropdown(
-                options=PROVIDERS,
-                value=provider,
-                description="auth",
-                layout=W.Layout(width="150px"),
-                style={"description_width": "36px"},
-            ),
-            "level": W.Dropdown(
-                options=LEVELS,
-                value=level,
-                description="level",
-                layout=W.Layout(width="160px"),
-                style={"description_width": "36px"},
-            ),
+        # every control has a visible name, which is also its accessible name (axe: select-name)
+        row: dict[str, W.Widget] = {
+            "server": _choice(SANDBOX_SERVERS, server, "server", 190, 50),
+            "protseq": _choice(PROTSEQS, protseq, "over", 170),
+            "provider": _choice(PROVIDERS, provider, "auth", 150),
+            "level": _choice(LEVELS, level, "level", 160),
             "mutual_auth": W.Checkbox(
                 value=mutual_auth, description="mutual auth", indent=False, layout=W.Layout(width="110px")
             ),
@@ -263,3 +239,14 @@ class ChainBuilder(WidgetView):
     def _check_index(self, index: int) -> None:
         if not isinstance(index, int) or not 0 <= index < len(self._rows):
             raise InvalidValueError("hop index", index, f"0 to {len(self._rows) - 1}")
+
+
+def _choice(options, value: str, label: str, width: int, label_width: int = 36) -> W.Dropdown:
+    """A hop's dropdown: ``label`` shown before it (and read by screen readers), widths in pixels."""
+    return W.Dropdown(
+        options=options,
+        value=value,
+        description=label,
+        layout=W.Layout(width=f"{width}px"),
+        style={"description_width": f"{label_width}px"},
+    )
