@@ -41,6 +41,10 @@ fi
 # jupyter-events pulls in rfc3987-syntax, which costs 1.3 s on every `import nbformat`
 # (so on every pytest start with nbval installed); jsonschema treats it as optional.
 .venv/bin/python -m pip uninstall -y -q rfc3987-syntax >/dev/null 2>&1 || true
+# An editable install leaves out data files: put the switch for rpc_impersonation.lab_server (kernel
+# messages sent at once) where every Jupyter server of .venv reads it, as `pip install .` would.
+install -D -m 644 jupyter-config/jupyter_server_config.d/rpc_impersonation.json \
+    .venv/etc/jupyter/jupyter_server_config.d/rpc_impersonation.json
 .venv/bin/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3" >/dev/null
 # JupyterHub's proxy, installed into hosting/ from the lock file (tests/hosting skip, saying so, without Node)
 if command -v npm >/dev/null 2>&1; then

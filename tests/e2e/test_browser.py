@@ -40,6 +40,7 @@ if not Path(CHROMIUM).exists():
     )
 
 
+#: the notebook folder each running JupyterLab serves, by its base address
 SERVED: dict[str, Path] = {}
 
 
@@ -49,19 +50,32 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+#: JupyterLab's own defaults, but no news fetched from the internet (tests contact 127.0.0.1 only)
+LEARNER_SETTINGS = {"apputils-extension/notification": {"fetchNews": "false"}}
+#: windowing off: every cell stays in the page, so every output can be checked
+CHECKING_SETTINGS = {**LEARNER_SETTINGS, "notebook-extension/tracker": {"windowingMode": "none"}}
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
+    """JupyterLab started with the README's command on a copy of notebooks/, every cell kept in the page."""
+    yield from started_lab(tmp_path_factory, CHECKING_SETTINGS)
+
+
+@pytest.fixture(scope="module")
+def learner_lab(tmp_path_factory):
+    """The same, with the settings a learner has (JupyterLab's defaults: off-screen cells are not laid out)."""
+    yield from started_lab(tmp_path_factory, LEARNER_SETTINGS)
+
+
+def started_lab(tmp_path_factory, user_settings: dict[str, dict]):
     """JupyterLab started with the README's command on a copy of notebooks/; stopped with all kernels."""
     work = tmp_path_factory.mktemp("course")
     shutil.copytree(ROOT / "notebooks", work / "notebooks", ignore=shutil.ignore_patterns("source"))
     settings = work / "config" / "lab" / "user-settings" / "@jupyterlab"
-    for extension, values in (
-        ("notebook-extension/tracker", {"windowingMode": "none"}),
-        ("apputils-extension/notification", {"fetchNews": "false"}),
-    ):
+    for extension, values in user_settings.items():
         path = settings / f"{extension}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
-        # windowing off: every cell stays in the page, so every output can be checked
         path.write_text(json.dumps(values))
     port = free_port()
     env = {
@@ -92,7 +106,7 @@ def lab(tmp_path_factory):
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
-    SERVED["folder"] = work / "notebooks"
+    SERVED[base] = work / "notebooks"
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -334,6 +348,13 @@ def wait_text(locator, text: str, timeout: float = 20) -> str:
     raise AssertionError(f"waited for {text!r}; the widget shows:\n{seen[:1500]}")
 
 
+def test_the_course_server_sends_kernel_messages_at_once(lab):
+    """JupyterLab started as the README says loads rpc_impersonation.lab_server (TCP_NODELAY on kernel
+    websockets; tests/test_lab_server.py checks the socket itself)."""
+    log = (SERVED[lab].parent / "lab.log").read_text()
+    assert "rpc_impersonation: kernel websockets send each message at once (TCP_NODELAY)" in log, log[-3000:]
+
+
 def test_learner_uses_the_chain_builder(lab, browser):
     with running(browser, lab, "04_delegation.ipynb") as page:
         out = output_of(page, "sandbox = ChainBuilder()")
@@ -433,7 +454,7 @@ BROKEN = {
 
 
 def test_a_broken_widget_is_reported_with_notebook_and_cell(lab, browser):
-    (SERVED["folder"] / "broken.ipynb").write_text(json.dumps(BROKEN))
+    (SERVED[lab] / "broken.ipynb").write_text(json.dumps(BROKEN))
     with running(browser, lab, "broken.ipynb", timeout=60) as page:
         found = problems_in(page, "broken.ipynb")
         assert any(p.startswith("broken.ipynb cell 0: widget") for p in found), found
@@ -461,6 +482,9 @@ WATCH = """(selector) => {
 }"""
 
 CHANGES = 40
+#: A floor (bare widget round trip) this slow means the machine, not the course, sets the tail: 52-78 ms on
+#: the idle 2-core host, 108-580 ms when it was shared with other work.
+QUIET_FLOOR_P95_MS = 100
 
 
 def learner_moves(count: int) -> list[tuple[str, int, object]]:
@@ -533,10 +557,23 @@ PEER = {
 }
 
 
+#: A learner looks at a new drawing before the next click: the next change starts once the kernel is idle
+#: again (the explanation under the drawing has arrived) and this long after (far less than anyone takes
+#: to read a diagram and move the mouse). Back to back, each change would also time the previous one's tail.
+SETTLE_S = 0.3
+
+KERNEL_IDLE = """() => {
+  const w = window.jupyterapp.shell.currentWidget;
+  return w.sessionContext.session.kernel.status === 'idle';
+}"""
+
+
 def _time_changes(page, selector: str, actions) -> list[float]:
     """Milliseconds from each action to its painted drawing, in the order of the actions."""
     times = []
     for act in actions:
+        page.wait_for_function(KERNEL_IDLE, timeout=10_000)
+        time.sleep(SETTLE_S)
         page.evaluate(WATCH, selector)
         act()
         took = page.evaluate("() => window.__rpcDrawn")
@@ -558,39 +595,40 @@ def _figures(in_order: list[float]) -> dict:
 
 
 @pytest.mark.quiet_machine
-def test_click_to_diagram_latency(lab, browser):
+def test_click_to_diagram_latency(learner_lab, browser):
     """From a learner's change of a chain-builder control to the redrawn diagram painted on screen.
 
-    Target: p95 <= 150 ms over >= 30 changes, each to a new drawing. The same run measures the floor on
-    this machine (a bare ipywidgets round trip redrawing a tiny SVG). Asserted: every change was timed to a
-    new drawing, and the course's own share, its median minus the floor's median, is at most 60 ms (medians
-    are steady from run to run). The p95 itself is measured, printed and written to
-    artifacts/e2e/click-to-diagram.json, and the figures go to docs/benchmarks.md, but not asserted: on this
-    2-core host, idle, it ranged from 95 to 215 ms between runs of the same code on the same day (two or
-    three changes in 40 taking 200+ ms), so a p95 assertion would pass or fail with the hour, not the course.
+    Target: p95 <= 150 ms over >= 30 changes, each to a new drawing, in JupyterLab with a learner's settings.
+    The same run measures the floor on this machine (a bare ipywidgets round trip redrawing a tiny SVG).
+    Asserted: every change was timed to a new drawing; the course's own share, its median minus the floor's
+    median, is at most 60 ms; and p95 <= 150 ms whenever the floor shows a machine able to do it (floor p95
+    <= 100 ms; on a machine too busy for that, the figures are printed and the absolute target is not
+    judged). Figures in artifacts/e2e/click-to-diagram.json and docs/benchmarks.md.
     """
     moves = learner_moves(CHANGES)
     SHOTS.mkdir(parents=True, exist_ok=True)
+    lab = learner_lab
     with running(browser, lab, "04_delegation.ipynb") as page:
         out = output_of(page, "sandbox = ChainBuilder()")
         builder = out.locator(".rpc-chain-builder")
         builder.evaluate("n => n.setAttribute('data-e2e', 'latency')")
-        selects, boxes = builder.locator("select"), builder.locator("input[type=checkbox]")
+        # found once: a locator would search the whole notebook's text before every action, in the page
+        selects, boxes = (builder.locator(kind).element_handles() for kind in ("select", "input[type=checkbox]"))
         course = _figures(
             _time_changes(
                 page,
                 "[data-e2e=latency]",
                 [
-                    (lambda i=index, v=value: selects.nth(i).select_option(v))
+                    (lambda i=index, v=value: selects[i].select_option(v))
                     if kind == "select"
-                    else (lambda i=index: boxes.nth(i).click())
+                    else (lambda i=index: boxes[i].click())
                     for kind, index, value in moves
                 ],
             )
         )
-    (SERVED["folder"] / "peer.ipynb").write_text(json.dumps(PEER))
+    (SERVED[lab] / "peer.ipynb").write_text(json.dumps(PEER))
     with running(browser, lab, "peer.ipynb", timeout=60) as page:
-        choice = page.locator(".rpc-peer select")
+        choice = page.locator(".rpc-peer select").element_handle()
         floor = _figures(
             _time_changes(
                 page, ".rpc-peer", [(lambda v=str(n): choice.select_option(v)) for n in range(1, CHANGES + 1)]
@@ -600,6 +638,7 @@ def test_click_to_diagram_latency(lab, browser):
     report = {
         "course (chain builder)": course,
         "floor (bare widget round trip)": floor,
+        "how": f"JupyterLab's default settings; next change {SETTLE_S} s after the kernel is idle again",
         "load average (1 min) after": round(os.getloadavg()[0], 1),
         "cores": os.cpu_count(),
     }
@@ -610,6 +649,10 @@ def test_click_to_diagram_latency(lab, browser):
     )
     assert course["changes"] >= 30
     assert course["median_ms"] - floor["median_ms"] <= 60, report
+    if floor["p95_ms"] <= QUIET_FLOOR_P95_MS:
+        assert course["p95_ms"] <= 150, report
+    else:
+        print(f"click-to-diagram: floor p95 {floor['p95_ms']} ms: the machine is busy, the 150 ms target is not judged")
 
 
 # --- screenshots for the docs: the whole diagram at a 1400 px window ---------------------------------------

@@ -1,0 +1,53 @@
+"""Run by tests/test_lab_server.py in a process of its own: a Jupyter server on 127.0.0.1 (no config files,
+so only what the arguments switch on), one kernel, one websocket to it; prints, as JSON, the class that
+joined them and whether the server's end of that websocket has TCP_NODELAY set."""
+
+import asyncio
+import json
+import socket
+import sys
+
+from jupyter_server.serverapp import ServerApp
+from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
+from tornado.websocket import websocket_connect
+
+seen: list[int] = []
+stock_connect = ZMQChannelsWebsocketConnection.connect
+
+
+def recording_connect(self):
+    # the course's class sets the option and then calls this: what the socket has here is what it keeps
+    sock = self.websocket_handler.ws_connection.stream.socket
+    seen.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+    return stock_connect(self)
+
+
+ZMQChannelsWebsocketConnection.connect = recording_connect  # type: ignore[method-assign]
+
+app = ServerApp()
+app.initialize(
+    argv=["--ServerApp.ip=127.0.0.1", "--ServerApp.port=0", "--IdentityProvider.token=", "--no-browser", "--allow-root"]
+    + sys.argv[1:]
+)
+
+
+async def probe() -> None:
+    kernel = None
+    try:
+        kernel = await app.kernel_manager.start_kernel()
+        ws = await websocket_connect(f"ws://127.0.0.1:{app.port}/api/kernels/{kernel}/channels")
+        for _ in range(100):  # at most 10 s for the server to join the websocket to the kernel
+            if seen:
+                break
+            await asyncio.sleep(0.1)
+        ws.close()
+        used = app.web_app.settings["kernel_websocket_connection_class"]
+        print(json.dumps({"class": used.__name__, "nodelay": seen}), flush=True)
+    finally:
+        if kernel is not None:
+            await app.kernel_manager.shutdown_kernel(kernel, now=True)
+        app.io_loop.stop()
+
+
+app.io_loop.add_callback(probe)
+app.start()
