@@ -482,7 +482,7 @@ WATCH = """(selector) => {
 }"""
 
 CHANGES = 40
-#: A floor (bare widget round trip) this slow means the machine, not the course, sets the tail: 52-78 ms on
+#: A floor (bare widget round trip) this slow means the machine, not the course, sets the tail: 48-78 ms on
 #: the idle 2-core host, 108-580 ms when it was shared with other work.
 QUIET_FLOOR_P95_MS = 100
 
