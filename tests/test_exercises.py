@@ -342,3 +342,17 @@ def test_docs_show_each_exercises_common_wrong_answers_as_generated():
     assert section in doc, "docs/grading.md is out of date: run scripts/feedback_examples.py --write"
     for m in MASTERS.values():
         assert f"### {m.id} " in section
+
+
+def test_exercise_3_students_see_the_tasks_their_answers_are_graded_on():
+    """The student's copy of the task table (what the notebook shows) is the one the tests ask about."""
+    from rpc_impersonation.grading.worlds import QOS_TASKS
+
+    for path in (ROOT / "exercises" / "ex3_least_qos.py", ROOT / "solutions" / "ex3_least_qos.py"):
+        tree = ast.parse(path.read_text())
+        shown = [
+            ast.literal_eval(node.value)
+            for node in tree.body
+            if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["TASKS"]
+        ]
+        assert shown == [QOS_TASKS], f"{path.relative_to(ROOT)}: TASKS differs from grading.worlds.QOS_TASKS"
