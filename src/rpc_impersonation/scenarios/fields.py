@@ -30,12 +30,10 @@ from ..constants import (
 from ..rules import RULES
 from ..seeds import SEED_STATEMENTS
 from .kinds import (
-    NO_DEFAULT,
     Choice,
     Count,
     Field,
     Flag,
-    Kind,
     ListOf,
     MapOf,
     Nullable,
@@ -43,31 +41,9 @@ from .kinds import (
     ObjectSpec,
     Rights,
     Text,
-    json_type,
-    show,
-    with_article,
 )
 
-__all__ = [
-    "Kind",
-    "Text",
-    "Flag",
-    "Choice",
-    "Count",
-    "ListOf",
-    "MapOf",
-    "Nullable",
-    "Rights",
-    "Obj",
-    "Field",
-    "ObjectSpec",
-    "NO_DEFAULT",
-    "SCENARIO",
-    "OBJECTS",
-    "json_type",
-    "show",
-    "with_article",
-]
+__all__ = ["SCENARIO", "OBJECTS"]  # the kinds of value they use are in kinds.py
 
 
 def _name(doc: str) -> Field:

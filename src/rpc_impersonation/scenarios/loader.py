@@ -19,9 +19,10 @@ from ..constants import Protseq
 from ..engine import Options
 from ..errors import ImpersonationError, InvalidValueError, ScenarioError
 from ..world import World
-from .fields import SCENARIO, Kind, Nullable, Obj, ObjectSpec, show, with_article
+from .fields import SCENARIO
 from .jsontext import MAX_BYTES, JsonText, decode, read
 from .jsontext import Path as DocPath
+from .kinds import Kind, Nullable, Obj, ObjectSpec, show, with_article
 
 __all__ = ["Scenario", "Expectation", "load", "loads", "parse_document"]
 

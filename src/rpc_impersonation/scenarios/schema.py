@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .fields import NO_DEFAULT, OBJECTS, SCENARIO, ObjectSpec
+from .fields import OBJECTS, SCENARIO
 from .jsontext import MAX_DEPTH
+from .kinds import NO_DEFAULT, ObjectSpec
 
 __all__ = ["scenario_schema", "schema_text"]
 
