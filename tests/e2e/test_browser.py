@@ -319,9 +319,12 @@ def test_notebook_runs_cleanly_in_the_browser(lab, browser, name):
 
 
 @contextmanager
-def running(browser, lab: str, name: str, timeout: float = 120):
-    """A page with ``name`` opened and run top to bottom; its kernels are stopped afterwards, pass or fail."""
+def running(browser, lab: str, name: str, timeout: float = 120, before_lab: str = ""):
+    """A page with ``name`` opened and run top to bottom; its kernels are stopped afterwards, pass or fail.
+    ``before_lab``: a script run in the page before JupyterLab's own."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    if before_lab:
+        page.add_init_script(before_lab)
     try:
         open_and_run(page, lab, name, timeout)
         yield page
@@ -467,19 +470,91 @@ WATCH = """(selector) => {
   const pane = root.querySelector('.rpc-diagram-pane');
   const before = pane.querySelector('svg.rpc-svg');
   window.__rpcStart = null;
+  window.__rpcEntered = null;
+  window.__rpcFrames = [];
   const start = () => { if (window.__rpcStart === null) window.__rpcStart = performance.now(); };
   for (const kind of ['mousedown', 'input', 'change']) root.addEventListener(kind, start, {capture: true, once: true});
   window.__rpcDrawn = new Promise(resolve => {
     const done = (value) => { observer.disconnect(); clearTimeout(timer); resolve(value); };
     const observer = new MutationObserver(() => {
       const now = pane.querySelector('svg.rpc-svg');
-      if (now && now !== before)  // painted: the frame after the new drawing entered the page
-        requestAnimationFrame(() => requestAnimationFrame(() => done(performance.now() - window.__rpcStart)));
+      if (!now || now === before) return;
+      if (window.__rpcEntered === null) window.__rpcEntered = performance.now();
+      // painted: the frame after the new drawing entered the page
+      requestAnimationFrame(() => requestAnimationFrame(() => done(performance.now() - window.__rpcStart)));
     });
     observer.observe(pane, {childList: true, subtree: true});
     const timer = setTimeout(() => done(-1), 10000);
   });
 }"""
+
+#: Every kernel message through the page's websockets, with when the page sent or got it and, from its
+#: header, when the kernel made it: where a change's time goes (the kernel's clock and the page's are the
+#: same machine's). Only the header and parent header are read (JupyterLab's binary protocol or JSON).
+FRAMES = r"""(() => {
+  const Socket = window.WebSocket, text = new TextDecoder();
+  function headers(data) {
+    if (typeof data === 'string') { const m = JSON.parse(data); return [m.header, m.parent_header]; }
+    const view = new DataView(data), count = Number(view.getBigUint64(0, true));
+    const at = i => Number(view.getBigUint64(8 * (i + 1), true));
+    const part = i => JSON.parse(text.decode(new Uint8Array(data, at(i), (i + 1 < count - 1 ? at(i + 1) : data.byteLength) - at(i))));
+    return [part(1), part(2)];
+  }
+  function note(way, data) {
+    if (!window.__rpcFrames) return;
+    try {
+      const [h, p] = headers(data);
+      window.__rpcFrames.push({way, at: performance.now(), type: h.msg_type, id: h.msg_id, parent: (p || {}).msg_id || null,
+                               made: h.date ? Date.parse(h.date) - performance.timeOrigin : null});
+    } catch (e) { window.__rpcFrames.push({way, at: performance.now(), type: 'unreadable', why: String(e).slice(0, 200)}); }
+  }
+  window.WebSocket = class extends Socket {
+    constructor(...args) { super(...args); this.addEventListener('message', e => note('in', e.data)); }
+    send(data) { note('out', data); return super.send(data); }
+  };
+})();"""
+
+STAGES = ("to kernel", "kernel", "to page", "into page", "painted")
+
+
+def _stages(change: dict) -> dict | None:
+    """One change's time by stage (ms): the page's request to the kernel starting on it, the kernel's work up
+    to the message that carries the drawing, that message to the page, into the page, to its painted frame."""
+    start, frames = change["start"], change["frames"]
+    sent = next((f for f in frames if f["way"] == "out" and f["at"] >= start - 1 and "id" in f), None)
+    if sent is None or change["entered"] is None:
+        return None
+    answers = [f for f in frames if f["way"] == "in" and f.get("parent") == sent["id"] and f.get("made") is not None]
+    drawing = [f for f in answers if f["type"] == "comm_msg" and f["at"] <= change["entered"] + 0.01]
+    if not answers or not drawing:
+        return None
+    begun, carried = answers[0]["made"], drawing[-1]
+    return dict(
+        zip(
+            STAGES,
+            (
+                begun - sent["at"],
+                carried["made"] - begun,
+                carried["at"] - carried["made"],
+                change["entered"] - carried["at"],
+                change["took"] + start - change["entered"],
+            ),
+        )
+    )
+
+
+def _breakdown(changes: list[dict]) -> dict:
+    """Median and 90th percentile of each stage, over the changes whose every stage could be read."""
+    read = [st for st in (_stages(c) for c in changes) if st is not None]
+    out: dict = {"changes read": len(read)}
+    for stage in STAGES:
+        values = sorted(st[stage] for st in read) or [float("nan")]
+        out[stage] = {
+            "median_ms": round(values[len(values) // 2], 1),
+            "p90_ms": round(values[int(0.9 * len(values))], 1),
+        }
+    return out
+
 
 CHANGES = 40
 #: A floor (bare widget round trip) this slow means the machine, not the course, sets the tail: 48-78 ms on
@@ -568,9 +643,9 @@ KERNEL_IDLE = """() => {
 }"""
 
 
-def _time_changes(page, selector: str, actions) -> list[float]:
-    """Milliseconds from each action to its painted drawing, in the order of the actions."""
-    times = []
+def _time_changes(page, selector: str, actions) -> list[dict]:
+    """Each action, in order: milliseconds to its painted drawing ("took") and what the page saw on the way."""
+    changes = []
     for act in actions:
         page.wait_for_function(KERNEL_IDLE, timeout=10_000)
         time.sleep(SETTLE_S)
@@ -578,13 +653,18 @@ def _time_changes(page, selector: str, actions) -> list[float]:
         act()
         took = page.evaluate("() => window.__rpcDrawn")
         assert took >= 0, "the diagram was not redrawn after a change"
-        times.append(took)
-    return times
+        seen = page.evaluate(
+            "() => ({start: window.__rpcStart, entered: window.__rpcEntered, frames: window.__rpcFrames})"
+        )
+        changes.append({"took": took, **seen})
+    return changes
 
 
-def _figures(in_order: list[float]) -> dict:
+def _figures(changes: list[dict]) -> dict:
+    in_order = [c["took"] for c in changes]
     times = sorted(in_order)
     return {
+        "stages": _breakdown(changes),
         "in_order_ms": [round(t, 1) for t in in_order],
         "changes": len(times),
         "median_ms": round(times[len(times) // 2], 1),
@@ -608,7 +688,7 @@ def test_click_to_diagram_latency(learner_lab, browser):
     moves = learner_moves(CHANGES)
     SHOTS.mkdir(parents=True, exist_ok=True)
     lab = learner_lab
-    with running(browser, lab, "04_delegation.ipynb") as page:
+    with running(browser, lab, "04_delegation.ipynb", before_lab=FRAMES) as page:
         out = output_of(page, "sandbox = ChainBuilder()")
         builder = out.locator(".rpc-chain-builder")
         builder.evaluate("n => n.setAttribute('data-e2e', 'latency')")
@@ -627,7 +707,7 @@ def test_click_to_diagram_latency(learner_lab, browser):
             )
         )
     (SERVED[lab] / "peer.ipynb").write_text(json.dumps(PEER))
-    with running(browser, lab, "peer.ipynb", timeout=60) as page:
+    with running(browser, lab, "peer.ipynb", timeout=60, before_lab=FRAMES) as page:
         choice = page.locator(".rpc-peer select").element_handle()
         floor = _figures(
             _time_changes(
@@ -647,7 +727,15 @@ def test_click_to_diagram_latency(learner_lab, browser):
         f"click-to-diagram: median {course['median_ms']} ms, p95 {course['p95_ms']} ms over {course['changes']} "
         f"changes; floor median {floor['median_ms']} ms, p95 {floor['p95_ms']} ms"
     )
+    for name, figures in (("course", course), ("floor", floor)):
+        stages = figures["stages"]
+        print(
+            f"  {name}, median by stage over {stages['changes read']} changes: "
+            + ", ".join(f"{stage} {stages[stage]['median_ms']}" for stage in STAGES)
+        )
     assert course["changes"] >= 30
+    # the breakdown must not rot silently (a renamed message type, another websocket protocol)
+    assert min(course["stages"]["changes read"], floor["stages"]["changes read"]) >= 0.9 * CHANGES, report
     assert course["median_ms"] - floor["median_ms"] <= 60, report
     if floor["p95_ms"] <= QUIET_FLOOR_P95_MS:
         assert course["p95_ms"] <= 150, report
