@@ -1,6 +1,7 @@
 """Run by tests/test_lab_server.py in a process of its own: a Jupyter server on 127.0.0.1 (no config files,
 so only what the arguments switch on), one kernel, one websocket to it; prints, as JSON, the class that
-joined them and whether the server's end of that websocket has TCP_NODELAY set."""
+joined them, whether the server's end of that websocket has TCP_NODELAY set, and whether the kernel
+answered a request sent through it. ``--refuse-nodelay`` first makes setting the option fail."""
 
 import asyncio
 import json
@@ -9,7 +10,7 @@ import sys
 
 from jupyter_server.serverapp import ServerApp
 from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
-from tornado.websocket import websocket_connect
+from tornado.websocket import WebSocketHandler, websocket_connect
 
 seen: list[int] = []
 stock_connect = ZMQChannelsWebsocketConnection.connect
@@ -23,6 +24,14 @@ def recording_connect(self):
 
 
 ZMQChannelsWebsocketConnection.connect = recording_connect  # type: ignore[method-assign]
+
+if "--refuse-nodelay" in sys.argv:
+    sys.argv.remove("--refuse-nodelay")
+
+    def refuse(self, value):
+        raise OSError("setsockopt refused (the probe's doing)")
+
+    WebSocketHandler.set_nodelay = refuse  # type: ignore[method-assign]
 
 app = ServerApp()
 app.initialize(
@@ -40,9 +49,21 @@ async def probe() -> None:
             if seen:
                 break
             await asyncio.sleep(0.1)
+        header = {"msg_id": "probe-1", "msg_type": "kernel_info_request", "username": "", "session": "probe"}
+        request = {"header": {**header, "date": "", "version": "5.3"}, "parent_header": {}, "metadata": {}}
+        await ws.write_message(json.dumps({**request, "content": {}, "channel": "shell", "buffers": []}))
+        answered = False
+        for _ in range(50):  # at most 50 messages, 10 s each
+            message = await asyncio.wait_for(ws.read_message(), 10)
+            if message is None:
+                break
+            reply = json.loads(message)
+            if reply["header"]["msg_type"] == "kernel_info_reply" and reply["parent_header"].get("msg_id") == "probe-1":
+                answered = True
+                break
         ws.close()
         used = app.web_app.settings["kernel_websocket_connection_class"]
-        print(json.dumps({"class": used.__name__, "nodelay": seen}), flush=True)
+        print(json.dumps({"class": used.__name__, "nodelay": seen, "answered": answered}), flush=True)
     finally:
         if kernel is not None:
             await app.kernel_manager.shutdown_kernel(kernel, now=True)

@@ -41,14 +41,21 @@ def probe(*argv: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+EXTENSION = "--ServerApp.jpserver_extensions={'rpc_impersonation.lab_server': True}"
+
+
 def test_with_the_extension_the_kernel_websocket_has_nagle_off():
-    seen = probe("--ServerApp.jpserver_extensions={'rpc_impersonation.lab_server': True}")
-    assert seen == {"class": "PromptKernelConnection", "nodelay": [1]}
+    assert probe(EXTENSION) == {"class": "PromptKernelConnection", "nodelay": [1], "answered": True}
 
 
 def test_a_stock_server_leaves_nagle_on():
     """The control: without the extension the same probe sees the option off (so the test above can fail)."""
-    assert probe() == {"class": "ZMQChannelsWebsocketConnection", "nodelay": [0]}
+    assert probe() == {"class": "ZMQChannelsWebsocketConnection", "nodelay": [0], "answered": True}
+
+
+def test_a_refused_option_still_leaves_a_working_kernel_connection():
+    """Setting the option failing (an odd socket, a future Tornado) costs the speed-up, never the kernel."""
+    assert probe(EXTENSION, "--refuse-nodelay") == {"class": "PromptKernelConnection", "nodelay": [0], "answered": True}
 
 
 def _server(connection_class):

@@ -30,7 +30,10 @@ class PromptKernelConnection(ZMQChannelsWebsocketConnection):
 
     def connect(self) -> Any:  # what the stock class returns (a future, or None once disconnected)
         # The websocket is open here (connect is called from the handler's open()), so its stream exists.
-        self.websocket_handler.set_nodelay(True)
+        try:
+            self.websocket_handler.set_nodelay(True)
+        except Exception as exc:  # noqa: BLE001 - a speed-up must never cost a learner the kernel connection
+            self.log.warning(f"rpc_impersonation: kernel messages may be delayed (TCP_NODELAY not set: {exc})")
         return super().connect()
 
 
