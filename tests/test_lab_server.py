@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SWITCH = "jupyter-config/jupyter_server_config.d/rpc_impersonation.json"
 
 
-def probe(*argv: str) -> dict:
+def probe(*argv: str, scratch: Path) -> dict:
     """A real server, kernel and websocket (tests/lab_server_probe.py); no config file is read."""
-    env = {**os.environ, "JUPYTER_NO_CONFIG": "1", "PYTHONPATH": str(ROOT / "src")}
+    env = {**os.environ, "JUPYTER_NO_CONFIG": "1", "JUPYTER_RUNTIME_DIR": str(scratch), "PYTHONPATH": str(ROOT / "src")}
     done = subprocess.run(
         [sys.executable, str(ROOT / "tests" / "lab_server_probe.py"), *argv],
         capture_output=True,
@@ -44,18 +44,22 @@ def probe(*argv: str) -> dict:
 EXTENSION = "--ServerApp.jpserver_extensions={'rpc_impersonation.lab_server': True}"
 
 
-def test_with_the_extension_the_kernel_websocket_has_nagle_off():
-    assert probe(EXTENSION) == {"class": "PromptKernelConnection", "nodelay": [1], "answered": True}
+def test_with_the_extension_the_kernel_websocket_has_nagle_off(tmp_path):
+    assert probe(EXTENSION, scratch=tmp_path) == {"class": "PromptKernelConnection", "nodelay": [1], "answered": True}
 
 
-def test_a_stock_server_leaves_nagle_on():
+def test_a_stock_server_leaves_nagle_on(tmp_path):
     """The control: without the extension the same probe sees the option off (so the test above can fail)."""
-    assert probe() == {"class": "ZMQChannelsWebsocketConnection", "nodelay": [0], "answered": True}
+    assert probe(scratch=tmp_path) == {"class": "ZMQChannelsWebsocketConnection", "nodelay": [0], "answered": True}
 
 
-def test_a_refused_option_still_leaves_a_working_kernel_connection():
+def test_a_refused_option_still_leaves_a_working_kernel_connection(tmp_path):
     """Setting the option failing (an odd socket, a future Tornado) costs the speed-up, never the kernel."""
-    assert probe(EXTENSION, "--refuse-nodelay") == {"class": "PromptKernelConnection", "nodelay": [0], "answered": True}
+    assert probe(EXTENSION, "--refuse-nodelay", scratch=tmp_path) == {
+        "class": "PromptKernelConnection",
+        "nodelay": [0],
+        "answered": True,
+    }
 
 
 def _server(connection_class):

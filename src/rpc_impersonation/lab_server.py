@@ -2,10 +2,11 @@
 
 Every widget change is a small request answered by a burst of small kernel messages (busy, the echoed
 value, the new drawing, the new text, idle). Tornado leaves Nagle's algorithm on for websockets, so the
-server holds each small message back until the browser acknowledges the one before, and the browser
-delays that acknowledgement (40 ms on Linux, up to 200 ms). Measured in JupyterLab on the course's chain
-builder, that was a 40 ms step in most changes and the 200 ms ones in the slowest (docs/benchmarks.md,
-"What a learner feels"). This server extension turns Nagle off on kernel websockets.
+server holds each small message back until the browser acknowledges the one before, and the browser's
+end of the connection delays that acknowledgement (Linux's TCP: 40 ms, up to 200 ms). Measured in
+JupyterLab on the course's chain builder, that was a 40 ms step in about half the changes and the 200 ms
+ones in the slowest (docs/benchmarks.md, "What a learner feels"). This extension turns Nagle off on
+kernel websockets.
 
 It is switched on for every Jupyter server of the environment the package is installed in (JupyterLab
 from ``scripts/course.sh``, a Binder image, a hub's single-user servers) by

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -495,9 +496,9 @@ FRAMES = r"""(() => {
   const Socket = window.WebSocket, text = new TextDecoder();
   function headers(data) {
     if (typeof data === 'string') { const m = JSON.parse(data); return [m.header, m.parent_header]; }
-    const view = new DataView(data), count = Number(view.getBigUint64(0, true));
+    const view = new DataView(data);  // offsets after the count; the last one is the frame's end
     const at = i => Number(view.getBigUint64(8 * (i + 1), true));
-    const part = i => JSON.parse(text.decode(new Uint8Array(data, at(i), (i + 1 < count - 1 ? at(i + 1) : data.byteLength) - at(i))));
+    const part = i => JSON.parse(text.decode(new Uint8Array(data, at(i), at(i + 1) - at(i))));
     return [part(1), part(2)];
   }
   function note(way, data) {
@@ -719,6 +720,7 @@ def test_click_to_diagram_latency(learner_lab, browser):
         "course (chain builder)": course,
         "floor (bare widget round trip)": floor,
         "how": f"JupyterLab's default settings; next change {SETTLE_S} s after the kernel is idle again",
+        "p95 judged": floor["p95_ms"] <= QUIET_FLOOR_P95_MS,
         "load average (1 min) after": round(os.getloadavg()[0], 1),
         "cores": os.cpu_count(),
     }
@@ -737,10 +739,14 @@ def test_click_to_diagram_latency(learner_lab, browser):
     # the breakdown must not rot silently (a renamed message type, another websocket protocol)
     assert min(course["stages"]["changes read"], floor["stages"]["changes read"]) >= 0.9 * CHANGES, report
     assert course["median_ms"] - floor["median_ms"] <= 60, report
-    if floor["p95_ms"] <= QUIET_FLOOR_P95_MS:
+    if report["p95 judged"]:
         assert course["p95_ms"] <= 150, report
-    else:
-        print(f"click-to-diagram: floor p95 {floor['p95_ms']} ms: the machine is busy, the 150 ms target is not judged")
+    else:  # a warning shows in pytest's summary even when the test passes
+        warnings.warn(
+            f"click-to-diagram: floor p95 {floor['p95_ms']} ms > {QUIET_FLOOR_P95_MS} ms: the machine is busy, "
+            "the 150 ms target was not judged",
+            stacklevel=1,
+        )
 
 
 # --- screenshots for the docs: the whole diagram at a 1400 px window ---------------------------------------
