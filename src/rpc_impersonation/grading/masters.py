@@ -39,6 +39,7 @@ __all__ = [
     "student_module",
     "MARKERS",
     "find_leaks",
+    "notebook_document",
     "notebook_json",
     "DEFAULT_ALLOW",
     "ENGINE_ALLOW",
@@ -320,15 +321,7 @@ class Master:
         ]
         for i, c in enumerate(cells):
             c["id"] = f"{self.id}-{i}"
-        return {
-            "cells": cells,
-            "metadata": {
-                "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-                "language_info": {"name": "python"},
-            },
-            "nbformat": 4,
-            "nbformat_minor": 5,
-        }
+        return notebook_document(cells)
 
 
 def _md(text: str) -> dict:
@@ -345,6 +338,19 @@ def load_masters(folder: str | Path) -> list[Master]:
     if not masters:
         raise ImpersonationError(f"no exercise masters (exN_topic.py) in {folder}")
     return masters
+
+
+def notebook_document(cells: list[dict]) -> dict:
+    """An nbformat 4.5 notebook of ``cells`` for the course's Python 3 kernel."""
+    return {
+        "cells": cells,
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
 
 
 def notebook_json(nb: dict) -> str:

@@ -28,7 +28,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from ..errors import InvalidValueError
-from .masters import Master, load_masters
+from .masters import Master, load_masters, notebook_document
 from .spec import NotImplementedYet, StudentError, outcome
 
 __all__ = ["LAYOUTS", "export_course", "run_nbgrader", "check", "fill_answers", "answer_cell_id"]
@@ -76,18 +76,6 @@ def _exercise_cells(master: Master) -> list[dict]:
     return cells
 
 
-def _notebook(cells: list[dict]) -> dict:
-    return {
-        "cells": cells,
-        "metadata": {
-            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-            "language_info": {"name": "python"},
-        },
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-
-
 def export_course(
     solutions: str | Path,
     course: str | Path,
@@ -120,7 +108,7 @@ def export_course(
     paths = []
     for name, cells in books.items():
         path = source / f"{name}.ipynb"
-        path.write_text(json.dumps(_notebook(cells), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        path.write_text(json.dumps(notebook_document(cells), indent=1, sort_keys=True) + "\n", encoding="utf-8")
         paths.append(path)
     return paths
 
